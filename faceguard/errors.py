@@ -1,0 +1,59 @@
+"""Typed exceptions. Each carries a user-facing message the GUI and CLI show as is."""
+
+from __future__ import annotations
+
+
+class FaceGuardError(Exception):
+    """Base class: ``str(error)`` is a complete sentence meant for the person at the screen."""
+
+    exit_code = 1
+
+
+class MissingWeightsError(FaceGuardError):
+    """A model's weights file is not installed; the message names the package that ships it."""
+
+    exit_code = 3
+
+
+class ImageError(FaceGuardError):
+    """An image could not be read or is not usable at all (corrupt, empty, wrong type, too large)."""
+
+    exit_code = 4
+
+
+class QualityError(FaceGuardError):
+    """A photo was read but is not good enough to enroll or verify from."""
+
+    exit_code = 5
+
+
+class NoFaceError(QualityError):
+    def __init__(self, message: str = "No face was found in the photo. Use a clear, front-facing photo "
+                 "with the whole face visible.") -> None:
+        super().__init__(message)
+
+
+class MultipleFacesError(QualityError):
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(f"{count} faces were found in the photo; it must show exactly one person.")
+
+
+class FaceTooSmallError(QualityError):
+    pass
+
+
+class BlurryFaceError(QualityError):
+    pass
+
+
+class ExposureError(QualityError):
+    pass
+
+
+class NotFrontalError(QualityError):
+    pass
+
+
+class ModelMismatchError(FaceGuardError):
+    """Encodings made by different models were about to be compared."""

@@ -1,0 +1,29 @@
+"""Frozen dataclasses that cross layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Face:
+    """One detected face in image pixel coordinates.
+
+    box: (x1, y1, x2, y2) float32; landmarks: (5, 2) float32 in the order
+    left eye, right eye (as seen in the image: smaller x first), nose tip, left mouth corner, right mouth corner;
+    score: detector confidence in [0, 1].
+    """
+
+    box: np.ndarray
+    landmarks: np.ndarray
+    score: float
+
+    @property
+    def width(self) -> float:
+        return float(self.box[2] - self.box[0])
+
+    @property
+    def height(self) -> float:
+        return float(self.box[3] - self.box[1])

@@ -1,0 +1,1 @@
+"""Qt-free vision engine: detection, alignment, encoding, quality."""
