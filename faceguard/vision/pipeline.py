@@ -1,0 +1,100 @@
+"""FacePipeline: detect → align → encode, the one path every photo and video frame takes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceguard.errors import MultipleFacesError, NoFaceError
+from faceguard.types import Face
+from faceguard.vision.align import align_face
+from faceguard.vision.detector import RetinaFaceDetector
+from faceguard.vision.device import select_device, set_threads
+from faceguard.vision.encoder import DlibEncoder
+from faceguard.vision.quality import QualityReport, QualityThresholds, assess_quality, check_quality
+from faceguard.vision.spec import ModelSpec, get_model_spec
+
+#: In an enrollment photo, faces smaller than this fraction of the largest one are taken as
+#: bystanders in the background and ignored rather than reported as "more than one face".
+BYSTANDER_RATIO = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedFace:
+    """A detected face with its aligned chip and its encoding by model ``model_id``."""
+
+    face: Face
+    chip: np.ndarray
+    encoding: np.ndarray
+    model_id: str
+
+
+class FacePipeline:
+    """Detector, aligner and encoder sharing one device. Build it with :meth:`load`."""
+
+    def __init__(self, detector: RetinaFaceDetector, encoder: DlibEncoder, spec: ModelSpec) -> None:
+        self.detector = detector
+        self.encoder = encoder
+        self.spec = spec
+        self._template = np.asarray(spec.template, dtype=np.float32)
+
+    @classmethod
+    def load(
+        cls, device: str = "auto", threads: int | None = None, model: str = "dlib-resnet", flip: bool = False
+    ) -> FacePipeline:
+        """Load both models on ``device`` (auto = cuda > mps > cpu); ``threads`` caps CPU threads."""
+        set_threads(threads)
+        torch_device = select_device(device)
+        spec = get_model_spec(model)
+        return cls(RetinaFaceDetector.load(torch_device), DlibEncoder.load(torch_device, flip=flip), spec)
+
+    @property
+    def threshold(self) -> float:
+        return self.spec.threshold
+
+    def detect(self, image: np.ndarray) -> list[Face]:
+        return self.detector.detect(image)
+
+    def align(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """Aligned chips (N, S, S, 3) uint8 for ``faces``, in the encoder's canonical pose."""
+        size = self.spec.input_size
+        chips = [align_face(image, face.landmarks, self._template, size) for face in faces]
+        return np.stack(chips) if chips else np.empty((0, size, size, 3), np.uint8)
+
+    def encode(self, chips: np.ndarray) -> np.ndarray:
+        """Encodings (N, dim) float32 of aligned chips, in one batched forward pass."""
+        return self.encoder.encode(chips)
+
+    def encode_faces(self, image: np.ndarray, faces: Sequence[Face] | None = None) -> list[EncodedFace]:
+        """Detect (unless ``faces`` are given), align and encode every face in ``image``."""
+        faces = self.detect(image) if faces is None else list(faces)
+        chips = self.align(image, faces)
+        encodings = self.encode(chips) if len(chips) else np.empty((0, self.spec.dim), np.float32)
+        return [EncodedFace(f, c, e, self.spec.id) for f, c, e in zip(faces, chips, encodings)]
+
+    def enroll(
+        self, image: np.ndarray, limits: QualityThresholds = QualityThresholds()
+    ) -> tuple[EncodedFace, QualityReport]:
+        """Encode the one person in an enrollment photo after checking it is fit for recognition.
+
+        Raises NoFaceError, MultipleFacesError or a QualityError subclass with guidance.
+        """
+        face = self.single_face(image)
+        chip = self.align(image, [face])
+        report = assess_quality(face, chip[0])
+        check_quality(report, limits)
+        encoding = self.encode(chip)[0]
+        return EncodedFace(face, chip[0], encoding, self.spec.id), report
+
+    def single_face(self, image: np.ndarray) -> Face:
+        """The one face in ``image``, ignoring much smaller faces in the background."""
+        faces = self.detect(image)
+        if not faces:
+            raise NoFaceError()
+        largest = max(min(face.width, face.height) for face in faces)
+        main = [face for face in faces if min(face.width, face.height) >= BYSTANDER_RATIO * largest]
+        if len(main) > 1:
+            raise MultipleFacesError(len(main))
+        return main[0]
