@@ -6,7 +6,7 @@ photos of one person are typically below 0.6). Every query must come from the ga
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,19 +81,27 @@ class Gallery:
 
     def add(self, identity: Identity, encodings: np.ndarray, model_id: str) -> None:
         """Append one or more templates of ``identity`` (rows of ``encodings``)."""
+        rows = np.atleast_2d(np.asarray(encodings, dtype=np.float32))
+        self.extend([identity] * len(rows), rows, model_id)
+
+    def extend(self, identities: Sequence[Identity], encodings: np.ndarray, model_id: str) -> None:
+        """Append many templates at once: row i of ``encodings`` belongs to ``identities[i]``."""
         self._check_model(model_id)
-        encodings = np.atleast_2d(np.asarray(encodings, dtype=np.float32))
-        if encodings.ndim != 2 or encodings.shape[1] != self.dim:
-            raise ValueError(f"Expected {self.dim}-d encodings, got shape {encodings.shape}.")
-        if identity not in self._code_of:
-            code, self._next_code = self._next_code, self._next_code + 1
-            self._code_of[identity], self._identity_of[code] = code, identity
+        encodings = np.asarray(encodings, dtype=np.float32)
+        if encodings.ndim != 2 or encodings.shape[1] != self.dim or len(encodings) != len(identities):
+            raise ValueError(
+                f"Expected {len(identities)} {self.dim}-d encodings, got an array of shape {encodings.shape}."
+            )
+        for identity in identities:
+            if identity not in self._code_of:
+                code, self._next_code = self._next_code, self._next_code + 1
+                self._code_of[identity], self._identity_of[code] = code, identity
         start, end = self._size, self._size + len(encodings)
         if end > len(self._rows):
             self._grow(end)
         self._rows[start:end, : self.dim] = encodings
         self._rows[start:end, self.dim] = (encodings * encodings).sum(1)
-        self._codes[start:end] = self._code_of[identity]
+        self._codes[start:end] = [self._code_of[identity] for identity in identities]
         self._size = end
 
     def remove(self, identity: Identity) -> int:

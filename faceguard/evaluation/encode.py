@@ -1,0 +1,51 @@
+"""Encode the images a pairs file names, one encoding per image (the face nearest the centre)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from faceguard.errors import ImageError
+from faceguard.evaluation.pairs import Pair
+from faceguard.types import Face
+from faceguard.vision.image_io import read_image
+from faceguard.vision.pipeline import FacePipeline
+
+
+def central_face(faces: Sequence[Face], image_shape: tuple[int, ...]) -> Face | None:
+    """The face whose box centre is nearest the image centre (LFW labels the centred person)."""
+    if not faces:
+        return None
+    centre = np.array([image_shape[1], image_shape[0]], np.float32) / 2
+    return min(faces, key=lambda f: float(np.linalg.norm((f.box[:2] + f.box[2:]) / 2 - centre)))
+
+
+def encode_images(pipeline: FacePipeline, paths: Sequence[Path]) -> Iterator[tuple[Path, np.ndarray | None]]:
+    """Yield (path, encoding) per image; encoding is None where the image has no face or is unreadable."""
+    for path in paths:
+        try:
+            image = read_image(path)
+        except ImageError:
+            yield path, None
+            continue
+        face = central_face(pipeline.detect(image), image.shape)
+        if face is None:
+            yield path, None
+            continue
+        yield path, pipeline.encode(pipeline.align(image, [face]))[0]
+
+
+def pair_distances(pairs: Sequence[Pair], encodings: dict[Path, np.ndarray | None]) -> np.ndarray:
+    """Euclidean distance per pair; +inf where either image has no encoding (scored as "different")."""
+    distances = np.full(len(pairs), np.inf)
+    for index, pair in enumerate(pairs):
+        first, second = encodings.get(pair.path1), encodings.get(pair.path2)
+        if first is not None and second is not None:
+            distances[index] = float(np.linalg.norm(first - second))
+    return distances
+
+
+def unique_images(pairs: Sequence[Pair]) -> list[Path]:
+    return sorted({path for pair in pairs for path in (pair.path1, pair.path2)})
