@@ -7,7 +7,10 @@ import pytest
 
 from faceguard.errors import MissingWeightsError
 from faceguard.vision import dlib_format
-from faceguard.vision.dlib_format import AddPrev, Affine, Conv, DlibFormatError, FullyConnected, Pool, Skip, Tag
+from faceguard.vision.dlib_format import (
+    AddPrev, Affine, Conv, DlibFormatError, FullyConnected, Pool, Skip, Tag,
+)
+from faceguard.vision.weights import package_file
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +94,8 @@ def test_garbage_is_rejected() -> None:
 
 
 def test_other_dlib_model_is_rejected() -> None:
-    from faceguard.vision.weights import package_file
-
-    path = package_file(dlib_format.DISTRIBUTION, "face_recognition_models/models/shape_predictor_5_face_landmarks.dat")
+    landmarks_model = "face_recognition_models/models/shape_predictor_5_face_landmarks.dat"
+    path = package_file(dlib_format.DISTRIBUTION, landmarks_model)
     with pytest.raises(DlibFormatError):
         dlib_format.read_face_resnet(path)
 

@@ -15,6 +15,7 @@ from faceguard.vision.weights import package_file
 
 DATA = Path(__file__).parent / "data"
 PHOTOS = ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg")
+MODELS = "face_recognition_models/models"
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +38,17 @@ def photo_chips() -> np.ndarray:
         image = cv2.cvtColor(cv2.imread(str(DATA / name)), cv2.COLOR_BGR2RGB)
         side = min(image.shape[:2])
         top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-        chips.append(cv2.resize(image[top:top + side, left:left + side], (150, 150), interpolation=cv2.INTER_AREA))
+        square = image[top:top + side, left:left + side]
+        chips.append(cv2.resize(square, (150, 150), interpolation=cv2.INTER_AREA))
     return np.stack(chips)
 
 
 @pytest.fixture(scope="module")
 def dlib_reference() -> tuple[np.ndarray, np.ndarray]:
     """Chips cut by dlib itself and dlib's own descriptors of them (the oracle)."""
-    dlib = pytest.importorskip("dlib", reason="dlib-bin (test-only oracle) is not installed for this platform")
-    models = "face_recognition_models/models/"
-    predictor = dlib.shape_predictor(str(package_file(dlib_format.DISTRIBUTION, models + "shape_predictor_5_face_landmarks.dat")))
+    dlib = pytest.importorskip("dlib", reason="dlib-bin, the test-only oracle, is not installed here")
+    predictor_path = package_file(dlib_format.DISTRIBUTION, f"{MODELS}/shape_predictor_5_face_landmarks.dat")
+    predictor = dlib.shape_predictor(str(predictor_path))
     recognizer = dlib.face_recognition_model_v1(str(dlib_format.face_resnet_path()))
     detector = dlib.get_frontal_face_detector()
     chips = []
@@ -111,8 +113,9 @@ def test_empty_batch(encoder: DlibEncoder) -> None:
     assert encoder.encode(np.empty((0, 150, 150, 3), np.uint8)).shape == (0, 128)
 
 
-@pytest.mark.parametrize("chips", [np.zeros((150, 150, 3), np.float32), np.zeros((2, 112, 112, 3), np.uint8),
-                                   np.zeros((150, 150), np.uint8)])
+@pytest.mark.parametrize("chips", [
+    np.zeros((150, 150, 3), np.float32), np.zeros((2, 112, 112, 3), np.uint8), np.zeros((150, 150), np.uint8),
+])
 def test_rejects_wrong_chips(encoder: DlibEncoder, chips: np.ndarray) -> None:
     with pytest.raises(ValueError, match="uint8 RGB"):
         encoder.encode(chips)
