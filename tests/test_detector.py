@@ -16,7 +16,7 @@ from faceguard.vision import weights
 from faceguard.vision.detector import RetinaFaceDetector, onnx_bytes
 
 DATA = Path(__file__).parent / "data"
-PHOTOS = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"]
+PHOTOS = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "collins.png"]
 
 
 def read_rgb(name: str) -> np.ndarray:
@@ -110,7 +110,7 @@ def test_finds_exactly_one_face_with_sane_landmarks(detector: RetinaFaceDetector
     faces = detector.detect(image)
     assert len(faces) == 1
     assert faces[0].score >= 0.9
-    assert faces[0].width > 100  # a portrait: the face is large
+    assert faces[0].width > 80  # a portrait: the face is large
     assert_sane(faces[0], image)
 
 
@@ -125,6 +125,11 @@ def test_two_photos_side_by_side_give_two_faces_sorted_by_score(detector: Retina
     assert centres[0] < seam < centres[1]
     for face in faces:
         assert_sane(face, image)
+
+
+@pytest.mark.parametrize("name", ["coffee.jpg", "cat.jpg"])
+def test_no_face_in_photos_without_people(detector: RetinaFaceDetector, name: str) -> None:
+    assert detector.detect(read_rgb(name)) == []
 
 
 def test_no_face_in_synthetic_scene(detector: RetinaFaceDetector) -> None:
