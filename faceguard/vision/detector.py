@@ -145,7 +145,8 @@ class RetinaFaceNet(nn.Module):
 
 
 def _flatten(heads: nn.ModuleList, features: list[torch.Tensor], width: int) -> torch.Tensor:
-    return torch.cat([head(f).permute(0, 2, 3, 1).reshape(f.shape[0], -1, width) for head, f in zip(heads, features)], 1)
+    flat = [head(f).permute(0, 2, 3, 1).reshape(f.shape[0], -1, width) for head, f in zip(heads, features)]
+    return torch.cat(flat, dim=1)
 
 
 # --- weights -----------------------------------------------------------------------------------
