@@ -337,6 +337,8 @@ class RetinaFaceDetector:
         if (height, width) != rgb.shape[:2]:
             shrink = max(height, width) < max(rgb.shape[:2])
             rgb = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        if not rgb.flags.writeable:  # torch.from_numpy needs a writable buffer (it never writes to it here)
+            rgb = rgb.copy()
         pixels = torch.from_numpy(rgb).to(self.device).flip(-1).float() - self._mean
         stride = STRIDES[-1]
         pixels = F.pad(pixels, (0, 0, 0, -width % stride, 0, -height % stride))
