@@ -1,0 +1,78 @@
+"""The whole engine on real photos: one-shot enrollment, then 1:1 and 1:K decisions."""
+
+import numpy as np
+import pytest
+
+from faceguard.errors import MultipleFacesError, NoFaceError
+from faceguard.matching import Gallery, verify
+
+
+def side_by_side(left, right):
+    height = min(left.shape[0], right.shape[0])
+    return np.hstack([left[:height], right[:height]])
+
+
+def test_one_photo_enrolls_and_recognises_other_photos(pipeline, photo):
+    enrolled, report = pipeline.enroll(photo("obama.jpg"))
+    assert enrolled.encoding.shape == (128,) and enrolled.model_id == "dlib-resnet@1"
+    assert enrolled.chip.shape == (150, 150, 3) and report.face_size > 200
+    gallery = Gallery(pipeline.spec.id, pipeline.spec.dim)
+    gallery.add("obama", enrolled.encoding, enrolled.model_id)
+    for name, expected in [("obama2.jpg", "obama"), ("obama3.jpg", "obama"), ("biden.jpg", None), ("collins.png", None)]:
+        (probe,) = pipeline.encode_faces(photo(name))
+        (match,) = gallery.identify(probe.encoding, pipeline.threshold, probe.model_id)
+        assert match.identity == expected, (name, match.distance)
+
+
+def test_verify_same_and_different_people(pipeline, photo):
+    obama, _ = pipeline.enroll(photo("obama.jpg"))
+    obama2, _ = pipeline.enroll(photo("obama2.jpg"))
+    biden, _ = pipeline.enroll(photo("biden.jpg"))
+    same, close = verify(obama2.encoding, obama.encoding, pipeline.threshold)
+    different, far = verify(biden.encoding, obama.encoding, pipeline.threshold)
+    assert same and not different and close < 0.5 < 0.7 < far
+
+
+def test_identify_picks_the_right_person_among_several(pipeline, photo):
+    gallery = Gallery(pipeline.spec.id, pipeline.spec.dim)
+    for name, file in [("obama", "obama.jpg"), ("biden", "biden.jpg"), ("collins", "collins.png")]:
+        gallery.add(name, pipeline.enroll(photo(file))[0].encoding, pipeline.spec.id)
+    group = side_by_side(photo("obama3.jpg"), photo("biden.jpg"))
+    probes = pipeline.encode_faces(group)
+    matches = gallery.identify(np.stack([p.encoding for p in probes]), pipeline.threshold, pipeline.spec.id)
+    left_to_right = sorted(zip(probes, matches), key=lambda pair: pair[0].face.box[0])
+    assert [match.identity for _, match in left_to_right] == ["obama", "biden"]
+
+
+def test_enrollment_refuses_no_face_and_two_faces(pipeline, photo):
+    with pytest.raises(NoFaceError, match="No face"):
+        pipeline.enroll(photo("coffee.jpg"))
+    with pytest.raises(NoFaceError):
+        pipeline.enroll(np.zeros((1, 1, 3), np.uint8))
+    with pytest.raises(MultipleFacesError, match="2 faces"):
+        pipeline.enroll(side_by_side(photo("obama3.jpg"), photo("biden.jpg")))
+
+
+def test_small_background_face_is_not_a_second_person(pipeline, photo):
+    import cv2
+
+    main = photo("obama.jpg").copy()
+    bystander = cv2.resize(photo("biden.jpg"), None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
+    main[-bystander.shape[0]:, -bystander.shape[1]:] = bystander
+    assert len(pipeline.detect(main)) == 2
+    enrolled, _ = pipeline.enroll(main)
+    assert enrolled.face.box[0] < main.shape[1] / 2
+
+
+def test_grayscale_and_16_bit_photos_still_recognise(pipeline, photo, tmp_path):
+    from PIL import Image
+
+    from faceguard.vision.image_io import read_image
+
+    reference, _ = pipeline.enroll(photo("obama.jpg"))
+    gray = Image.fromarray(photo("obama2.jpg")).convert("L")
+    deep = Image.fromarray((np.asarray(gray).astype(np.uint16) * 257))
+    for image in (gray, deep):
+        image.save(tmp_path / "probe.png")
+        (probe,) = pipeline.encode_faces(read_image(tmp_path / "probe.png"))
+        assert verify(probe.encoding, reference.encoding, pipeline.threshold)[0]
