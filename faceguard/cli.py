@@ -36,7 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
     engine.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
-    engine.add_argument("--flip", action="store_true", help="average each encoding with its mirror image's")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", parents=[engine], help="enroll one person from one photo, then identify others")
@@ -68,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def load_pipeline(args: argparse.Namespace):
     from faceguard.vision.pipeline import FacePipeline
 
-    return FacePipeline.load(device=args.device, threads=args.threads, flip=args.flip)
+    return FacePipeline.load(device=args.device, threads=args.threads)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -42,13 +42,13 @@ class FacePipeline:
 
     @classmethod
     def load(
-        cls, device: str = "auto", threads: int | None = None, model: str = "dlib-resnet", flip: bool = False
+        cls, device: str = "auto", threads: int | None = None, model: str = "dlib-resnet"
     ) -> FacePipeline:
         """Load both models on ``device`` (auto = cuda > mps > cpu); ``threads`` caps CPU threads."""
         set_threads(threads)
         torch_device = select_device(device)
         spec = get_model_spec(model)
-        return cls(RetinaFaceDetector.load(torch_device), DlibEncoder.load(torch_device, flip=flip), spec)
+        return cls(RetinaFaceDetector.load(torch_device), DlibEncoder.load(torch_device, flip=spec.flip), spec)
 
     @property
     def threshold(self) -> float:
