@@ -7,11 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from tqdm import tqdm
 
 from faceguard.errors import FaceGuardError
+
+if TYPE_CHECKING:  # the engine (torch) loads only when a command needs it
+    from faceguard.vision.pipeline import FacePipeline
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "resources" / "demo"
 
@@ -64,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_pipeline(args: argparse.Namespace):
+def load_pipeline(args: argparse.Namespace) -> FacePipeline:
     from faceguard.vision.pipeline import FacePipeline
 
     return FacePipeline.load(device=args.device, threads=args.threads)
@@ -97,11 +101,16 @@ def run_compare(args: argparse.Namespace) -> int:
 
     pipeline = load_pipeline(args)
     threshold = pipeline.threshold if args.threshold is None else args.threshold
-    first = pipeline.encode_faces(read_image(args.photo1), [pipeline.single_face(read_image(args.photo1))])
-    second = pipeline.encode_faces(read_image(args.photo2), [pipeline.single_face(read_image(args.photo2))])
-    same, distance = verify(first[0].encoding, second[0].encoding, threshold)
+    first, second = (encode_single_face(pipeline, read_image(path)) for path in (args.photo1, args.photo2))
+    same, distance = verify(first, second, threshold)
     print(f"{'SAME PERSON' if same else 'DIFFERENT PEOPLE'}  distance {distance:.3f} (threshold {threshold:.3f})")
     return 0 if same else 1
+
+
+def encode_single_face(pipeline: FacePipeline, image: np.ndarray) -> np.ndarray:
+    """The encoding of the one person in ``image`` (NoFaceError / MultipleFacesError otherwise)."""
+    (encoded,) = pipeline.encode_faces(image, [pipeline.single_face(image)])
+    return encoded.encoding
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
