@@ -79,7 +79,4 @@ def run_bench(pipeline: FacePipeline, paths: Sequence[Path], warmup: int = 3) ->
 
 def end_to_end(pipeline: FacePipeline, path: Path, gallery: Gallery) -> None:
     """One photo from file to decision: decode, detect, align, encode, identify every face."""
-    image = read_image(path)
-    encoded = pipeline.encode_faces(image)
-    if encoded:
-        gallery.identify(np.stack([e.encoding for e in encoded]), pipeline.threshold, pipeline.spec.id)
+    pipeline.identify(read_image(path), gallery)

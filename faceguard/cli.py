@@ -85,11 +85,10 @@ def run_demo(args: argparse.Namespace) -> int:
     gallery.add("Barack Obama", enrolled.encoding, spec.id)
     print(f"Enrolled 'Barack Obama' from one photo (obama.jpg) with model {spec.id}; threshold {spec.threshold:.3f}.")
     for name in ["obama2.jpg", "obama3.jpg", "biden.jpg", "collins.png"]:
-        encoded = pipeline.encode_faces(read_image(args.photos / name))
-        if not encoded:
+        results = pipeline.identify(read_image(args.photos / name), gallery)
+        if not results:
             print(f"{name:12s}  no face found")
-            continue
-        for match in gallery.identify(np.stack([e.encoding for e in encoded]), spec.threshold, spec.id):
+        for _, match in results:
             verdict = f"ACCESS GRANTED  {match.identity}" if match.accepted else "ACCESS DENIED   unknown face"
             print(f"{name:12s}  {verdict:32s} distance {match.distance:.3f}")
     return 0
@@ -109,8 +108,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def encode_single_face(pipeline: FacePipeline, image: np.ndarray) -> np.ndarray:
     """The encoding of the one person in ``image`` (NoFaceError / MultipleFacesError otherwise)."""
-    (encoded,) = pipeline.encode_faces(image, [pipeline.single_face(image)])
-    return encoded.encoding
+    return pipeline.encode_faces(image, [pipeline.single_face(image)])[0].encoding
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -76,3 +76,12 @@ def test_grayscale_and_16_bit_photos_still_recognise(pipeline, photo, tmp_path):
         image.save(tmp_path / "probe.png")
         (probe,) = pipeline.encode_faces(read_image(tmp_path / "probe.png"))
         assert verify(probe.encoding, reference.encoding, pipeline.threshold)[0]
+
+
+def test_identify_a_photo_without_faces_gives_no_results(pipeline, photo):
+    gallery = Gallery(pipeline.spec.id, pipeline.spec.dim)
+    gallery.add("obama", pipeline.enroll(photo("obama.jpg"))[0].encoding, pipeline.spec.id)
+    assert pipeline.encode_faces(photo("coffee.jpg")) == []
+    assert pipeline.identify(photo("coffee.jpg"), gallery) == []
+    ((encoded, match),) = pipeline.identify(photo("obama2.jpg"), gallery)
+    assert match.identity == "obama" and encoded.model_id == pipeline.spec.id

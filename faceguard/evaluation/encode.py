@@ -34,7 +34,7 @@ def encode_images(pipeline: FacePipeline, paths: Sequence[Path]) -> Iterator[tup
         if face is None:
             yield path, None
             continue
-        yield path, pipeline.encode(pipeline.align(image, [face]))[0]
+        yield path, pipeline.encode_faces(image, [face])[0].encoding
 
 
 def pair_distances(pairs: Sequence[Pair], encodings: dict[Path, np.ndarray | None]) -> np.ndarray:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceguard.errors import MultipleFacesError, NoFaceError
+from faceguard.matching import Gallery, Match
 from faceguard.types import Face
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
@@ -71,8 +72,15 @@ class FacePipeline:
         """Detect (unless ``faces`` are given), align and encode every face in ``image``."""
         faces = self.detect(image) if faces is None else list(faces)
         chips = self.align(image, faces)
-        encodings = self.encode(chips) if len(chips) else np.empty((0, self.spec.dim), np.float32)
-        return [EncodedFace(f, c, e, self.spec.id) for f, c, e in zip(faces, chips, encodings)]
+        return [EncodedFace(f, c, e, self.spec.id) for f, c, e in zip(faces, chips, self.encode(chips))]
+
+    def identify(self, image: np.ndarray, gallery: Gallery) -> list[tuple[EncodedFace, Match]]:
+        """1:K for every face in ``image``: each encoded face with its best gallery match."""
+        encoded = self.encode_faces(image)
+        if not encoded:
+            return []
+        matches = gallery.identify(np.stack([e.encoding for e in encoded]), self.threshold, self.spec.id)
+        return list(zip(encoded, matches))
 
     def enroll(
         self, image: np.ndarray, limits: QualityThresholds = QualityThresholds()
