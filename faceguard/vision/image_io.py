@@ -78,15 +78,20 @@ def _decode_jpeg_eighth(data: bytes, name: str) -> np.ndarray:
     return np.ascontiguousarray(bgr[:, :, ::-1])
 
 
+def gray_to_rgb(gray: np.ndarray) -> np.ndarray:
+    """(H, W) grey levels as an (H, W, 3) RGB array with three equal channels."""
+    return np.repeat(gray[:, :, None], 3, axis=2)
+
+
 def _to_rgb8(image: Image.Image) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         wide = np.asarray(image).astype(np.float32)
         peak = 65535.0 if image.mode.startswith("I;16") or wide.max() > 255 else 255.0
         gray = np.clip(wide * (255.0 / peak) + 0.5, 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+        return gray_to_rgb(gray)
     if image.mode == "F":
         gray = np.clip(np.asarray(image), 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+        return gray_to_rgb(gray)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
