@@ -57,3 +57,45 @@ class NotFrontalError(QualityError):
 
 class ModelMismatchError(FaceGuardError):
     """Encodings made by different models were about to be compared."""
+
+
+class NotFoundError(FaceGuardError):
+    """A person (or another record) named on the command line or in the GUI does not exist."""
+
+    exit_code = 6
+
+
+class ConflictError(FaceGuardError):
+    """A change would break a rule of the store, such as two people with one badge number."""
+
+    exit_code = 7
+
+
+class StoreError(FaceGuardError):
+    """The database cannot be opened or written; nothing already stored has been changed."""
+
+    exit_code = 8
+
+
+class NotADatabaseError(StoreError):
+    pass
+
+
+class SchemaTooNewError(StoreError):
+    pass
+
+
+class ReadOnlyDatabaseError(StoreError):
+    pass
+
+
+class DiskFullError(StoreError):
+    pass
+
+
+class DatabaseLockedError(StoreError):
+    pass
+
+
+class CorruptDatabaseError(StoreError):
+    pass

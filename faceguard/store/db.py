@@ -1,0 +1,116 @@
+"""Open the SQLite file safely and turn SQLite's failures into messages a person can act on.
+
+Every connection runs in WAL mode (readers never block the writer, a killed process never leaves a
+half-written transaction) with foreign keys on and a busy timeout, and every write transaction starts
+with ``BEGIN IMMEDIATE`` so two writers queue on the timeout instead of failing with "database is
+locked" when a read lock cannot be upgraded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import platformdirs
+import sqlite_utils
+
+from faceguard.errors import (
+    CorruptDatabaseError,
+    DatabaseLockedError,
+    DiskFullError,
+    NotADatabaseError,
+    ReadOnlyDatabaseError,
+    StoreError,
+)
+
+#: Environment variable that overrides the default database location (``--db`` overrides both).
+DB_ENV = "FACEGUARD_DB"
+#: How long a writer waits for another process's write transaction before giving up.
+BUSY_TIMEOUT_MS = 10_000
+
+
+def default_db_path() -> Path:
+    """``$FACEGUARD_DB`` if set, else ``faceguard.db`` in the platform's user data folder."""
+    override = os.environ.get(DB_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir("faceguard", appauthor=False)) / "faceguard.db"
+
+
+def connect(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path`` with FaceGuard's connection settings."""
+    path = Path(path)
+    with translate_errors(path):
+        if path.exists() and not path.is_file():
+            raise NotADatabaseError(f"{path} is a folder, not a FaceGuard database file.")
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() and not os.access(path.parent, os.W_OK):
+            raise ReadOnlyDatabaseError(
+                f"Cannot create the database {path}: the folder {path.parent} is read-only. "
+                f"Choose another location with --db or ${DB_ENV}."
+            )
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=True)
+        db = sqlite_utils.Database(connection, execute_plugins=False)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA synchronous = FULL")  # an enrollment that was confirmed survives a power cut
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal" and os.access(path, os.W_OK):
+                db.execute("PRAGMA journal_mode = WAL")
+        except BaseException:
+            connection.close()
+            raise
+        return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One atomic write: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def translate_errors(path: Path) -> Iterator[None]:
+    """Re-raise sqlite3 errors as StoreError subclasses whose message names the file and the fix."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise _translate(error, Path(path)) from error
+
+
+def _translate(error: sqlite3.Error, path: Path) -> StoreError:
+    text = str(error).lower()
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_NOTADB or "file is not a database" in text:
+        return NotADatabaseError(f"{path} is not a FaceGuard database (it is not an SQLite file); it was left untouched.")
+    if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return DiskFullError(
+            f"The disk holding {path} is full; the last change was not saved and everything stored "
+            "before it is intact. Free some space and try again."
+        )
+    if primary == sqlite3.SQLITE_READONLY or "readonly" in text or "read-only" in text:
+        return ReadOnlyDatabaseError(f"{path} is read-only; changes cannot be saved. Check the file's permissions.")
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return DatabaseLockedError(
+            f"{path} stayed locked by another program for {BUSY_TIMEOUT_MS // 1000} s; nothing was changed. "
+            "Try again, or close the other program."
+        )
+    if primary == sqlite3.SQLITE_CORRUPT or "malformed" in text:
+        return CorruptDatabaseError(
+            f"{path} is damaged ({error}). Restore it from a backup (faceguard db backup makes one)."
+        )
+    if primary == sqlite3.SQLITE_CANTOPEN or "unable to open" in text:
+        return ReadOnlyDatabaseError(f"Cannot open {path}: check that the folder exists and is writable.")
+    return StoreError(f"Database error in {path}: {error}.")

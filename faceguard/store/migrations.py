@@ -1,0 +1,144 @@
+"""The schema, as an ordered list of sqlite-utils migrations applied when a database is opened.
+
+Never edit a migration that has shipped: add a new one. ``SCHEMA`` names them in order; a database
+that records a migration this list does not know was written by a newer FaceGuard and is refused
+rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from faceguard.errors import SchemaTooNewError
+from faceguard.store.db import write_transaction
+
+migrations = Migrations("faceguard")
+
+
+@migrations()
+def m001_people_and_templates(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE people (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            badge TEXT UNIQUE,
+            group_name TEXT,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            valid_from TEXT,
+            valid_until TEXT,
+            notes TEXT,
+            pseudonym TEXT NOT NULL UNIQUE,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL
+        );
+        CREATE INDEX people_name ON people (name COLLATE NOCASE);
+        CREATE TABLE templates (
+            id INTEGER PRIMARY KEY,
+            person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            encoding BLOB NOT NULL,
+            quality TEXT,
+            source TEXT,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX templates_person ON templates (person_id);
+        CREATE INDEX templates_model ON templates (model_id);
+        CREATE TABLE template_thumbnails (
+            template_id INTEGER PRIMARY KEY REFERENCES templates (id) ON DELETE CASCADE,
+            jpeg BLOB NOT NULL,
+            landmarks TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m002_access_events(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE access_events (
+            id INTEGER PRIMARY KEY,
+            time TEXT NOT NULL,
+            door TEXT,
+            decision TEXT NOT NULL CHECK (decision IN ('granted', 'denied', 'unknown', 'rejected-quality')),
+            reason TEXT NOT NULL,
+            message TEXT,
+            person_id INTEGER REFERENCES people (id) ON DELETE SET NULL,
+            subject TEXT,
+            distance REAL,
+            threshold REAL,
+            model_id TEXT,
+            latency_ms REAL
+        );
+        CREATE INDEX access_events_time ON access_events (time);
+        CREATE INDEX access_events_person ON access_events (person_id);
+        CREATE TABLE event_snapshots (
+            event_id INTEGER PRIMARY KEY REFERENCES access_events (id) ON DELETE CASCADE,
+            jpeg BLOB NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m003_settings(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@migrations()
+def m004_change_log(db: sqlite_utils.Database) -> None:
+    """Triggers record which person's templates or status changed, for galleries in other processes."""
+    db.executescript(
+        """
+        CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, person_id INTEGER NOT NULL,
+                              time TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
+        CREATE TRIGGER templates_added AFTER INSERT ON templates
+            BEGIN INSERT INTO changes (person_id) VALUES (NEW.person_id); END;
+        CREATE TRIGGER templates_removed AFTER DELETE ON templates
+            BEGIN INSERT INTO changes (person_id) VALUES (OLD.person_id); END;
+        CREATE TRIGGER people_edited AFTER UPDATE OF name, active, valid_from, valid_until ON people
+            BEGIN INSERT INTO changes (person_id) VALUES (NEW.id); END;
+        CREATE TRIGGER people_removed AFTER DELETE ON people
+            BEGIN INSERT INTO changes (person_id) VALUES (OLD.id); END;
+        """
+    )
+
+
+#: The migrations in the order they apply; a database's schema version is how many it has.
+SCHEMA = [m001_people_and_templates, m002_access_events, m003_settings, m004_change_log]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """How many of ``SCHEMA``'s migrations this database has (0 for a new file)."""
+    return len(migrations.applied(db))
+
+
+def migrate(db: sqlite_utils.Database, stop_before: str | None = None) -> None:
+    """Bring ``db`` up to date (or to just before the migration named ``stop_before``).
+
+    Refuses a database from a newer FaceGuard. Reads only, unless something is pending; then the
+    migrations run in one write transaction, so two processes opening a new file at once queue.
+    """
+    _refuse_newer(db)
+    if not _pending(db, stop_before):
+        return
+    with write_transaction(db):
+        _refuse_newer(db)
+        migrations.apply(db, stop_before=stop_before)
+
+
+def _pending(db: sqlite_utils.Database, stop_before: str | None) -> list[str]:
+    names = [migration.name for migration in migrations.pending(db)]
+    return names[: names.index(stop_before)] if stop_before in names else names
+
+
+def _refuse_newer(db: sqlite_utils.Database) -> None:
+    known = {function.__name__ for function in SCHEMA}
+    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    if unknown:
+        raise SchemaTooNewError(
+            f"This database was written by a newer FaceGuard (its schema step '{unknown[-1]}' is unknown "
+            "here). Update FaceGuard; the database was left untouched."
+        )

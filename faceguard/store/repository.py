@@ -1,0 +1,526 @@
+"""Typed reads and writes of people, templates, access events and settings: the only module with SQL.
+
+``Store`` owns one connection, so use one ``Store`` per thread (the kiosk's inference worker and the
+GUI thread each open their own). Every multi-row write is one transaction; every SQLite failure
+surfaces as a ``StoreError`` subclass with a message for the operator.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import numpy as np
+
+from faceguard.errors import ConflictError, CorruptDatabaseError, NotFoundError
+from faceguard.store.db import connect, default_db_path, translate_errors, write_transaction
+from faceguard.store.migrations import migrate
+from faceguard.vision.thumbnail import Thumbnail
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Change-log rows older than this are pruned when a writer opens the file; a gallery that has been
+#: away longer simply reloads in full.
+CHANGE_LOG_RETENTION = timedelta(days=7)
+DECISIONS = ("granted", "denied", "unknown", "rejected-quality")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_text(moment: datetime | None) -> str | None:
+    """The stored form of a time: ISO 8601 in UTC with milliseconds (sorts as text)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # a naive time is the operator's local time
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def from_text(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    badge: str | None
+    group: str | None
+    active: bool
+    valid_from: datetime | None
+    valid_until: datetime | None
+    notes: str | None
+    pseudonym: str  # what the access log keeps after the person is erased
+    created: datetime
+    updated: datetime
+    templates: int  # how many face templates (of any model) are enrolled
+
+    def valid_at(self, moment: datetime) -> bool:
+        return (self.valid_from is None or moment >= self.valid_from) and (
+            self.valid_until is None or moment <= self.valid_until
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class NewTemplate:
+    """A face ready to store: its encoding by ``model_id``, its thumbnail and how it was taken."""
+
+    model_id: str
+    encoding: np.ndarray
+    thumbnail: Thumbnail
+    quality: dict[str, float]
+    source: str  # e.g. "photo:alice.jpg" or "camera:0"
+
+
+@dataclass(frozen=True, eq=False)
+class Template:
+    id: int
+    person_id: int
+    model_id: str
+    encoding: np.ndarray
+    quality: dict[str, float]
+    source: str | None
+    created: datetime
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    id: int
+    time: datetime
+    door: str | None
+    decision: str  # granted / denied / unknown / rejected-quality
+    reason: str  # the policy's outcome, e.g. "expired"
+    message: str | None
+    person_id: int | None
+    person_name: str | None  # None once the person has been erased
+    subject: str | None  # the person's pseudonym, kept after erasure
+    distance: float | None
+    threshold: float | None
+    model_id: str | None
+    latency_ms: float | None
+    has_snapshot: bool
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """People whose templates or status changed after a change-log position."""
+
+    last_seq: int
+    person_ids: frozenset[int]
+    complete: bool  # False when the log was pruned past the caller's position: reload everything
+
+
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with translate_errors(args[0].path):  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+_PERSON_COLUMNS = {"name", "badge", "group", "active", "valid_from", "valid_until", "notes"}
+_PERSON_SELECT = """
+    SELECT p.*, (SELECT count(*) FROM templates t WHERE t.person_id = p.id) AS template_count
+    FROM people p
+"""
+_EVENT_SELECT = """
+    SELECT e.*, p.name AS person_name, EXISTS (SELECT 1 FROM event_snapshots s WHERE s.event_id = e.id) AS snap
+    FROM access_events e LEFT JOIN people p ON p.id = e.person_id
+"""
+
+
+class Store:
+    """The FaceGuard database. ``Store.open()`` creates or migrates the file; use it as a context manager."""
+
+    def __init__(self, db: Any, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> Store:
+        """Open ``path`` (default: ``default_db_path()``), creating it and applying migrations."""
+        path = Path(path) if path is not None else default_db_path()
+        db = connect(path)
+        store = cls(db, path)
+        try:
+            with translate_errors(path):
+                migrate(db)
+            store._prune_change_log()
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- people -------------------------------------------------------------------------------
+
+    @_guarded
+    def enroll(self, name: str, template: NewTemplate, **details: Any) -> Person:
+        """Add a person and their first template in one transaction (one photo is enough)."""
+        with write_transaction(self.db):
+            person_id = self._insert_person(name, details)
+            self._insert_template(person_id, template)
+        return self.person(person_id)
+
+    @_guarded
+    def add_person(self, name: str, **details: Any) -> Person:
+        """Add a person without a template yet (details: badge, group, active, valid_from, valid_until, notes)."""
+        with write_transaction(self.db):
+            person_id = self._insert_person(name, details)
+        return self.person(person_id)
+
+    @_guarded
+    def add_template(self, person_id: int, template: NewTemplate) -> int:
+        """Add another photo's template to an existing person; returns the template id."""
+        with write_transaction(self.db):
+            self.person(person_id)
+            return self._insert_template(person_id, template)
+
+    @_guarded
+    def update_person(self, person_id: int, **changes: Any) -> Person:
+        """Change any of name, badge, group, active, valid_from, valid_until, notes."""
+        unknown = set(changes) - _PERSON_COLUMNS
+        if unknown:
+            raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+        with write_transaction(self.db):
+            current = self.person(person_id)
+            row = _person_row({**{f: getattr(current, f) for f in _PERSON_COLUMNS}, **changes})
+            row["updated"] = to_text(now())
+            assignments = ", ".join(f"{column} = :{column}" for column in row)
+            self._execute_checked(f"UPDATE people SET {assignments} WHERE id = :id", {**row, "id": person_id})
+        return self.person(person_id)
+
+    def set_active(self, person_id: int, active: bool) -> Person:
+        return self.update_person(person_id, active=active)
+
+    @_guarded
+    def remove_person(self, person_id: int) -> Person:
+        """Erase a person: their templates, thumbnails and event snapshots go; their events keep
+        only the pseudonym, so the log stays complete without naming them."""
+        with write_transaction(self.db):
+            person = self.person(person_id)
+            self.db.execute(
+                "DELETE FROM event_snapshots WHERE event_id IN (SELECT id FROM access_events WHERE person_id = ?)",
+                [person_id],
+            )
+            self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
+        return person
+
+    @_guarded
+    def person(self, person_id: int) -> Person:
+        rows = self._people_where("p.id = ?", [person_id])
+        if not rows:
+            raise NotFoundError(f"No person with id {person_id} is enrolled.")
+        return rows[0]
+
+    @_guarded
+    def find_person(self, reference: str) -> Person:
+        """The person a user means by ``reference``: a badge number, ``#id``, or a unique name."""
+        reference = reference.strip()
+        if reference.startswith("#") and reference[1:].isdigit():
+            return self.person(int(reference[1:]))
+        rows = self._people_where("p.badge = ?", [reference])
+        rows = rows or self._people_where("p.name = ? COLLATE NOCASE", [reference])
+        if not rows:
+            raise NotFoundError(f"Nobody enrolled has the badge or name '{reference}'. See: faceguard people list")
+        if len(rows) > 1:
+            ids = ", ".join(f"#{person.id}" for person in rows)
+            raise ConflictError(f"{len(rows)} people are called '{reference}' ({ids}); name one by badge or #id.")
+        return rows[0]
+
+    @_guarded
+    def people(self, search: str | None = None, include_inactive: bool = True) -> list[Person]:
+        """Everyone, ordered by name; ``search`` matches name, badge or group (case-insensitive)."""
+        clauses, params = [], []
+        if search:
+            clauses.append("(p.name LIKE ? OR p.badge LIKE ? OR p.group_name LIKE ?)")
+            params += [f"%{search}%"] * 3
+        if not include_inactive:
+            clauses.append("p.active = 1")
+        return self._people_where(" AND ".join(clauses) or "1", params)
+
+    # --- templates ----------------------------------------------------------------------------
+
+    @_guarded
+    def templates(self, person_id: int) -> list[Template]:
+        return [_template(row) for row in self._query("SELECT * FROM templates WHERE person_id = ? ORDER BY id", [person_id])]
+
+    @_guarded
+    def thumbnail(self, template_id: int) -> Thumbnail:
+        row = self.db.execute(
+            "SELECT jpeg, landmarks FROM template_thumbnails WHERE template_id = ?", [template_id]
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"Template {template_id} has no stored face thumbnail.")
+        return Thumbnail(row[0], np.asarray(json.loads(row[1]), np.float32))
+
+    @_guarded
+    def load_encodings(self, model_id: str, person_ids: frozenset[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(person ids (N,), encodings (N, D) float32) of every template made by ``model_id``
+        (only of ``person_ids`` when given)."""
+        sql = "SELECT person_id, encoding FROM templates WHERE model_id = ?"
+        params: list[Any] = [model_id]
+        if person_ids is not None:
+            sql += f" AND person_id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(person_ids)))
+        rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
+        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        blob = b"".join(row[1] for row in rows)
+        if not rows:
+            return ids, np.empty((0, 0), np.float32)
+        if len(blob) % (4 * len(rows)):
+            raise CorruptDatabaseError(f"{self.path}: templates of model {model_id} have encodings of different sizes.")
+        return ids, np.frombuffer(blob, dtype="<f4").reshape(len(rows), -1).astype(np.float32, copy=False)
+
+    @_guarded
+    def changes_after(self, seq: int) -> ChangeBatch:
+        """Who changed since change-log position ``seq`` (0 = from the beginning)."""
+        rows = self.db.execute("SELECT seq, person_id FROM changes WHERE seq > ? ORDER BY seq", [seq]).fetchall()
+        pruned_through = int(self.get_setting("changes_pruned_through", 0))
+        last = rows[-1][0] if rows else max(seq, pruned_through)
+        return ChangeBatch(last, frozenset(row[1] for row in rows), complete=seq >= pruned_through)
+
+    # --- access log ---------------------------------------------------------------------------
+
+    @_guarded
+    def log_event(
+        self,
+        decision: str,
+        reason: str,
+        *,
+        time: datetime | None = None,
+        person_id: int | None = None,
+        message: str | None = None,
+        door: str | None = None,
+        distance: float | None = None,
+        threshold: float | None = None,
+        model_id: str | None = None,
+        latency_ms: float | None = None,
+        snapshot: bytes | None = None,
+    ) -> int:
+        """Append one access decision (with an optional JPEG face snapshot); returns its id."""
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        with write_transaction(self.db):
+            subject = None
+            if person_id is not None:
+                subject = self.person(person_id).pseudonym
+            cursor = self.db.execute(
+                "INSERT INTO access_events (time, door, decision, reason, message, person_id, subject, distance,"
+                " threshold, model_id, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [to_text(time or now()), door, decision, reason, message, person_id, subject,
+                 _float(distance), _float(threshold), model_id, _float(latency_ms)],
+            )
+            event_id = int(cursor.lastrowid)
+            if snapshot is not None:
+                self.db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (?, ?)", [event_id, snapshot])
+        return event_id
+
+    @_guarded
+    def events(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        person_id: int | None = None,
+        decision: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
+    ) -> list[AccessEvent]:
+        clauses, params = [], []
+        for clause, value in [("e.time >= ?", to_text(since)), ("e.time <= ?", to_text(until)),
+                              ("e.person_id = ?", person_id), ("e.decision = ?", decision)]:
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        sql = f"{_EVENT_SELECT} WHERE {' AND '.join(clauses) or '1'} ORDER BY e.time {'DESC' if newest_first else 'ASC'}, e.id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_event(row) for row in self._query(sql, params)]
+
+    @_guarded
+    def event_snapshot(self, event_id: int) -> bytes | None:
+        row = self.db.execute("SELECT jpeg FROM event_snapshots WHERE event_id = ?", [event_id]).fetchone()
+        return None if row is None else row[0]
+
+    # --- settings and maintenance -------------------------------------------------------------
+
+    @_guarded
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    @_guarded
+    def set_setting(self, key: str, value: Any) -> None:
+        with write_transaction(self.db):
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, json.dumps(value)])
+
+    @_guarded
+    def counts(self) -> dict[str, int]:
+        tables = ["people", "templates", "access_events"]
+        return {table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+
+    @_guarded
+    def check(self) -> list[str]:
+        """Problems found by SQLite's integrity and foreign-key checks and FaceGuard's own rules
+        (an empty list means the file is sound)."""
+        problems = [row[0] for row in self.db.execute("PRAGMA integrity_check").fetchall() if row[0] != "ok"]
+        problems += [f"{row[0]} row {row[1]} points to a missing {row[2]} row"
+                     for row in self.db.execute("PRAGMA foreign_key_check").fetchall()]
+        for model_id, sizes in self.db.execute(
+            "SELECT model_id, group_concat(DISTINCT length(encoding)) FROM templates GROUP BY model_id"
+        ).fetchall():
+            if "," in str(sizes) or int(sizes) % 4:
+                problems.append(f"templates of model {model_id} have encodings of different sizes ({sizes} bytes)")
+        orphans = self.db.execute(
+            "SELECT count(*) FROM templates t LEFT JOIN template_thumbnails h ON h.template_id = t.id WHERE h.template_id IS NULL"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} templates have no face thumbnail (they cannot be re-encoded)")
+        return problems
+
+    @_guarded
+    def backup(self, destination: Path) -> Path:
+        """Copy the live database to ``destination`` with SQLite's online backup API (safe while the
+        kiosk runs); the copy appears under its name only once complete."""
+        destination = Path(destination)
+        if destination.is_dir():
+            destination = destination / f"faceguard-{now().strftime('%Y%m%d-%H%M%S')}.db"
+        partial = destination.with_name(destination.name + ".partial")
+        partial.unlink(missing_ok=True)
+        target = sqlite3.connect(partial)
+        try:
+            self.db.conn.backup(target)
+        finally:
+            target.close()
+        partial.replace(destination)
+        return destination
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _insert_person(self, name: str, details: dict[str, Any]) -> int:
+        unknown = set(details) - (_PERSON_COLUMNS - {"name"})
+        if unknown:
+            raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+        stamp = to_text(now())
+        row = {**_person_row({"name": name, "active": True, **details}),
+               "pseudonym": f"P-{secrets.token_hex(8)}", "created": stamp, "updated": stamp}
+        columns = ", ".join(row)
+        cursor = self._execute_checked(
+            f"INSERT INTO people ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
+        )
+        return int(cursor.lastrowid)
+
+    def _insert_template(self, person_id: int, template: NewTemplate) -> int:
+        encoding = np.asarray(template.encoding, dtype="<f4").reshape(-1)
+        if not np.isfinite(encoding).all():
+            raise ValueError("A face encoding with non-finite values cannot be stored.")
+        cursor = self.db.execute(
+            "INSERT INTO templates (person_id, model_id, encoding, quality, source, created) VALUES (?, ?, ?, ?, ?, ?)",
+            [person_id, template.model_id, encoding.tobytes(), json.dumps(template.quality), template.source,
+             to_text(now())],
+        )
+        template_id = int(cursor.lastrowid)
+        self.db.execute(
+            "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
+            [template_id, template.thumbnail.jpeg, json.dumps(np.round(template.thumbnail.landmarks, 2).tolist())],
+        )
+        return template_id
+
+    def _execute_checked(self, sql: str, params: dict[str, Any]) -> sqlite3.Cursor:
+        """Run a people INSERT/UPDATE, turning a taken badge number into a ConflictError."""
+        try:
+            return self.db.execute(sql, params)
+        except sqlite3.IntegrityError as error:
+            if "people.badge" in str(error):
+                owner = self.db.execute("SELECT name FROM people WHERE badge = ?", [params["badge"]]).fetchone()
+                raise ConflictError(f"Badge {params['badge']} already belongs to {owner[0]}.") from error
+            if "people.name" in str(error):
+                raise ValueError("A person's name cannot be empty.") from error
+            raise
+
+    def _people_where(self, where: str, params: list[Any]) -> list[Person]:
+        rows = self._query(f"{_PERSON_SELECT} WHERE {where} ORDER BY p.name COLLATE NOCASE, p.id", params)
+        return [_person(row) for row in rows]
+
+    def _query(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params)
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+    def _prune_change_log(self) -> None:
+        """Drop change-log rows older than the retention, if this process may write."""
+        cutoff = (now() - CHANGE_LOG_RETENTION).strftime("%Y-%m-%dT%H:%M:%S")
+        row = self.db.execute("SELECT max(seq) FROM changes WHERE time < ?", [cutoff]).fetchone()
+        if row[0] is None:
+            return
+        with translate_errors(self.path), write_transaction(self.db):
+            self.db.execute("DELETE FROM changes WHERE seq <= ?", [row[0]])
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('changes_pruned_through', ?)", [row[0]])
+
+
+def _person_row(values: dict[str, Any]) -> dict[str, Any]:
+    name = str(values["name"]).strip()
+    if not name:
+        raise ValueError("A person's name cannot be empty.")
+    valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ValueError("valid_until is before valid_from.")
+    badge = values.get("badge")
+    return {
+        "name": name,
+        "badge": str(badge).strip() or None if badge is not None else None,
+        "group_name": values.get("group"),
+        "active": int(bool(values.get("active", True))),
+        "valid_from": to_text(valid_from),
+        "valid_until": to_text(valid_until),
+        "notes": values.get("notes"),
+    }
+
+
+def _person(row: dict[str, Any]) -> Person:
+    return Person(
+        id=row["id"], name=row["name"], badge=row["badge"], group=row["group_name"], active=bool(row["active"]),
+        valid_from=from_text(row["valid_from"]), valid_until=from_text(row["valid_until"]), notes=row["notes"],
+        pseudonym=row["pseudonym"], created=from_text(row["created"]), updated=from_text(row["updated"]),
+        templates=row["template_count"],
+    )
+
+
+def _template(row: dict[str, Any]) -> Template:
+    return Template(
+        id=row["id"], person_id=row["person_id"], model_id=row["model_id"],
+        encoding=np.frombuffer(row["encoding"], dtype="<f4").astype(np.float32),
+        quality=json.loads(row["quality"] or "{}"), source=row["source"], created=from_text(row["created"]),
+    )
+
+
+def _event(row: dict[str, Any]) -> AccessEvent:
+    return AccessEvent(
+        id=row["id"], time=from_text(row["time"]), door=row["door"], decision=row["decision"], reason=row["reason"],
+        message=row["message"], person_id=row["person_id"], person_name=row["person_name"], subject=row["subject"],
+        distance=row["distance"], threshold=row["threshold"], model_id=row["model_id"],
+        latency_ms=row["latency_ms"], has_snapshot=bool(row["snap"]),
+    )
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
