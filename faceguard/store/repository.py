@@ -11,7 +11,7 @@ import functools
 import json
 import secrets
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -258,6 +258,17 @@ class Store:
             clauses.append("p.active = 1")
         return self._people_where(" AND ".join(clauses) or "1", params)
 
+    @_guarded
+    def person_statuses(self, person_ids: Iterable[int] | None = None) -> list[tuple]:
+        """(id, name, active, valid_from, valid_until) of everyone (or of ``person_ids``): the lean
+        read a gallery needs at start-up, without counting templates."""
+        sql = "SELECT id, name, active, valid_from, valid_until FROM people"
+        params: list[Any] = []
+        if person_ids is not None:
+            sql += " WHERE id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(person_ids)))
+        return [(i, n, bool(a), from_text(f), from_text(u)) for i, n, a, f, u in self.db.execute(sql, params)]
+
     # --- templates ----------------------------------------------------------------------------
 
     @_guarded
@@ -274,13 +285,13 @@ class Store:
         return Thumbnail(row[0], np.asarray(json.loads(row[1]), np.float32))
 
     @_guarded
-    def load_encodings(self, model_id: str, person_ids: frozenset[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def load_encodings(self, model_id: str, person_ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(person ids (N,), encodings (N, D) float32) of every template made by ``model_id``
         (only of ``person_ids`` when given)."""
         sql = "SELECT person_id, encoding FROM templates WHERE model_id = ?"
         params: list[Any] = [model_id]
         if person_ids is not None:
-            sql += f" AND person_id IN (SELECT value FROM json_each(?))"
+            sql += " AND person_id IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted(person_ids)))
         rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))

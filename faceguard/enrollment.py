@@ -1,0 +1,44 @@
+"""One-shot enrollment: one photo → a checked, encoded face → a person in the store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from faceguard.store.repository import NewTemplate, Person, Store
+from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.quality import QualityReport, QualityThresholds
+from faceguard.vision.thumbnail import face_thumbnail
+
+
+def prepare_template(
+    pipeline: FacePipeline, image: np.ndarray, source: str, limits: QualityThresholds = QualityThresholds()
+) -> tuple[NewTemplate, QualityReport]:
+    """Find the one face in ``image``, check its quality and encode it, ready to store.
+
+    Raises NoFaceError, MultipleFacesError or a QualityError subclass whose message says what to change.
+    """
+    encoded, report = pipeline.enroll(image, limits)
+    template = NewTemplate(
+        model_id=encoded.model_id,
+        encoding=encoded.encoding,
+        thumbnail=face_thumbnail(image, encoded.face.landmarks),
+        quality=report.as_dict(),
+        source=source,
+    )
+    return template, report
+
+
+def enroll_photo(
+    store: Store, pipeline: FacePipeline, image: np.ndarray, name: str, source: str, **details: Any
+) -> Person:
+    """Enroll a new person from one photo (details: badge, group, active, valid_from, valid_until, notes)."""
+    template, _ = prepare_template(pipeline, image, source)
+    return store.enroll(name, template, **details)
+
+
+def add_photo(store: Store, pipeline: FacePipeline, person: Person, image: np.ndarray, source: str) -> int:
+    """Add one more photo of an enrolled person; returns the new template's id."""
+    template, _ = prepare_template(pipeline, image, source)
+    return store.add_template(person.id, template)

@@ -1,0 +1,83 @@
+"""The in-memory gallery of one model, kept in step with the database without full reloads.
+
+``LiveGallery.load`` reads every template of the model once. ``refresh()`` then asks the change log
+(filled by triggers, so writes from any process count) which people changed since the last look and
+reloads just their rows and status: enrolling, adding a photo, editing, deactivating or erasing
+someone reaches a running kiosk on its next refresh (it polls about twice a second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import numpy as np
+
+from faceguard.access.policy import PersonStatus
+from faceguard.matching import Gallery, Match
+from faceguard.store.repository import Store
+
+
+class LiveGallery:
+    """Templates of ``model_id`` as a ``Gallery`` (identities are person ids) plus each person's status."""
+
+    def __init__(self, store: Store, model_id: str, dim: int) -> None:
+        self.store = store
+        self.model_id = model_id
+        self.dim = dim
+        self.gallery = Gallery(model_id, dim)
+        self._status: dict[int, PersonStatus] = {}
+        self._seq = 0
+
+    @classmethod
+    def load(cls, store: Store, model_id: str, dim: int) -> LiveGallery:
+        live = cls(store, model_id, dim)
+        live._reload()
+        return live
+
+    def __len__(self) -> int:
+        return len(self.gallery)
+
+    def status_of(self, person_id: int) -> PersonStatus | None:
+        """The person's status as of the last refresh (None if erased or never enrolled)."""
+        return self._status.get(person_id)
+
+    def identify(self, probes: np.ndarray, threshold: float) -> list[Match]:
+        return self.gallery.identify(probes, threshold, self.model_id)
+
+    def refresh(self) -> frozenset[int]:
+        """Apply changes made since the last refresh, by any process; returns the people who changed."""
+        batch = self.store.changes_after(self._seq)
+        if not batch.complete:
+            self._reload()
+            return frozenset(self._status)
+        if batch.person_ids:
+            for person_id in batch.person_ids:
+                self.gallery.remove(person_id)
+                self._status.pop(person_id, None)
+            self._add(batch.person_ids)
+        self._seq = batch.last_seq
+        return batch.person_ids
+
+    def _reload(self) -> None:
+        self._seq = self.store.changes_after(0).last_seq  # before reading: later changes get re-applied
+        self.gallery = Gallery(self.model_id, self.dim)
+        self._status = {}
+        self._add(None)
+
+    def _add(self, person_ids: frozenset[int] | None) -> None:
+        ids, encodings = self.store.load_encodings(self.model_id, person_ids)
+        if len(ids):
+            self.gallery.extend(ids.tolist(), encodings, self.model_id)
+        self._status.update((status.person_id, status) for status in _statuses(self.store, person_ids))
+
+
+def _statuses(store: Store, person_ids: Iterable[int] | None) -> list[PersonStatus]:
+    return [
+        PersonStatus(person_id, name, bool(active), _epoch(valid_from), _epoch(valid_until))
+        for person_id, name, active, valid_from, valid_until in store.person_statuses(person_ids)
+    ]
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
