@@ -1,0 +1,278 @@
+"""The access policy of a door kiosk: per-frame face matches in, at most one decision per event out.
+
+The kiosk's tracker gives each continuously visible face a track id; every frame yields one
+``Observation`` per track. Times are epoch seconds passed in by the caller (never read from a clock)
+and are expected not to decrease. Match identities are person ids. Rules of ``AccessPolicy.observe``:
+
+1. Per track, the last ``n`` observations whose time is within ``window`` of the newest one vote,
+   one vote each: for ``match.identity`` (an accepted match), "ambiguous" (an accepted match whose
+   runner-up is also within the threshold and less than ``ambiguity_margin`` farther away),
+   "unknown" (a match with identity None) or "low quality" (match None: the face was not encoded).
+2. An identity wins with >= k votes when no other identity has any vote (ambiguous votes do not
+   block it). When identities and ambiguous votes together hold >= k votes but none wins →
+   AMBIGUOUS. Otherwise >= k unknown votes → UNKNOWN, then >= k low-quality votes → LOW_QUALITY;
+   fewer than k of anything → no decision yet.
+3. A winner is checked with ``status_of`` at the observation's time: None (deleted) → UNKNOWN,
+   inactive → INACTIVE, outside valid_from..valid_until → EXPIRED, else GRANTED.
+4. One event per appearance: a track emits each (outcome, person) at most once in its lifetime.
+5. Cooldown: after a decision about a person at time t, no track decides about them before
+   t + cooldown. A decision withheld by the cooldown still counts as the track's event (rule 4), so
+   a person who stays at the door is not admitted again when the cooldown ends.
+6. Tracks silent for more than ``track_timeout`` are dropped on the next observation and
+   ``end_track`` drops one at once; finished cooldowns are dropped too, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from statistics import median
+
+from faceguard.matching import Match
+
+
+class Outcome(StrEnum):
+    """The reason of a decision."""
+
+    GRANTED = "granted"
+    UNKNOWN = "unknown"  # a face that matches nobody enrolled
+    INACTIVE = "inactive"  # recognised, but the person is deactivated
+    EXPIRED = "expired"  # recognised, but outside valid_from..valid_until
+    AMBIGUOUS = "ambiguous"  # two enrolled identities compete
+    LOW_QUALITY = "low_quality"  # the face is too small / blurred / turned away to decide
+    MISMATCH = "mismatch"  # 1:1 verification: the face is not the claimed person
+
+    @property
+    def decision(self) -> str:
+        """The access log's "decision" column: granted, unknown, rejected-quality or denied."""
+        if self in (Outcome.GRANTED, Outcome.UNKNOWN):
+            return self.value
+        return "rejected-quality" if self is Outcome.LOW_QUALITY else "denied"
+
+
+@dataclass(frozen=True)
+class PersonStatus:
+    """An enrolled person's access rights; valid_from / valid_until are epoch seconds, None = no limit."""
+
+    person_id: int
+    name: str
+    active: bool
+    valid_from: float | None
+    valid_until: float | None
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One frame's result for one track; match is None when the face was too poor to encode."""
+
+    time: float
+    track_id: int
+    match: Match | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An access event. person is the recognised / claimed person (None for unknown, ambiguous and
+    low quality); distance is the median distance of the winning votes (or the 1:1 distance)."""
+
+    outcome: Outcome
+    time: float
+    track_id: int | None
+    person: PersonStatus | None
+    distance: float | None
+    threshold: float | None
+    message: str
+
+    @property
+    def granted(self) -> bool:
+        return self.outcome is Outcome.GRANTED
+
+    @property
+    def decision(self) -> str:
+        return self.outcome.decision
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """k votes among the last n frames (within window seconds) decide; times are in seconds."""
+
+    k: int = 3
+    n: int = 5
+    window: float = 2.0
+    cooldown: float = 10.0
+    ambiguity_margin: float = 0.03
+    track_timeout: float = 3.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.k <= self.n:
+            raise ValueError(f"k must be between 1 and n ({self.n}), got {self.k}.")
+        for name in ("window", "cooldown", "track_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {getattr(self, name)}.")
+        if not self.ambiguity_margin >= 0:
+            raise ValueError(f"ambiguity_margin must not be negative, got {self.ambiguity_margin}.")
+
+
+StatusLookup = Callable[[int], PersonStatus | None]
+"""Person id → current status, None if the person was deleted. Called on every frame that has a
+winning identity (the status may change while a person stands at the door), so keep it cheap."""
+
+
+@dataclass(frozen=True)
+class _Vote:
+    time: float
+    key: int | Outcome  # a person id, or Outcome.AMBIGUOUS / UNKNOWN / LOW_QUALITY
+    match: Match | None
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What the votes decide before the status check: an outcome, or a winning person id."""
+
+    winner: int | Outcome
+    votes: list[_Vote]
+
+
+@dataclass
+class _Track:
+    votes: deque[_Vote]
+    last_seen: float
+    emitted: set[tuple[Outcome, int | None]] = field(default_factory=set)
+
+
+class AccessPolicy:
+    """Turns a stream of observations into decisions (see the module docstring for the rules)."""
+
+    def __init__(self, status_of: StatusLookup, config: PolicyConfig = PolicyConfig()) -> None:
+        self._status_of = status_of
+        self._config = config
+        self._tracks: dict[int, _Track] = {}
+        self._cooldown_until: dict[int, float] = {}
+
+    @property
+    def active_tracks(self) -> frozenset[int]:
+        """Ids of the tracks held in memory (silent ones are dropped at the next observation)."""
+        return frozenset(self._tracks)
+
+    def observe(self, observation: Observation) -> Decision | None:
+        """Add one frame's observation; returns a decision when this frame settles a new event."""
+        now = observation.time
+        self._forget(now)
+        track = self._tracks.get(observation.track_id)
+        if track is None:
+            track = self._tracks[observation.track_id] = _Track(deque(maxlen=self._config.n), now)
+        track.last_seen = now
+        track.votes.append(_vote(observation, self._config.ambiguity_margin))
+        recent = [vote for vote in track.votes if now - vote.time <= self._config.window]
+        verdict = _tally(recent, self._config.k)
+        if verdict is None:
+            return None
+        decision = self._decide(verdict, observation)
+        person_id = decision.person.person_id if decision.person is not None else None
+        if (decision.outcome, person_id) in track.emitted:
+            return None
+        track.emitted.add((decision.outcome, person_id))
+        if person_id is None:
+            return decision
+        if self._cooldown_until.get(person_id, -math.inf) > now:
+            return None
+        self._cooldown_until[person_id] = now + self._config.cooldown
+        return decision
+
+    def end_track(self, track_id: int) -> None:
+        """Forget a track the tracker has lost (its next appearance is a new event)."""
+        self._tracks.pop(track_id, None)
+
+    def _forget(self, now: float) -> None:
+        timeout = self._config.track_timeout
+        for track_id in [tid for tid, track in self._tracks.items() if now - track.last_seen > timeout]:
+            del self._tracks[track_id]
+        for person_id in [pid for pid, until in self._cooldown_until.items() if until <= now]:
+            del self._cooldown_until[person_id]
+
+    def _decide(self, verdict: _Verdict, observation: Observation) -> Decision:
+        distance, threshold = _median_distance(verdict.votes), _threshold(verdict.votes)
+        person = None if isinstance(verdict.winner, Outcome) else self._status_of(verdict.winner)
+        if person is not None:
+            outcome, message = _judge(person, observation.time)
+        else:  # a winner deleted meanwhile is unknown now
+            outcome = verdict.winner if isinstance(verdict.winner, Outcome) else Outcome.UNKNOWN
+            message = _MESSAGES[outcome]
+        return Decision(outcome, observation.time, observation.track_id, person, distance, threshold, message)
+
+
+def verify_claim(person: PersonStatus, distance: float, threshold: float, now: float) -> Decision:
+    """1:1 verification: a claimed badge's person plus the face's distance to their templates."""
+    if not distance <= threshold:  # also rejects NaN
+        outcome, message = Outcome.MISMATCH, f"The face does not match {person.name}."
+    else:
+        outcome, message = _judge(person, now)
+    return Decision(outcome, now, None, person, distance, threshold, message)
+
+
+_MESSAGES = {
+    Outcome.UNKNOWN: "Unknown face.",
+    Outcome.AMBIGUOUS: "The face resembles more than one enrolled person.",
+    Outcome.LOW_QUALITY: "The face is not clear enough; please look at the camera.",
+}
+
+
+def _judge(person: PersonStatus, now: float) -> tuple[Outcome, str]:
+    """The outcome for a recognised person at time ``now``, with its message."""
+    if not person.active:
+        return Outcome.INACTIVE, f"{person.name} is deactivated."
+    if person.valid_from is not None and now < person.valid_from:
+        return Outcome.EXPIRED, f"{person.name} is not valid until {_date(person.valid_from)}."
+    if person.valid_until is not None and now > person.valid_until:
+        return Outcome.EXPIRED, f"{person.name} was valid until {_date(person.valid_until)}."
+    return Outcome.GRANTED, f"Access granted: {person.name}."
+
+
+def _vote(observation: Observation, margin: float) -> _Vote:
+    match = observation.match
+    if match is None:
+        key: int | Outcome = Outcome.LOW_QUALITY
+    elif match.identity is None:
+        key = Outcome.UNKNOWN
+    elif match.runner_up_distance <= match.threshold and match.runner_up_distance - match.distance < margin:
+        key = Outcome.AMBIGUOUS
+    else:
+        key = match.identity
+    return _Vote(observation.time, key, match)
+
+
+def _tally(votes: list[_Vote], k: int) -> _Verdict | None:
+    """Rule 2: the verdict of the recent votes, or None while nothing has k votes."""
+    by_key: dict[int | Outcome, list[_Vote]] = {}
+    for vote in votes:
+        by_key.setdefault(vote.key, []).append(vote)
+    people = [key for key in by_key if not isinstance(key, Outcome)]
+    if len(people) == 1 and len(by_key[people[0]]) >= k:
+        return _Verdict(people[0], by_key[people[0]])
+    contested = [vote for vote in votes if vote.key is Outcome.AMBIGUOUS or not isinstance(vote.key, Outcome)]
+    if len(contested) >= k:
+        return _Verdict(Outcome.AMBIGUOUS, contested)
+    for outcome in (Outcome.UNKNOWN, Outcome.LOW_QUALITY):
+        if len(by_key.get(outcome, [])) >= k:
+            return _Verdict(outcome, by_key[outcome])
+    return None
+
+
+def _median_distance(votes: list[_Vote]) -> float | None:
+    """Median distance of the votes' matches; None without matches or when infinite (empty gallery)."""
+    distances = [vote.match.distance for vote in votes if vote.match is not None]
+    if not distances or not math.isfinite(middle := median(distances)):
+        return None
+    return float(middle)
+
+
+def _threshold(votes: list[_Vote]) -> float | None:
+    return next((vote.match.threshold for vote in reversed(votes) if vote.match is not None), None)
+
+
+def _date(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).date().isoformat()
