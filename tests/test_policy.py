@@ -134,6 +134,12 @@ def test_a_track_can_decide_unknown_then_granted_but_never_repeats():
     assert outcomes == [Outcome.UNKNOWN, Outcome.GRANTED]
 
 
+def test_after_a_person_decision_the_track_logs_no_unknown_or_low_quality():
+    frames = [seen(1)] * 3 + [None] * 5 + [unknown()] * 5
+    outcomes = [d.outcome for d in decisions(feed(make_policy(), frames))]
+    assert outcomes == [Outcome.GRANTED]
+
+
 # Rule 5: cooldown
 
 

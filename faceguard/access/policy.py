@@ -14,7 +14,9 @@ and are expected not to decrease. Match identities are person ids. Rules of ``Ac
    fewer than k of anything → no decision yet.
 3. A winner is checked with ``status_of`` at the observation's time: None (deleted) → UNKNOWN,
    inactive → INACTIVE, outside valid_from..valid_until → EXPIRED, else GRANTED.
-4. One event per appearance: a track emits each (outcome, person) at most once in its lifetime.
+4. One event per appearance: a track emits each (outcome, person) at most once in its lifetime, and
+   once it has decided about a person it logs no unknown / ambiguous / low-quality event after it (a
+   person admitted and then turning away to walk through is not also "rejected").
 5. Cooldown: after a decision about a person at time t, no track decides about them before
    t + cooldown. A decision withheld by the cooldown still counts as the track's event (rule 4), so
    a person who stays at the door is not admitted again when the cooldown ends.
@@ -174,6 +176,8 @@ class AccessPolicy:
         decision = self._decide(verdict, observation)
         person_id = decision.person.person_id if decision.person is not None else None
         if (decision.outcome, person_id) in track.emitted:
+            return None
+        if person_id is None and any(known is not None for _, known in track.emitted):
             return None
         track.emitted.add((decision.outcome, person_id))
         if person_id is None:
