@@ -333,8 +333,9 @@ class Store:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
         with write_transaction(self.db):
             subject = None
-            if person_id is not None:
-                subject = self.person(person_id).pseudonym
+            if person_id is not None:  # a person erased since the decision is logged as nobody
+                row = self.db.execute("SELECT pseudonym FROM people WHERE id = ?", [person_id]).fetchone()
+                person_id, subject = (person_id, row[0]) if row else (None, None)
             cursor = self.db.execute(
                 "INSERT INTO access_events (time, door, decision, reason, message, person_id, subject, distance,"
                 " threshold, model_id, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,33 @@
+"""Write the access policy's decisions to the access log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from faceguard.access.policy import Decision
+from faceguard.store.repository import Store
+
+
+def log_decision(
+    store: Store,
+    decision: Decision,
+    *,
+    door: str | None,
+    model_id: str | None,
+    latency_ms: float | None = None,
+    snapshot: bytes | None = None,
+) -> int:
+    """Append ``decision`` (with an optional JPEG face snapshot) to the access log; returns the event id."""
+    return store.log_event(
+        decision.decision,
+        decision.outcome.value,
+        time=datetime.fromtimestamp(decision.time, UTC),
+        person_id=decision.person.person_id if decision.person is not None else None,
+        message=decision.message,
+        door=door,
+        distance=decision.distance,
+        threshold=decision.threshold,
+        model_id=model_id,
+        latency_ms=latency_ms,
+        snapshot=snapshot,
+    )
