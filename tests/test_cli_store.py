@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import faceguard.cli
-from faceguard.cli import EVENT_COLUMNS, main, parse_until, parse_when
+import faceguard.cli.common
+from faceguard.cli import main
+from faceguard.cli.access import EVENT_COLUMNS
+from faceguard.cli.common import parse_until, parse_when
 from faceguard.store.migrations import SCHEMA
 from faceguard.store.repository import NewTemplate, Store
 from faceguard.vision.thumbnail import Thumbnail
@@ -31,7 +33,7 @@ def db(tmp_path, monkeypatch, pipeline):
     """Every command uses a fresh database file (via $FACEGUARD_DB) and the session's engine."""
     path = tmp_path / "faceguard.db"
     monkeypatch.setenv("FACEGUARD_DB", str(path))
-    monkeypatch.setattr(faceguard.cli, "load_pipeline", lambda args: pipeline)
+    monkeypatch.setattr(faceguard.cli.common, "load_pipeline", lambda args: pipeline)
     return path
 
 
@@ -267,12 +269,18 @@ def test_people_import_of_nothing_usable_exits_with_the_first_error(db, tmp_path
 
 
 def test_an_interrupted_import_leaves_whole_people_only(db, import_folder, capsys, monkeypatch):
-    def interrupted(self, person_id, template):
-        raise KeyboardInterrupt
+    insert_template = Store._insert_template
+    inserted = []
 
-    monkeypatch.setattr(Store, "add_template", interrupted)
+    def interrupted_at_the_second_photo(self, person_id, template):
+        if inserted:
+            raise KeyboardInterrupt
+        inserted.append(person_id)
+        return insert_template(self, person_id, template)
+
+    monkeypatch.setattr(Store, "_insert_template", interrupted_at_the_second_photo)
     assert main(["people", "import", str(import_folder)]) == 130
-    assert people(db) == []  # Barack Obama's first photo was stored, then erased again
+    assert inserted and people(db) == []  # Barack Obama's first photo was written, then rolled back with him
 
 
 # --- events -----------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ BOB = PersonStatus(2, "Bob Babbage", active=True, valid_from=None, valid_until=N
 
 
 def epoch(year: int, month: int, day: int) -> float:
-    return datetime(year, month, day, tzinfo=UTC).timestamp()
+    """Midnight at the start of that day in local time, as validity dates are entered."""
+    return datetime(year, month, day).timestamp()
 
 
 def seen(person_id: int, distance: float = 0.3, runner_up: float = 0.9) -> Match:

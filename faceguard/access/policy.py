@@ -30,7 +30,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from statistics import median
 
@@ -279,4 +279,5 @@ def _threshold(votes: list[_Vote]) -> float | None:
 
 
 def _date(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).date().isoformat()
+    """The calendar date in the kiosk's local time zone (validity is entered in local time)."""
+    return datetime.fromtimestamp(epoch).date().isoformat()

@@ -8,9 +8,6 @@ someone reaches a running kiosk on its next refresh (it polls about twice a seco
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-
 import numpy as np
 
 from faceguard.access.policy import PersonStatus
@@ -69,15 +66,5 @@ class LiveGallery:
         ids, encodings = self.store.load_encodings(self.model_id, person_ids)
         if len(ids):
             self.gallery.extend(ids.tolist(), encodings, self.model_id)
-        self._status.update((status.person_id, status) for status in _statuses(self.store, person_ids))
+        self._status.update((status.person_id, status) for status in self.store.person_statuses(person_ids))
 
-
-def _statuses(store: Store, person_ids: Iterable[int] | None) -> list[PersonStatus]:
-    return [
-        PersonStatus(person_id, name, bool(active), _epoch(valid_from), _epoch(valid_until))
-        for person_id, name, active, valid_from, valid_until in store.person_statuses(person_ids)
-    ]
-
-
-def _epoch(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()

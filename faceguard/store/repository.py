@@ -19,7 +19,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
-from faceguard.errors import ConflictError, CorruptDatabaseError, NotFoundError
+from faceguard.access.policy import PersonStatus
+from faceguard.errors import ConflictError, CorruptDatabaseError, NotFoundError, ReadOnlyDatabaseError, StoreError
 from faceguard.store.db import connect, default_db_path, translate_errors, write_transaction
 from faceguard.store.migrations import migrate
 from faceguard.vision.thumbnail import Thumbnail
@@ -65,10 +66,9 @@ class Person:
     updated: datetime
     templates: int  # how many face templates (of any model) are enrolled
 
-    def valid_at(self, moment: datetime) -> bool:
-        return (self.valid_from is None or moment >= self.valid_from) and (
-            self.valid_until is None or moment <= self.valid_until
-        )
+    def status(self) -> PersonStatus:
+        """What the access policy needs to know about this person."""
+        return _status(self.id, self.name, self.active, self.valid_from, self.valid_until)
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,9 +148,15 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> Store:
-        """Open ``path`` (default: ``default_db_path()``), creating it and applying migrations."""
+    def open(cls, path: Path | str | None = None, create: bool = True) -> Store:
+        """Open ``path`` (default: ``default_db_path()``) and apply pending migrations; with
+        ``create=False`` a missing file is an error rather than a new empty database."""
         path = Path(path) if path is not None else default_db_path()
+        if not create and not path.exists():
+            raise StoreError(
+                f"There is no FaceGuard database at {path}. Enroll someone first, or point --db or "
+                "$FACEGUARD_DB at the right file."
+            )
         db = connect(path)
         store = cls(db, path)
         try:
@@ -174,11 +180,12 @@ class Store:
     # --- people -------------------------------------------------------------------------------
 
     @_guarded
-    def enroll(self, name: str, template: NewTemplate, **details: Any) -> Person:
-        """Add a person and their first template in one transaction (one photo is enough)."""
+    def enroll(self, name: str, template: NewTemplate, *more: NewTemplate, **details: Any) -> Person:
+        """Add a person with one template (one photo is enough) or several, in one transaction."""
         with write_transaction(self.db):
             person_id = self._insert_person(name, details)
-            self._insert_template(person_id, template)
+            for each in (template, *more):
+                self._insert_template(person_id, each)
         return self.person(person_id)
 
     @_guarded
@@ -233,6 +240,13 @@ class Store:
         return rows[0]
 
     @_guarded
+    def person_by_badge(self, badge: str) -> Person:
+        rows = self._people_where("p.badge = ?", [badge.strip()])
+        if not rows:
+            raise NotFoundError(f"Nobody enrolled has the badge {badge}. See: faceguard people list")
+        return rows[0]
+
+    @_guarded
     def find_person(self, reference: str) -> Person:
         """The person a user means by ``reference``: a badge number, ``#id``, or a unique name."""
         reference = reference.strip()
@@ -259,15 +273,15 @@ class Store:
         return self._people_where(" AND ".join(clauses) or "1", params)
 
     @_guarded
-    def person_statuses(self, person_ids: Iterable[int] | None = None) -> list[tuple]:
-        """(id, name, active, valid_from, valid_until) of everyone (or of ``person_ids``): the lean
-        read a gallery needs at start-up, without counting templates."""
+    def person_statuses(self, person_ids: Iterable[int] | None = None) -> list[PersonStatus]:
+        """The access status of everyone (or of ``person_ids``): the lean read a gallery needs at
+        start-up, without counting templates."""
         sql = "SELECT id, name, active, valid_from, valid_until FROM people"
         params: list[Any] = []
         if person_ids is not None:
             sql += " WHERE id IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted(person_ids)))
-        return [(i, n, bool(a), from_text(f), from_text(u)) for i, n, a, f, u in self.db.execute(sql, params)]
+        return [_status(i, n, bool(a), from_text(f), from_text(u)) for i, n, a, f, u in self.db.execute(sql, params)]
 
     # --- templates ----------------------------------------------------------------------------
 
@@ -356,10 +370,14 @@ class Store:
         decision: str | None = None,
         limit: int | None = None,
         newest_first: bool = True,
+        subject: str | None = None,
     ) -> list[AccessEvent]:
+        """Access events, filtered; ``subject`` finds an erased person's events by their pseudonym.
+        ``limit`` keeps the first rows in the chosen order (the newest N when newest_first)."""
         clauses, params = [], []
         for clause, value in [("e.time >= ?", to_text(since)), ("e.time <= ?", to_text(until)),
-                              ("e.person_id = ?", person_id), ("e.decision = ?", decision)]:
+                              ("e.person_id = ?", person_id), ("e.decision = ?", decision),
+                              ("e.subject = ?", subject)]:
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
@@ -412,10 +430,13 @@ class Store:
     @_guarded
     def backup(self, destination: Path) -> Path:
         """Copy the live database to ``destination`` with SQLite's online backup API (safe while the
-        kiosk runs); the copy appears under its name only once complete."""
+        kiosk runs); the copy appears under its name only once complete. An existing file is never
+        overwritten; a folder receives a time-stamped file."""
         destination = Path(destination)
         if destination.is_dir():
-            destination = destination / f"faceguard-{now().strftime('%Y%m%d-%H%M%S')}.db"
+            destination = destination / f"faceguard-{now().strftime('%Y%m%d-%H%M%S-%f')}.db"
+        if destination.exists():
+            raise ConflictError(f"{destination} already exists; choose a new file name or a folder.")
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
         target = sqlite3.connect(partial)
@@ -479,14 +500,19 @@ class Store:
         return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
     def _prune_change_log(self) -> None:
-        """Drop change-log rows older than the retention, if this process may write."""
+        """Drop change-log rows older than the retention (best effort: skipped on a read-only file)."""
         cutoff = (now() - CHANGE_LOG_RETENTION).strftime("%Y-%m-%dT%H:%M:%S")
         row = self.db.execute("SELECT max(seq) FROM changes WHERE time < ?", [cutoff]).fetchone()
         if row[0] is None:
             return
-        with translate_errors(self.path), write_transaction(self.db):
-            self.db.execute("DELETE FROM changes WHERE seq <= ?", [row[0]])
-            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('changes_pruned_through', ?)", [row[0]])
+        try:
+            with translate_errors(self.path), write_transaction(self.db):
+                self.db.execute("DELETE FROM changes WHERE seq <= ?", [row[0]])
+                self.db.execute(
+                    "INSERT OR REPLACE INTO settings (key, value) VALUES ('changes_pruned_through', ?)", [row[0]]
+                )
+        except ReadOnlyDatabaseError:
+            pass
 
 
 def _person_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -494,7 +520,7 @@ def _person_row(values: dict[str, Any]) -> dict[str, Any]:
     if not name:
         raise ValueError("A person's name cannot be empty.")
     valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
-    if valid_from and valid_until and valid_until < valid_from:
+    if valid_from and valid_until and to_text(valid_until) < to_text(valid_from):
         raise ValueError("valid_until is before valid_from.")
     badge = values.get("badge")
     return {
@@ -506,6 +532,15 @@ def _person_row(values: dict[str, Any]) -> dict[str, Any]:
         "valid_until": to_text(valid_until),
         "notes": values.get("notes"),
     }
+
+
+def _status(
+    person_id: int, name: str, active: bool, valid_from: datetime | None, valid_until: datetime | None
+) -> PersonStatus:
+    def epoch(moment: datetime | None) -> float | None:
+        return None if moment is None else moment.timestamp()
+
+    return PersonStatus(person_id, name, active, epoch(valid_from), epoch(valid_until))
 
 
 def _person(row: dict[str, Any]) -> Person:

@@ -1,0 +1,63 @@
+"""The ``faceguard`` command: enroll and manage people, identify and verify faces, read the access
+log and look after the database; plus demo, compare, evaluate and bench for the engine.
+
+Commands that only read or edit the database (people list/edit/…, events, db …) never load the neural
+networks, so they start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from faceguard.cli.access import add_access_commands
+from faceguard.cli.common import database_options, engine_options
+from faceguard.cli.database import add_db_commands
+from faceguard.cli.engine import add_engine_commands
+from faceguard.cli.people import add_people_commands
+from faceguard.errors import FaceGuardError
+
+EXIT_CODES = """\
+exit codes:
+  0    success (identify: a face was recognised; verify: access granted; compare: same person)
+  1    identify: nobody recognised; verify: not granted; compare: different people;
+       people remove: not confirmed; any other error
+  2    bad command line, or a change the database refuses (an empty name, valid until before valid from)
+  3    model weights are not installed
+  4    a photo cannot be read (missing, empty, damaged, not an image)
+  5    a photo is unusable: no face, several faces, too small, blurred, badly lit or turned away
+  6    no such person (badge, #id or name)
+  7    conflict: the badge belongs to someone else, or several people share the name
+  8    database problem: not a FaceGuard database, locked, read-only, disk full, damaged, too new
+  130  interrupted (Ctrl-C)
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except FaceGuardError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except ValueError as error:  # bad option values reported by the engine
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faceguard", description=__doc__, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    engine, database = engine_options(), database_options()
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_people_commands(commands, engine, database)
+    add_access_commands(commands, engine, database)
+    add_db_commands(commands, database)
+    add_engine_commands(commands, engine)
+    return parser

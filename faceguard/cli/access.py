@@ -1,0 +1,135 @@
+"""Access commands: identify (1:K), verify (1:1 with a badge) and events (the access log)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceguard.access.policy import verify_claim
+from faceguard.cli import common
+from faceguard.cli.common import (
+    WHEN_HELP,
+    describe,
+    encode_single_face,
+    open_store,
+    parse_until,
+    parse_when,
+    print_table,
+    show_time,
+    threshold_of,
+    write_csv,
+)
+from faceguard.errors import FaceGuardError
+from faceguard.matching import Match, face_distance
+from faceguard.store.live_gallery import LiveGallery
+from faceguard.store.repository import DECISIONS, AccessEvent
+from faceguard.vision.image_io import read_image
+
+EVENT_COLUMNS = ("time", "door", "decision", "reason", "person_id", "name", "subject", "distance", "threshold",
+                 "model_id", "latency_ms", "message")
+
+
+
+def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database: argparse.ArgumentParser) -> None:
+    identify = commands.add_parser("identify", parents=[engine, database],
+                                   help="1:K: who is in these photos? (logs no access event)")
+    identify.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
+    identify.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
+    identify.set_defaults(run=run_identify)
+
+    verify = commands.add_parser("verify", parents=[engine, database],
+                                 help="1:1: is this photo the holder of the badge? (logs no access event)")
+    verify.add_argument("--badge", required=True)
+    verify.add_argument("photo", type=Path, metavar="PHOTO")
+    verify.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
+    verify.set_defaults(run=run_verify)
+
+    events = commands.add_parser("events", parents=[database], help="the access log, newest first",
+                                 epilog=WHEN_HELP)
+    events.add_argument("--since", type=parse_when, metavar="WHEN")
+    events.add_argument("--until", type=parse_until, metavar="WHEN", help="(a date alone: the end of that day)")
+    events.add_argument("--person", metavar="REF", help="badge, #id or name")
+    events.add_argument("--decision", choices=DECISIONS)
+    events.add_argument("--limit", type=int, metavar="N", help="at most the N newest events")
+    events.add_argument("--csv", nargs="?", const="-", metavar="FILE",
+                        help="write CSV, oldest first, to FILE (default: stdout)")
+    events.set_defaults(run=run_events)
+
+
+def run_identify(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        pipeline = common.load_pipeline(args)
+        threshold = threshold_of(args, pipeline)
+        live = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
+    recognised = False
+    for photo in args.photos:
+        encoded = pipeline.encode_faces(read_image(photo))
+        if not encoded:
+            print(f"{photo.name}  no face found")
+            continue
+        matches = live.identify(np.stack([face.encoding for face in encoded]), threshold)
+        for number, match in enumerate(matches, start=1):
+            label = photo.name if len(matches) == 1 else f"{photo.name} face {number}"
+            verdict, known = judge_match(live, match)
+            recognised |= known
+            print(f"{label}  {verdict}")
+    return 0 if recognised else 1
+
+
+def judge_match(live: LiveGallery, match: Match) -> tuple[str, bool]:
+    """One identify line for a match, and whether it is an enrolled person."""
+    person = live.status_of(match.identity) if match.identity is not None else None
+    if person is not None:
+        decision = verify_claim(person, match.distance, match.threshold, time.time())
+        return f"#{person.person_id} {person.name}  distance {match.distance:.3f}  {decision.outcome}", True
+    nearest = live.status_of(match.nearest) if match.nearest is not None else None
+    if nearest is None:
+        return "unknown  (nobody is enrolled)", False
+    return f"unknown  distance {match.distance:.3f} (nearest: #{nearest.person_id} {nearest.name})", False
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        person = store.person_by_badge(args.badge)
+        image = read_image(args.photo)
+        pipeline = common.load_pipeline(args)
+        _, templates = store.load_encodings(pipeline.spec.id, [person.id])
+    if not len(templates):
+        raise FaceGuardError(f"{describe(person)} has no photo enrolled for the model {pipeline.spec.id}; re-enroll "
+                             f"them: faceguard people add-photo '#{person.id}' PHOTO")
+    threshold = threshold_of(args, pipeline)
+    distance = float(face_distance(encode_single_face(pipeline, image), templates).min())
+    decision = verify_claim(person.status(), distance, threshold, time.time())
+    print(f"{decision.message}  distance {distance:.3f} (threshold {threshold:.3f})")
+    return 0 if decision.granted else 1
+
+
+def run_events(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        person_id = store.find_person(args.person).id if args.person else None
+        events = store.events(args.since, args.until, person_id, args.decision, args.limit)
+    if args.csv is None:
+        print_table(["time", "door", "decision", "reason", "person", "distance", "message"],
+                    [event_row(event) for event in events])
+        return 0
+    write_csv(list(EVENT_COLUMNS), [event_csv_row(event) for event in reversed(events)], args.csv)
+    if args.csv != "-":
+        print(f"Wrote {len(events)} events to {args.csv}.")
+    return 0
+
+
+def event_row(event: AccessEvent) -> list[Any]:
+    person = f"#{event.person_id} {event.person_name}" if event.person_name else event.subject
+    distance = None if event.distance is None else f"{event.distance:.3f}"
+    return [show_time(event.time, "seconds"), event.door, event.decision, event.reason, person, distance, event.message]
+
+
+def event_csv_row(event: AccessEvent) -> list[Any]:
+    """The values of EVENT_COLUMNS; the time in ISO 8601 with the local UTC offset."""
+    return [event.time.astimezone().isoformat(timespec="milliseconds"), event.door, event.decision, event.reason,
+            event.person_id, event.person_name, event.subject, event.distance, event.threshold, event.model_id,
+            event.latency_ms, event.message]

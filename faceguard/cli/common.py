@@ -1,0 +1,134 @@
+"""What every command shares: options, opening the database and the engine, reading times, printing."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tabulate import tabulate
+
+from faceguard.errors import FaceGuardError
+from faceguard.store.db import default_db_path
+from faceguard.store.repository import Person, Store
+
+if TYPE_CHECKING:  # the engine (torch) loads only when a command needs it
+    from faceguard.vision.pipeline import FacePipeline
+
+WHEN_HELP = "WHEN: 2026-11-25 or 2026-11-25T08:00 (local time), or a span ago: 30m, 12h, 7d."
+
+
+SPAN = re.compile(r"(\d+)([mhd])", re.IGNORECASE)
+
+
+SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+class UsageError(FaceGuardError):
+    """The command cannot go ahead as typed (e.g. an erase without confirmation)."""
+
+    exit_code = 2
+
+
+def engine_options() -> argparse.ArgumentParser:
+    """--device and --threads, for commands that run the neural networks."""
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
+    engine.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
+    return engine
+
+
+def database_options() -> argparse.ArgumentParser:
+    """--db, for commands that use the database."""
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--db", type=Path, default=default_db_path(), metavar="PATH",
+                          help="the database file (default: $FACEGUARD_DB, else %(default)s)")
+    return database
+
+
+def parse_when(text: str, end_of_day: bool = False) -> datetime:
+    """A moment typed on the command line, as an aware datetime: an ISO date or date-time in local
+    time, or ``30m`` / ``12h`` / ``7d`` ago. With ``end_of_day`` a date alone means its last moment."""
+    text = text.strip()
+    if span := SPAN.fullmatch(text):
+        return datetime.now().astimezone() - timedelta(**{SPAN_UNITS[span[2].lower()]: int(span[1])})
+    try:
+        moment = datetime.combine(date.fromisoformat(text), (datetime.max if end_of_day else datetime.min).time())
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"'{text}' is not a date, time or span; use e.g. 2026-11-25, 2026-11-25T08:00, 30m, 12h or 7d"
+            ) from None
+    return moment.astimezone() if moment.tzinfo is None else moment
+
+
+def parse_until(text: str) -> datetime:
+    return parse_when(text, end_of_day=True)
+
+
+def load_pipeline(args: argparse.Namespace) -> FacePipeline:
+    from faceguard.vision.pipeline import FacePipeline
+
+    return FacePipeline.load(device=args.device, threads=args.threads)
+
+
+def open_store(args: argparse.Namespace, create: bool = False) -> Store:
+    """The database named by --db; only commands that enroll may create it (a typo must not make a new file)."""
+    return Store.open(args.db, create=create)
+
+
+def threshold_of(args: argparse.Namespace, pipeline: FacePipeline) -> float:
+    return pipeline.threshold if args.threshold is None else args.threshold
+
+
+def encode_single_face(pipeline: FacePipeline, image: np.ndarray) -> np.ndarray:
+    """The encoding of the one person in ``image`` (NoFaceError / MultipleFacesError otherwise)."""
+    return pipeline.encode_faces(image, [pipeline.single_face(image)])[0].encoding
+
+
+def photo_source(path: Path) -> str:
+    return f"photo:{path.name}"
+
+
+def describe(person: Person) -> str:
+    badge = f", badge {person.badge}" if person.badge else ""
+    return f"{person.name} (#{person.id}{badge})"
+
+
+def write_csv(headers: list[str], rows: list[list[Any]], destination: str) -> None:
+    """CSV to the file ``destination``, or to stdout for "-"."""
+    if destination == "-":
+        csv.writer(sys.stdout).writerows([headers, *rows])
+        return
+    try:
+        with open(destination, "w", newline="", encoding="utf-8") as file:
+            csv.writer(file).writerows([headers, *rows])
+    except OSError as error:
+        raise FaceGuardError(f"Cannot write {destination}: {error.strerror or error}.") from None
+
+
+def print_table(headers: Sequence[str], rows: list[list[Any]]) -> None:
+    print(tabulate(rows, headers=list(headers), tablefmt="plain", missingval="", disable_numparse=True))
+
+
+def print_fields(fields: list[tuple[str, Any]]) -> None:
+    width = max(len(label) for label, _ in fields)
+    for label, value in fields:
+        print(f"{label.ljust(width)}  {'' if value is None else value}".rstrip())
+
+
+def show_time(moment: datetime | None, timespec: str = "minutes") -> str:
+    """A stored time in the operator's local time ('' for none)."""
+    return "" if moment is None else moment.astimezone().replace(tzinfo=None).isoformat(" ", timespec)
+
+
+def yes_no(flag: bool) -> str:
+    return "yes" if flag else "no"

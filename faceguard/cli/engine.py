@@ -1,0 +1,135 @@
+"""Engine commands: demo, compare (1:1 on two photos), evaluate (LFW pairs) and bench (latency)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from faceguard.cli import common
+from faceguard.cli.common import encode_single_face, threshold_of
+from faceguard.errors import FaceGuardError
+from faceguard.matching import Gallery, verify
+from faceguard.vision.image_io import read_image
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
+
+
+def add_engine_commands(commands: Any, engine: argparse.ArgumentParser) -> None:
+    demo = commands.add_parser("demo", parents=[engine], help="enroll one person from one photo, then identify others")
+    demo.add_argument("--photos", type=Path, default=DEMO_DIR, help="folder of demo photos")
+    demo.set_defaults(run=run_demo)
+
+    compare = commands.add_parser("compare", parents=[engine], help="1:1: are two photos the same person?")
+    compare.add_argument("photo1", type=Path)
+    compare.add_argument("photo2", type=Path)
+    compare.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
+    compare.set_defaults(run=run_compare)
+
+    evaluate = commands.add_parser("evaluate", parents=[engine], help="verification accuracy on an LFW pairs file")
+    evaluate.add_argument("--pairs", type=Path, required=True, help="pairs file (View 1 header N, View 2 header 10 300)")
+    evaluate.add_argument("--root", type=Path, required=True, help="folder holding Name/Name_NNNN.jpg (or lfw/ inside)")
+    evaluate.add_argument("--calibrate", type=Path, help="pairs file whose best threshold is applied to --pairs")
+    evaluate.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    evaluate.add_argument("--plot", type=Path, help="write the ROC curve and distance histogram to this PNG")
+    evaluate.set_defaults(run=run_evaluate)
+
+    bench = commands.add_parser("bench", parents=[engine], help="per-stage latency on a folder of photos")
+    bench.add_argument("--images", type=Path, required=True, help="folder of photos (searched recursively)")
+    bench.add_argument("--limit", type=int, default=200, help="number of photos to time")
+    bench.add_argument("--json", type=Path, help="write the figures to this JSON file")
+    bench.set_defaults(run=run_bench)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    pipeline = common.load_pipeline(args)
+    spec = pipeline.spec
+    enrolled, _ = pipeline.enroll(read_image(args.photos / "obama.jpg"))
+    gallery = Gallery(spec.id, spec.dim)
+    gallery.add("Barack Obama", enrolled.encoding, spec.id)
+    print(f"Enrolled 'Barack Obama' from one photo (obama.jpg) with model {spec.id}; threshold {spec.threshold:.3f}.")
+    for name in ["obama2.jpg", "obama3.jpg", "biden.jpg", "collins.png"]:
+        results = pipeline.identify(read_image(args.photos / name), gallery)
+        if not results:
+            print(f"{name:12s}  no face found")
+        for _, match in results:
+            verdict = f"ACCESS GRANTED  {match.identity}" if match.accepted else "ACCESS DENIED   unknown face"
+            print(f"{name:12s}  {verdict:32s} distance {match.distance:.3f}")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    pipeline = common.load_pipeline(args)
+    threshold = threshold_of(args, pipeline)
+    first, second = (encode_single_face(pipeline, read_image(path)) for path in (args.photo1, args.photo2))
+    same, distance = verify(first, second, threshold)
+    print(f"{'SAME PERSON' if same else 'DIFFERENT PEOPLE'}  distance {distance:.3f} (threshold {threshold:.3f})")
+    return 0 if same else 1
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from faceguard.evaluation.encode import encode_images, pair_distances, unique_images
+    from faceguard.evaluation.metrics import best_threshold, summarize
+    from faceguard.evaluation.pairs import read_pairs
+
+    pairs = read_pairs(args.pairs, args.root)
+    calibration = read_pairs(args.calibrate, args.root) if args.calibrate else []
+    pipeline = common.load_pipeline(args)
+    paths = unique_images([*pairs, *calibration])
+    encodings = dict(tqdm(encode_images(pipeline, paths), total=len(paths), desc="encoding", unit="img"))
+    threshold = pipeline.threshold
+    if calibration:
+        threshold = best_threshold(pair_distances(calibration, encodings), [p.same for p in calibration])
+    distances = pair_distances(pairs, encodings)
+    same = np.array([p.same for p in pairs])
+    report = summarize(distances, same, [p.fold for p in pairs], threshold)
+    evaluated = unique_images(pairs)
+    figures = {
+        **report.to_json_dict(),
+        "images": len(evaluated),
+        "no_face": sum(encodings[path] is None for path in evaluated),
+        "model": pipeline.spec.id,
+        "calibrated_on": str(args.calibrate) if args.calibrate else None,
+    }
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.plot:
+        from faceguard.evaluation.plots import plot_roc
+
+        plot_roc(distances, same, args.plot, f"{pipeline.spec.id} on {args.pairs.name}", threshold=threshold)
+    return 0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import torch
+
+    from faceguard.bench import find_images
+    from faceguard.bench import run_bench as bench_stages
+
+    paths = find_images(args.images, args.limit)
+    if not paths:
+        raise FaceGuardError(f"No images found under {args.images}.")
+    pipeline = common.load_pipeline(args)
+    times = None
+    for times in tqdm(bench_stages(pipeline, paths), total=len(paths), desc="timing", unit="img"):
+        pass
+    stages = times.summary()
+    figures = {
+        "stages_ms": stages,
+        "end_to_end_ms_p50": stages["end_to_end"]["p50"],
+        "images_per_second": 1000.0 / stages["end_to_end"]["p50"],
+        "images": len(paths),
+        "threads": torch.get_num_threads(),
+        "device": str(pipeline.encoder.device),
+    }
+    for stage, row in stages.items():
+        print(f"{stage:14s} p50 {row['p50']:8.2f} ms   p95 {row['p95']:8.2f} ms   (n={row['n']})")
+    print(f"end to end: {figures['images_per_second']:.1f} images/s ({figures['threads']} threads, {figures['device']})")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0

@@ -1,0 +1,248 @@
+"""People commands: enroll, and people list / show / add-photo / edit / (de)activate / remove / import."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from faceguard.cli import common
+from faceguard.cli.common import (
+    WHEN_HELP,
+    UsageError,
+    describe,
+    open_store,
+    parse_until,
+    parse_when,
+    photo_source,
+    print_fields,
+    print_table,
+    show_time,
+    write_csv,
+    yes_no,
+)
+from faceguard.errors import FaceGuardError, ImageError, QualityError
+from faceguard.store.repository import NewTemplate
+from faceguard.vision.image_io import read_image
+
+if TYPE_CHECKING:
+    from faceguard.vision.pipeline import FacePipeline
+
+PERSON_FIELDS = ("badge", "group", "valid_from", "valid_until", "notes")
+
+
+QUALITY_FIGURES = (("face_size", "face {:.0f} px"), ("sharpness", "sharpness {:.0f}"),
+                   ("brightness", "brightness {:.0f}"), ("yaw", "yaw {:.2f}"))
+
+
+
+def add_person_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--badge", help="badge number (unique)")
+    parser.add_argument("--group", help="group, e.g. staff or visitors")
+    parser.add_argument("--valid-from", type=parse_when, metavar="WHEN", help="no access before this moment")
+    parser.add_argument("--valid-until", type=parse_until, metavar="WHEN",
+                        help="no access after this moment (a date alone: the end of that day)")
+    parser.add_argument("--notes")
+
+
+def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database: argparse.ArgumentParser) -> None:
+    enroll = commands.add_parser("enroll", parents=[engine, database], help="enroll a new person from one photo",
+                                 epilog=WHEN_HELP)
+    enroll.add_argument("name", metavar="NAME")
+    enroll.add_argument("photo", type=Path, metavar="PHOTO")
+    add_person_options(enroll)
+    enroll.set_defaults(run=run_enroll)
+
+    people = commands.add_parser("people", help="list, show, edit and remove enrolled people").add_subparsers(
+        dest="action", required=True
+    )
+    listing = people.add_parser("list", parents=[database], help="everyone enrolled, by name")
+    listing.add_argument("--search", help="part of a name, badge or group")
+    listing.add_argument("--csv", action="store_true", help="write CSV to stdout instead of a table")
+    listing.set_defaults(run=run_people_list)
+    show = people.add_parser("show", parents=[database], help="one person's details and photos")
+    show.add_argument("ref", metavar="REF", help="badge, #id or name")
+    show.set_defaults(run=run_people_show)
+    add_photo = people.add_parser("add-photo", parents=[engine, database], help="add another photo of a person")
+    add_photo.add_argument("ref", metavar="REF", help="badge, #id or name")
+    add_photo.add_argument("photo", type=Path, metavar="PHOTO")
+    add_photo.set_defaults(run=run_people_add_photo)
+    edit = people.add_parser("edit", parents=[database], help="change a person's details", epilog=WHEN_HELP)
+    edit.add_argument("ref", metavar="REF", help="badge, #id or name")
+    edit.add_argument("--name")
+    add_person_options(edit)
+    edit.set_defaults(run=run_people_edit)
+    for action, active in (("deactivate", False), ("activate", True)):
+        toggle = people.add_parser(action, parents=[database], help=f"{action} a person's access (keeps their photos)")
+        toggle.add_argument("ref", metavar="REF", help="badge, #id or name")
+        toggle.set_defaults(run=run_people_set_active, active=active)
+    remove = people.add_parser("remove", parents=[database],
+                               help="erase a person and their photos (the access log keeps a pseudonym)")
+    remove.add_argument("ref", metavar="REF", help="badge, #id or name")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    remove.set_defaults(run=run_people_remove)
+    bulk = people.add_parser("import", parents=[engine, database],
+                             help="enroll everyone in a folder: photo files and per-person subfolders")
+    bulk.add_argument("folder", type=Path, metavar="FOLDER")
+    bulk.set_defaults(run=run_people_import)
+
+
+def run_enroll(args: argparse.Namespace) -> int:
+    from faceguard.enrollment import enroll_photo
+
+    image = read_image(args.photo)
+    with open_store(args, create=True) as store:
+        details = person_details(args, PERSON_FIELDS)
+        person = enroll_photo(store, common.load_pipeline(args), image, args.name, photo_source(args.photo), **details)
+        quality = store.templates(person.id)[-1].quality
+    print(f"Enrolled {describe(person)} from {args.photo.name}. Quality: {quality_summary(quality)}.")
+    return 0
+
+
+def run_people_list(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        people = store.people(args.search)
+    headers = ["id", "name", "badge", "group", "active", "valid until", "photos"]
+    rows = [[p.id, p.name, p.badge, p.group, yes_no(p.active), show_time(p.valid_until), p.templates] for p in people]
+    if args.csv:
+        write_csv(headers, rows, "-")
+    else:
+        print_table(headers, rows)
+    return 0
+
+
+def run_people_show(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        person = store.find_person(args.ref)
+        templates = store.templates(person.id)
+    print_fields([
+        ("id", person.id), ("name", person.name), ("badge", person.badge), ("group", person.group),
+        ("active", yes_no(person.active)), ("valid from", show_time(person.valid_from)),
+        ("valid until", show_time(person.valid_until)), ("notes", person.notes), ("pseudonym", person.pseudonym),
+        ("created", show_time(person.created)), ("updated", show_time(person.updated)),
+    ])
+    print(f"\nphotos ({len(templates)}):")
+    print_table(["template", "model", "source", "created", "quality"],
+                [[t.id, t.model_id, t.source, show_time(t.created), quality_summary(t.quality)] for t in templates])
+    return 0
+
+
+def run_people_add_photo(args: argparse.Namespace) -> int:
+    from faceguard.enrollment import add_photo
+
+    with open_store(args) as store:
+        person = store.find_person(args.ref)
+        image = read_image(args.photo)
+        template_id = add_photo(store, common.load_pipeline(args), person, image, photo_source(args.photo))
+        quality = store.templates(person.id)[-1].quality
+    print(f"Added {args.photo.name} to {describe(person)} as template {template_id}. "
+          f"Quality: {quality_summary(quality)}.")
+    return 0
+
+
+def run_people_edit(args: argparse.Namespace) -> int:
+    changes = person_details(args, ("name", *PERSON_FIELDS))
+    if not changes:
+        raise UsageError("Nothing to change: give at least one of --name, --badge, --group, --valid-from, "
+                         "--valid-until, --notes.")
+    with open_store(args) as store:
+        person = store.update_person(store.find_person(args.ref).id, **changes)
+    print(f"Updated {describe(person)}.")
+    return 0
+
+
+def run_people_set_active(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        person = store.set_active(store.find_person(args.ref).id, args.active)
+    print(f"{'Activated' if person.active else 'Deactivated'} {describe(person)}.")
+    return 0
+
+
+def run_people_remove(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        person = store.find_person(args.ref)
+        if not (args.yes or confirm(f"Erase {describe(person)} and their {person.templates} photos?")):
+            print("Nothing was erased.")
+            return 1
+        store.remove_person(person.id)
+    print(f"Erased {describe(person)} and their {person.templates} photos; "
+          f"the access log keeps them as {person.pseudonym}.")
+    return 0
+
+
+def confirm(question: str) -> bool:
+    """Ask on the terminal; without one the caller must have been told to pass --yes."""
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} Not asking without a terminal: pass --yes to confirm.")
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def run_people_import(args: argparse.Namespace) -> int:
+    from faceguard.bench import IMAGE_SUFFIXES
+
+    plan = import_plan(args.folder, IMAGE_SUFFIXES)
+    with open_store(args, create=True) as store:
+        pipeline = common.load_pipeline(args)
+        errors: list[FaceGuardError] = []
+        people = photos = 0
+        with tqdm(total=sum(len(paths) for _, paths in plan), desc="importing", unit="photo") as bar:
+            for name, paths in plan:
+                templates = prepare_templates(pipeline, paths, args.folder, bar, errors)
+                if templates:
+                    store.enroll(name, *templates)
+                    people, photos = people + 1, photos + len(templates)
+    print(f"Imported {people} people ({photos} photos); {len(errors)} photos skipped.")
+    return 0 if people else errors[0].exit_code
+
+
+def import_plan(folder: Path, suffixes: set[str]) -> list[tuple[str, list[Path]]]:
+    """(name, photos) per person: each photo directly in ``folder`` is a person named after the file,
+    each subfolder a person named after the folder with all its photos (``_`` reads as a space)."""
+    if not folder.is_dir():
+        raise FaceGuardError(f"{folder} is not a folder.")
+    plan = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir() and (photos := [path for path in sorted(entry.iterdir()) if is_photo(path, suffixes)]):
+            plan.append((entry.name.replace("_", " ").strip(), photos))
+        elif is_photo(entry, suffixes):
+            plan.append((entry.stem.replace("_", " ").strip(), [entry]))
+    if not plan:
+        raise FaceGuardError(f"No photos ({', '.join(sorted(suffixes))}) found in {folder}.")
+    return plan
+
+
+def is_photo(path: Path, suffixes: set[str]) -> bool:
+    return path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith(".")
+
+
+def prepare_templates(
+    pipeline: FacePipeline, paths: list[Path], folder: Path, bar: tqdm, errors: list[FaceGuardError]
+) -> list[NewTemplate]:
+    """The templates of the usable photos; each unusable one is reported, added to ``errors`` and skipped."""
+    from faceguard.enrollment import prepare_template
+
+    templates = []
+    for path in paths:
+        try:
+            templates.append(prepare_template(pipeline, read_image(path), photo_source(path))[0])
+        except (ImageError, QualityError) as error:
+            errors.append(error)
+            bar.write(f"skipped {path.relative_to(folder)}: {error}", file=sys.stderr)
+        bar.update()
+    return templates
+
+
+def person_details(args: argparse.Namespace, fields: Iterable[str]) -> dict[str, Any]:
+    """The person fields given on the command line (None = not given)."""
+    return {field: value for field in fields if (value := getattr(args, field)) is not None}
+
+
+def quality_summary(quality: dict[str, float]) -> str:
+    return ", ".join(text.format(quality[key]) for key, text in QUALITY_FIGURES if key in quality)
