@@ -103,6 +103,18 @@ def test_verify_grants_the_badge_holder_and_refuses_someone_else(obama, capsys):
     assert code == 1 and out.startswith("The face does not match Barack Obama.")
 
 
+def test_verify_at_a_door_logs_each_decision_with_a_snapshot(db, obama, capsys):
+    assert run(capsys, "verify", "--badge", "44", str(DATA / "obama3.jpg"), "--door", "front")[0] == 0
+    assert run(capsys, "verify", "--badge", "44", str(DATA / "biden.jpg"), "--door", "front")[0] == 1
+    run(capsys, "verify", "--badge", "44", str(DATA / "obama2.jpg"))  # no --door: an admin's check, not logged
+    with Store.open(db) as store:
+        denied, granted = store.events()
+        snapshot = store.event_snapshot(granted.id)
+    assert (granted.decision, granted.reason, granted.person_name, granted.door) == ("granted", "granted", "Barack Obama", "front")
+    assert (denied.decision, denied.reason, denied.door) == ("denied", "mismatch", "front")
+    assert granted.distance < 0.6 < denied.distance and granted.latency_ms > 0 and snapshot[:2] == b"\xff\xd8"
+
+
 def test_verify_needs_an_existing_badge_not_a_name_or_id(obama, capsys):
     for badge in ("45", "Barack Obama", "#1"):
         code, _, err = run(capsys, "verify", "--badge", badge, str(DATA / "obama3.jpg"))

@@ -14,7 +14,6 @@ from faceguard.cli import common
 from faceguard.cli.common import (
     WHEN_HELP,
     describe,
-    encode_single_face,
     open_store,
     parse_until,
     parse_when,
@@ -25,9 +24,11 @@ from faceguard.cli.common import (
 )
 from faceguard.errors import FaceGuardError
 from faceguard.matching import Match, face_distance
+from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import DECISIONS, AccessEvent
 from faceguard.vision.image_io import read_image
+from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
 
 EVENT_COLUMNS = ("time", "door", "decision", "reason", "person_id", "name", "subject", "distance", "threshold",
                  "model_id", "latency_ms", "message")
@@ -42,10 +43,12 @@ def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database
     identify.set_defaults(run=run_identify)
 
     verify = commands.add_parser("verify", parents=[engine, database],
-                                 help="1:1: is this photo the holder of the badge? (logs no access event)")
+                                 help="1:1: is this photo the holder of the badge? (--door logs the decision)")
     verify.add_argument("--badge", required=True)
     verify.add_argument("photo", type=Path, metavar="PHOTO")
     verify.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
+    verify.add_argument("--door", help="log the decision in the access log as made at this door (e.g. a badge "
+                        "reader that calls this command)")
     verify.set_defaults(run=run_verify)
 
     events = commands.add_parser("events", parents=[database], help="the access log, newest first",
@@ -93,17 +96,24 @@ def judge_match(live: LiveGallery, match: Match) -> tuple[str, bool]:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     with open_store(args) as store:
         person = store.person_by_badge(args.badge)
         image = read_image(args.photo)
         pipeline = common.load_pipeline(args)
         _, templates = store.load_encodings(pipeline.spec.id, [person.id])
-    if not len(templates):
-        raise FaceGuardError(f"{describe(person)} has no photo enrolled for the model {pipeline.spec.id}; re-enroll "
-                             f"them: faceguard people add-photo '#{person.id}' PHOTO")
-    threshold = threshold_of(args, pipeline)
-    distance = float(face_distance(encode_single_face(pipeline, image), templates).min())
-    decision = verify_claim(person.status(), distance, threshold, time.time())
+        if not len(templates):
+            raise FaceGuardError(f"{describe(person)} has no photo enrolled for the model {pipeline.spec.id}; "
+                                 f"re-enroll them: faceguard people add-photo '#{person.id}' PHOTO")
+        threshold = threshold_of(args, pipeline)
+        face = pipeline.encode_faces(image, [pipeline.single_face(image)])[0]
+        distance = float(face_distance(face.encoding, templates).min())
+        decision = verify_claim(person.status(), distance, threshold, time.time())
+        if args.door:
+            snapshot = face_thumbnail(image, face.face.landmarks, SNAPSHOT_SIZE).jpeg
+            latency_ms = (time.perf_counter() - started) * 1000
+            log_decision(store, decision, door=args.door, model_id=face.model_id, latency_ms=latency_ms,
+                         snapshot=snapshot)
     print(f"{decision.message}  distance {distance:.3f} (threshold {threshold:.3f})")
     return 0 if decision.granted else 1
 
