@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,24 +48,50 @@ def connect(path: Path) -> sqlite_utils.Database:
         if path.exists() and not path.is_file():
             raise NotADatabaseError(f"{path} is a folder, not a FaceGuard database file.")
         if not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ReadOnlyDatabaseError(
+                    f"Cannot create the folder {path.parent} for the database ({error.strerror or error}). "
+                    f"Choose another location with --db or ${DB_ENV}."
+                ) from None
         if not path.exists() and not os.access(path.parent, os.W_OK):
             raise ReadOnlyDatabaseError(
                 f"Cannot create the database {path}: the folder {path.parent} is read-only. "
                 f"Choose another location with --db or ${DB_ENV}."
             )
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=True)
+        connection.create_function("casefold", 1, _casefold, deterministic=True)
         db = sqlite_utils.Database(connection, execute_plugins=False)
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("PRAGMA synchronous = FULL")  # an enrollment that was confirmed survives a power cut
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal" and os.access(path, os.W_OK):
-                db.execute("PRAGMA journal_mode = WAL")
         except BaseException:
             connection.close()
             raise
         return db
+
+
+def enable_wal(db: sqlite_utils.Database, path: Path) -> None:
+    """Switch the file to WAL (persistent, so usually already done). The switch does not wait on the
+    busy timeout, so when another process is switching the same new file at this moment, retry."""
+    if not os.access(path, os.W_OK):
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    with translate_errors(path):
+        while db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError as error:
+                if getattr(error, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+
+def _casefold(text: str | None) -> str | None:
+    """SQL ``casefold(x)``: case-insensitive matching beyond ASCII (SQLite's NOCASE folds only A-Z)."""
+    return None if text is None else text.casefold()
 
 
 @contextlib.contextmanager
@@ -86,10 +113,11 @@ def translate_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as error:
-        raise _translate(error, Path(path)) from error
+        raise translated(error, Path(path)) from error
 
 
-def _translate(error: sqlite3.Error, path: Path) -> StoreError:
+def translated(error: sqlite3.Error, path: Path) -> StoreError:
+    """The StoreError that explains ``error`` on the database ``path``."""
     text = str(error).lower()
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from faceguard.errors import SchemaTooNewError
+from faceguard.errors import NotADatabaseError, SchemaTooNewError
 from faceguard.store.db import write_transaction
 
 migrations = Migrations("faceguard")
@@ -21,7 +21,7 @@ def m001_people_and_templates(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
         CREATE TABLE people (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: an erased person's id stays theirs
             name TEXT NOT NULL CHECK (length(trim(name)) > 0),
             badge TEXT UNIQUE,
             group_name TEXT,
@@ -113,6 +113,17 @@ SCHEMA = [m001_people_and_templates, m002_access_events, m003_settings, m004_cha
 def schema_version(db: sqlite_utils.Database) -> int:
     """How many of ``SCHEMA``'s migrations this database has (0 for a new file)."""
     return len(migrations.applied(db))
+
+
+def check_schema(db: sqlite_utils.Database, path: object) -> None:
+    """Refuse, before anything is written, a file of another program or of a newer FaceGuard."""
+    tables = {name for name in db.table_names() if not name.startswith("sqlite_")}
+    if tables and not migrations.applied(db):
+        raise NotADatabaseError(
+            f"{path} is an SQLite database of another program (tables: {', '.join(sorted(tables)[:5])}), "
+            "not a FaceGuard database; it was left untouched."
+        )
+    _refuse_newer(db)
 
 
 def migrate(db: sqlite_utils.Database, stop_before: str | None = None) -> None:

@@ -21,8 +21,8 @@ import numpy as np
 
 from faceguard.access.policy import PersonStatus
 from faceguard.errors import ConflictError, CorruptDatabaseError, NotFoundError, ReadOnlyDatabaseError, StoreError
-from faceguard.store.db import connect, default_db_path, translate_errors, write_transaction
-from faceguard.store.migrations import migrate
+from faceguard.store.db import connect, default_db_path, enable_wal, translate_errors, translated, write_transaction
+from faceguard.store.migrations import check_schema, migrate
 from faceguard.vision.thumbnail import Thumbnail
 
 P = ParamSpec("P")
@@ -161,8 +161,10 @@ class Store:
         store = cls(db, path)
         try:
             with translate_errors(path):
+                check_schema(db, path)
+                enable_wal(db, path)
                 migrate(db)
-            store._prune_change_log()
+                store._prune_change_log()
         except BaseException:
             db.close()
             raise
@@ -253,7 +255,7 @@ class Store:
         if reference.startswith("#") and reference[1:].isdigit():
             return self.person(int(reference[1:]))
         rows = self._people_where("p.badge = ?", [reference])
-        rows = rows or self._people_where("p.name = ? COLLATE NOCASE", [reference])
+        rows = rows or self._people_where("casefold(p.name) = casefold(?)", [reference])
         if not rows:
             raise NotFoundError(f"Nobody enrolled has the badge or name '{reference}'. See: faceguard people list")
         if len(rows) > 1:
@@ -266,8 +268,10 @@ class Store:
         """Everyone, ordered by name; ``search`` matches name, badge or group (case-insensitive)."""
         clauses, params = [], []
         if search:
-            clauses.append("(p.name LIKE ? OR p.badge LIKE ? OR p.group_name LIKE ?)")
-            params += [f"%{search}%"] * 3
+            literal = search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            columns = ("p.name", "p.badge", "p.group_name")
+            clauses.append("(" + " OR ".join(f"casefold({c}) LIKE ? ESCAPE '\\'" for c in columns) + ")")
+            params += [f"%{literal}%"] * len(columns)
         if not include_inactive:
             clauses.append("p.active = 1")
         return self._people_where(" AND ".join(clauses) or "1", params)
@@ -309,11 +313,14 @@ class Store:
             params.append(json.dumps(sorted(person_ids)))
         rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
         ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-        blob = b"".join(row[1] for row in rows)
         if not rows:
             return ids, np.empty((0, 0), np.float32)
-        if len(blob) % (4 * len(rows)):
-            raise CorruptDatabaseError(f"{self.path}: templates of model {model_id} have encodings of different sizes.")
+        sizes = {len(row[1]) for row in rows}
+        if len(sizes) > 1 or sizes.pop() % 4:
+            raise CorruptDatabaseError(
+                f"{self.path}: templates of model {model_id} have encodings of different sizes; run faceguard db check."
+            )
+        blob = b"".join(row[1] for row in rows)
         return ids, np.frombuffer(blob, dtype="<f4").reshape(len(rows), -1).astype(np.float32, copy=False)
 
     @_guarded
@@ -374,14 +381,14 @@ class Store:
     ) -> list[AccessEvent]:
         """Access events, filtered; ``subject`` finds an erased person's events by their pseudonym.
         ``limit`` keeps the first rows in the chosen order (the newest N when newest_first)."""
-        clauses, params = [], []
+        clauses, params, order = [], [], "DESC" if newest_first else "ASC"
         for clause, value in [("e.time >= ?", to_text(since)), ("e.time <= ?", to_text(until)),
                               ("e.person_id = ?", person_id), ("e.decision = ?", decision),
                               ("e.subject = ?", subject)]:
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
-        sql = f"{_EVENT_SELECT} WHERE {' AND '.join(clauses) or '1'} ORDER BY e.time {'DESC' if newest_first else 'ASC'}, e.id"
+        sql = f"{_EVENT_SELECT} WHERE {' AND '.join(clauses) or '1'} ORDER BY e.time {order}, e.id {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_event(row) for row in self._query(sql, params)]
@@ -433,6 +440,8 @@ class Store:
         kiosk runs); the copy appears under its name only once complete. An existing file is never
         overwritten; a folder receives a time-stamped file."""
         destination = Path(destination)
+        if not destination.parent.is_dir():
+            raise StoreError(f"Cannot write the backup: the folder {destination.parent} does not exist.")
         if destination.is_dir():
             destination = destination / f"faceguard-{now().strftime('%Y%m%d-%H%M%S-%f')}.db"
         if destination.exists():
@@ -506,13 +515,14 @@ class Store:
         if row[0] is None:
             return
         try:
-            with translate_errors(self.path), write_transaction(self.db):
+            with write_transaction(self.db):
                 self.db.execute("DELETE FROM changes WHERE seq <= ?", [row[0]])
                 self.db.execute(
                     "INSERT OR REPLACE INTO settings (key, value) VALUES ('changes_pruned_through', ?)", [row[0]]
                 )
-        except ReadOnlyDatabaseError:
-            pass
+        except sqlite3.OperationalError as error:
+            if not isinstance(translated(error, self.path), ReadOnlyDatabaseError):
+                raise
 
 
 def _person_row(values: dict[str, Any]) -> dict[str, Any]:
