@@ -7,7 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.vision.align import DLIB_150_TEMPLATE, align_face, estimate_similarity, warp_chip
+from faceguard.vision.align import (
+    DLIB_150_TEMPLATE,
+    align_face,
+    estimate_similarity,
+    warp_chip,
+)
 
 DATA = Path(__file__).parent / "data"
 PHOTOS = ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg")

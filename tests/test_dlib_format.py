@@ -8,7 +8,14 @@ import pytest
 from faceguard.errors import MissingWeightsError
 from faceguard.vision import dlib_format
 from faceguard.vision.dlib_format import (
-    AddPrev, Affine, Conv, DlibFormatError, FullyConnected, Pool, Skip, Tag,
+    AddPrev,
+    Affine,
+    Conv,
+    DlibFormatError,
+    FullyConnected,
+    Pool,
+    Skip,
+    Tag,
 )
 from faceguard.vision.weights import package_file
 

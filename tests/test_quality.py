@@ -4,7 +4,12 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.errors import BlurryFaceError, ExposureError, FaceTooSmallError, NotFrontalError
+from faceguard.errors import (
+    BlurryFaceError,
+    ExposureError,
+    FaceTooSmallError,
+    NotFrontalError,
+)
 from faceguard.types import Face
 from faceguard.vision.quality import QualityThresholds, assess_quality, check_quality
 

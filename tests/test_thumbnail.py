@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from faceguard.errors import ImageError
-from faceguard.vision.thumbnail import SNAPSHOT_SIZE, THUMBNAIL_SIZE, decode_jpeg, face_thumbnail
+from faceguard.vision.thumbnail import (
+    SNAPSHOT_SIZE,
+    THUMBNAIL_SIZE,
+    decode_jpeg,
+    face_thumbnail,
+)
 
 
 def test_thumbnail_is_a_jpeg_of_the_requested_size_with_the_face_centred(pipeline, photo):

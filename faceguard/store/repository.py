@@ -20,8 +20,21 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 
 from faceguard.access.policy import PersonStatus
-from faceguard.errors import ConflictError, CorruptDatabaseError, NotFoundError, ReadOnlyDatabaseError, StoreError
-from faceguard.store.db import connect, default_db_path, enable_wal, translate_errors, translated, write_transaction
+from faceguard.errors import (
+    ConflictError,
+    CorruptDatabaseError,
+    NotFoundError,
+    ReadOnlyDatabaseError,
+    StoreError,
+)
+from faceguard.store.db import (
+    connect,
+    default_db_path,
+    enable_wal,
+    translate_errors,
+    translated,
+    write_transaction,
+)
 from faceguard.store.migrations import check_schema, migrate
 from faceguard.vision.thumbnail import Thumbnail
 

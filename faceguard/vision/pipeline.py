@@ -14,7 +14,12 @@ from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import select_device, set_threads
 from faceguard.vision.encoder import DlibEncoder
-from faceguard.vision.quality import QualityReport, QualityThresholds, assess_quality, check_quality
+from faceguard.vision.quality import (
+    QualityReport,
+    QualityThresholds,
+    assess_quality,
+    check_quality,
+)
 from faceguard.vision.spec import ModelSpec, get_model_spec
 
 #: In an enrollment photo, faces smaller than this fraction of the largest one are taken as

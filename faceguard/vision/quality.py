@@ -12,7 +12,12 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from faceguard.errors import BlurryFaceError, ExposureError, FaceTooSmallError, NotFrontalError
+from faceguard.errors import (
+    BlurryFaceError,
+    ExposureError,
+    FaceTooSmallError,
+    NotFrontalError,
+)
 from faceguard.types import Face
 
 
