@@ -459,3 +459,15 @@ def test_a_backup_into_a_missing_folder_names_the_destination_and_leaves_the_dat
         with Store.open(made) as copy:
             assert [p.name for p in copy.people()] == ["Ada"]
     assert [p.name for p in store.people()] == ["Ada"] and store.check() == []
+
+
+def test_the_gallery_s_lean_status_read_equals_each_person_s_status(store):
+    """person_statuses converts times in SQL for speed; it must agree with Person.status() exactly."""
+    start = datetime(2026, 2, 1, 8, 30, 0, 123000, tzinfo=timezone(timedelta(hours=-5)))
+    people = [
+        store.add_person("Ada", valid_from=start, valid_until=start + timedelta(days=300, milliseconds=876)),
+        store.add_person("Bob", valid_until=datetime(2027, 1, 1, 0, 0, 0, 999000)),
+        store.add_person("Eve", active=False),
+    ]
+    assert store.person_statuses() == sorted((p.status() for p in people), key=lambda s: s.person_id)
+    assert people[0].status().valid_from == start.timestamp()

@@ -8,6 +8,10 @@ someone reaches a running kiosk on its next refresh (it polls about twice a seco
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
+
 import numpy as np
 
 from faceguard.access.policy import PersonStatus
@@ -57,10 +61,11 @@ class LiveGallery:
         return batch.person_ids
 
     def _reload(self) -> None:
-        self._seq = self.store.changes_after(0).last_seq  # before reading: later changes get re-applied
+        self._seq = self.store.last_change()  # read first: changes made while loading get re-applied
         self.gallery = Gallery(self.model_id, self.dim)
         self._status = {}
-        self._add(None)
+        with _collector_paused():  # 100k status objects would trigger full collections: ~40% of the load
+            self._add(None)
 
     def _add(self, person_ids: frozenset[int] | None) -> None:
         ids, encodings = self.store.load_encodings(self.model_id, person_ids)
@@ -68,3 +73,13 @@ class LiveGallery:
             self.gallery.extend(ids.tolist(), encodings, self.model_id)
         self._status.update((status.person_id, status) for status in self.store.person_statuses(person_ids))
 
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
