@@ -235,14 +235,14 @@ def measure_load(path: Path, model_id: str, dim: int, repeats: int) -> dict[str,
         steps: dict[str, list[float]] = {}
         for _ in range(repeats):
             with Store.open(path) as store:
-                _, ms = timed(store.changes_after, 0)
-                steps.setdefault("changes_after_0", []).append(ms)
+                _, ms = timed(store.last_change)
+                steps.setdefault("last_change", []).append(ms)
                 (ids, encodings), ms = timed(store.load_encodings, model_id)
                 steps.setdefault("load_encodings", []).append(ms)
                 _, ms = timed(build_gallery, ids, encodings)
                 steps.setdefault("gallery_extend", []).append(ms)
-                _, ms = timed(store.person_statuses)
-                steps.setdefault("person_statuses", []).append(ms)
+                _, ms = timed(store.status_rows)
+                steps.setdefault("status_rows", []).append(ms)
                 cutoff = (now() - CHANGE_LOG_RETENTION).strftime("%Y-%m-%dT%H:%M:%S")  # as Store.open prunes
                 _, ms = timed(store.db.execute, "SELECT max(seq) FROM changes WHERE time < ?", [cutoff])
                 steps.setdefault("change_log_prune_query_in_open", []).append(ms)
@@ -251,7 +251,7 @@ def measure_load(path: Path, model_id: str, dim: int, repeats: int) -> dict[str,
     totals = [o + load for o, load, _ in runs]
     no_gc_totals = [o + load for o, load, _ in no_gc]
     steps_p50 = {step: statistics.median(samples) for step, samples in steps.items()}
-    in_load = ("changes_after_0", "load_encodings", "gallery_extend", "person_statuses")
+    in_load = ("last_change", "load_encodings", "gallery_extend", "status_rows")
     steps_p50["rest_of_load"] = statistics.median(load for _, load, _ in no_gc) - sum(steps_p50[s] for s in in_load)
     return {
         "templates": runs[-1][2],
@@ -262,8 +262,7 @@ def measure_load(path: Path, model_id: str, dim: int, repeats: int) -> dict[str,
         "cyclic_gc_cost_p50": statistics.median(totals) - statistics.median(no_gc_totals),
         "steps_gc_disabled_p50_ms": steps_p50,
         "steps_note": "LiveGallery._reload's steps timed one by one on fresh connections with the GC off; "
-                      "rest_of_load = live_gallery_load p50 (GC off) - their sum: PersonStatus objects and "
-                      "the status dict; change_log_prune_query_in_open is part of store_open",
+                      "rest_of_load = live_gallery_load p50 (GC off) - their sum: the status dict; change_log_prune_query_in_open is part of store_open",
         "file_bytes": file_bytes(path),
     }
 

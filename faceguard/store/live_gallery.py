@@ -16,7 +16,7 @@ import numpy as np
 
 from faceguard.access.policy import PersonStatus
 from faceguard.matching import Gallery, Match
-from faceguard.store.repository import Store
+from faceguard.store.repository import Store, status_from_row
 
 
 class LiveGallery:
@@ -27,7 +27,7 @@ class LiveGallery:
         self.model_id = model_id
         self.dim = dim
         self.gallery = Gallery(model_id, dim)
-        self._status: dict[int, PersonStatus] = {}
+        self._status: dict[int, tuple] = {}  # person id -> Store.status_rows row
         self._seq = 0
 
     @classmethod
@@ -41,7 +41,8 @@ class LiveGallery:
 
     def status_of(self, person_id: int) -> PersonStatus | None:
         """The person's status as of the last refresh (None if erased or never enrolled)."""
-        return self._status.get(person_id)
+        row = self._status.get(person_id)
+        return None if row is None else status_from_row(row)
 
     def identify(self, probes: np.ndarray, threshold: float) -> list[Match]:
         return self.gallery.identify(probes, threshold, self.model_id)
@@ -71,7 +72,7 @@ class LiveGallery:
         ids, encodings = self.store.load_encodings(self.model_id, person_ids)
         if len(ids):
             self.gallery.extend(ids.tolist(), encodings, self.model_id)
-        self._status.update((status.person_id, status) for status in self.store.person_statuses(person_ids))
+        self._status.update((row[0], row) for row in self.store.status_rows(person_ids))
 
 
 @contextlib.contextmanager
