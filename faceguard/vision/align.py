@@ -32,6 +32,20 @@ DLIB_150_TEMPLATE = np.array(
     dtype=np.float32,
 )
 
+#: The standard insightface 5-point template for 112x112 ArcFace crops (the layout many face sets are
+#: distributed in, already aligned). Origin: insightface ``python-package/insightface/utils/face_align.py``,
+#: ``arcface_dst``. Same landmark order and pixel convention as DLIB_150_TEMPLATE.
+ARCFACE_112_TEMPLATE = np.array(
+    [
+        [38.2946, 51.6963],
+        [73.5318, 51.5014],
+        [56.0252, 71.7366],
+        [41.5493, 92.3655],
+        [70.7299, 92.2041],
+    ],
+    dtype=np.float32,
+)
+
 _EPS = 1e-9
 _MAX_LEVELS = 16  # pyramid levels: a 65536x reduction, beyond any real image
 
