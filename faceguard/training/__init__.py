@@ -1,0 +1,1 @@
+"""Learning face encoders: data, samplers, miners, losses, models, the training loop and export."""
