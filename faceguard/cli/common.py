@@ -37,8 +37,10 @@ class UsageError(FaceGuardError):
 
 
 def engine_options() -> argparse.ArgumentParser:
-    """--device and --threads, for commands that run the neural networks."""
+    """--model, --device and --threads, for commands that run the neural networks."""
     engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--model", default="dlib-resnet", metavar="NAME",
+                        help="the face encoder: dlib-resnet (builtin) or an exported model (see: faceguard models)")
     engine.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
     engine.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
     return engine
@@ -77,7 +79,7 @@ def parse_until(text: str) -> datetime:
 def load_pipeline(args: argparse.Namespace) -> FacePipeline:
     from faceguard.vision.pipeline import FacePipeline
 
-    return FacePipeline.load(device=args.device, threads=args.threads)
+    return FacePipeline.load(device=args.device, threads=args.threads, model=getattr(args, "model", "dlib-resnet"))
 
 
 def open_store(args: argparse.Namespace, create: bool = False) -> Store:

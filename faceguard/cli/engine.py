@@ -1,9 +1,11 @@
-"""Engine commands: demo, compare (1:1 on two photos), evaluate (LFW pairs) and bench (latency)."""
+"""Engine commands: demo, compare (1:1 on two photos), evaluate (LFW pairs), bench (latency), and the
+models: models (list them) and export (register a trained checkpoint as a model)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,28 @@ def add_engine_commands(commands: Any, engine: argparse.ArgumentParser) -> None:
     bench.add_argument("--limit", type=int, default=200, help="number of photos to time")
     bench.add_argument("--json", type=Path, help="write the figures to this JSON file")
     bench.set_defaults(run=run_bench)
+
+    models = commands.add_parser("models", help="the face encoders: builtin and exported models")
+    models.set_defaults(run=run_models)
+
+    export = commands.add_parser(
+        "export", help="register a training checkpoint as a model the kiosk and every engine command can use",
+        description="Write NAME.pt (weights) and NAME.json (spec) into the models folder ($FACEGUARD_MODELS_DIR, "
+                    "else the user data folder). Then: faceguard people reencode --model NAME.",
+    )
+    export.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="a checkpoint written by faceguard train")
+    export.add_argument("--name", required=True, help="the model's name (letters, digits, '.', '_', '-')")
+    export.add_argument("--version", default="1", help="the model's version; its id is NAME@VERSION (default: 1)")
+    threshold = export.add_mutually_exclusive_group()
+    threshold.add_argument("--threshold", type=float, help="distance threshold (default: the one the training "
+                           "run calibrated on its validation pairs)")
+    threshold.add_argument("--calibrate", type=Path, metavar="PAIRS",
+                           help="calibrate the threshold on this LFW-format pairs file (needs --root)")
+    export.add_argument("--root", type=Path, help="folder holding the images of --calibrate")
+    export.add_argument("--flip", action="store_true", help="average each encoding with its mirror image's")
+    export.add_argument("--replace", action="store_true", help="replace an exported model of the same name")
+    export.add_argument("--device", default="auto", help="for --calibrate: auto, cpu, cuda, cuda:N or mps")
+    export.set_defaults(run=run_export)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -132,4 +156,45 @@ def run_bench(args: argparse.Namespace) -> int:
     print(f"end to end: {figures['images_per_second']:.1f} images/s ({figures['threads']} threads, {figures['device']})")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from faceguard.vision.spec import list_models, models_dir
+
+    problems: list[str] = []
+    specs = list_models(problems)
+    common.print_table(
+        ["id", "architecture", "input", "dim", "threshold", "source"],
+        [[spec.id, spec.architecture, f"{spec.input_size}x{spec.input_size}", spec.dim, f"{spec.threshold:.4f}",
+          "builtin" if spec.builtin else spec.weights_source] for spec in specs],
+    )
+    print(f"\nExported models live in {models_dir()}.")
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from faceguard.training.export import export_checkpoint
+
+    if (args.calibrate is None) != (args.root is None):
+        raise common.UsageError("--calibrate PAIRS and --root DIR go together.")
+    calibrate = (args.calibrate, args.root) if args.calibrate else None
+    with tqdm(desc="calibrating", unit="img", disable=calibrate is None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        spec = export_checkpoint(args.checkpoint, args.name, args.version, args.threshold, replace=args.replace,
+                                 flip=args.flip, calibrate=calibrate, device=args.device, progress=progress)
+    common.print_fields([
+        ("id", spec.id), ("architecture", spec.architecture), ("input", f"{spec.input_size}x{spec.input_size}"),
+        ("template", ", ".join(f"({x:.2f}, {y:.2f})" for x, y in spec.template)), ("dim", spec.dim),
+        ("normalized", common.yes_no(spec.normalize)), ("flip", common.yes_no(spec.flip)),
+        ("distance", spec.distance), ("threshold", f"{spec.threshold:.4f}"), ("source", spec.weights_source),
+        ("weights", spec.weights_path), ("sha256", spec.weights_sha256),
+    ])
+    print(f"\nExported {spec.id}. Use it with --model {spec.name}; give the enrolled people templates of it "
+          f"with: faceguard people reencode --model {spec.name}")
     return 0

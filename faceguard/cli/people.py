@@ -89,6 +89,15 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
                              help="enroll everyone in a folder: photo files and per-person subfolders")
     bulk.add_argument("folder", type=Path, metavar="FOLDER")
     bulk.set_defaults(run=run_people_import)
+    reencode = people.add_parser(
+        "reencode", parents=[engine, database],
+        help="give everyone templates of --model, made from their stored photos (switch models without "
+             "re-enrolling)",
+        description="Re-encode every enrolled face with --model from the face thumbnails the database keeps. "
+                    "Templates of other models are kept, so switching back needs no re-enrollment; running "
+                    "it again only encodes faces added since.",
+    )
+    reencode.set_defaults(run=run_people_reencode)
 
 
 def run_enroll(args: argparse.Namespace) -> int:
@@ -246,3 +255,21 @@ def person_details(args: argparse.Namespace, fields: Iterable[str]) -> dict[str,
 
 def quality_summary(quality: dict[str, float]) -> str:
     return ", ".join(text.format(quality[key]) for key, text in QUALITY_FIGURES if key in quality)
+
+
+def run_people_reencode(args: argparse.Namespace) -> int:
+    from faceguard.reencode import reencode
+
+    with open_store(args) as store:
+        pipeline = common.load_pipeline(args)
+        with tqdm(desc=f"re-encoding with {pipeline.spec.id}", unit="person") as bar:
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            report = reencode(store, pipeline, progress)
+    for failure in report.failed:
+        print(f"failed: template {failure.template_id} of person #{failure.person_id}: {failure.reason}",
+              file=sys.stderr)
+    print(report.summary())
+    return 1 if report.failed else 0

@@ -17,6 +17,7 @@ from torch import nn
 from faceguard.errors import MissingWeightsError
 from faceguard.vision import dlib_format, weights
 from faceguard.vision.device import select_device
+from faceguard.vision.spec import ModelSpec
 from faceguard.vision.weights import StateDict
 
 CACHE_NAME = "dlib_resnet_v1"
@@ -131,45 +132,51 @@ def convert_dat(path: Path) -> StateDict:
         ) from error
 
 
-class DlibEncoder:
-    """Face chips -> 128-d descriptors with dlib's ResNet, on one device.
+def dlib_state_dict() -> StateDict:
+    """dlib's converted weights, converting the installed ``.dat`` on first use (then cached)."""
+    return weights.cached_state_dict(CACHE_NAME, dlib_format.face_resnet_path(), convert_dat)
 
-    Chips are uint8 RGB, 150x150, aligned like ``dlib.get_face_chip(img, shape, size=150,
-    padding=0.25)``. Compare descriptors by Euclidean distance; dlib's customary threshold is 0.6.
+
+class Encoder:
+    """Face chips -> encodings with any network, on one device.
+
+    ``model`` maps float (N, 3, S, S) RGB in [0, 255] to (N, dim) (it normalises its input itself).
+    Chips are uint8 RGB (N, S, S, 3), aligned with the model's template. ``flip`` sets the default of
+    :meth:`encode`'s mirror averaging; ``normalize`` L2-normalises each encoding (after that average).
+    The model is moved to ``device`` and put in eval mode (and channels_last on the CPU) in place.
     """
 
-    input_size = INPUT_SIZE
     chunk_size = 64  # chips per forward pass; bounds memory only
 
-    def __init__(self, model: DlibResNet, device: torch.device, flip: bool = False) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        device: torch.device,
+        flip: bool = False,
+        input_size: int = INPUT_SIZE,
+        dim: int = EMBEDDING_SIZE,
+        normalize: bool = False,
+    ) -> None:
         self.device = device
         self.flip = flip
+        self.input_size = input_size
+        self.dim = dim
+        self.normalize = normalize
         model = model.to(device).eval()
         if device.type == "cpu":  # measured: channels_last is faster with torch's CPU convolutions
             model = model.to(memory_format=torch.channels_last)
         self.model = model
 
-    @classmethod
-    def load(cls, device: torch.device | str = "auto", flip: bool = False) -> DlibEncoder:
-        """Load the weights, converting the installed ``.dat`` on first use (then cached).
-
-        ``flip`` sets the default of :meth:`encode`'s ``flip``.
-        """
-        state = weights.cached_state_dict(CACHE_NAME, dlib_format.face_resnet_path(), convert_dat)
-        model = DlibResNet()
-        model.load_state_dict(state)
-        return cls(model, select_device(str(device)), flip)
-
     def encode(self, chips: np.ndarray, flip: bool | None = None) -> np.ndarray:
-        """Descriptors (N, 128) float32 for uint8 RGB chips (N, 150, 150, 3) or one (150, 150, 3).
+        """Encodings (N, dim) float32 for uint8 RGB chips (N, S, S, 3) or one (S, S, 3).
 
-        ``flip`` (default: the encoder's) averages each chip's descriptor with its mirror image's.
+        ``flip`` (default: the encoder's) averages each chip's encoding with its mirror image's.
         """
         batch = self._check(chips)
         flip = self.flip if flip is None else flip
         parts = [self._forward(batch[start:start + self.chunk_size], flip)
                  for start in range(0, len(batch), self.chunk_size)]
-        return np.concatenate(parts) if parts else np.empty((0, EMBEDDING_SIZE), np.float32)
+        return np.concatenate(parts) if parts else np.empty((0, self.dim), np.float32)
 
     def _check(self, chips: np.ndarray) -> np.ndarray:
         chips = np.asarray(chips)
@@ -187,7 +194,85 @@ class DlibEncoder:
             x = x.permute(0, 3, 1, 2).float()  # NCHW view of NHWC memory: channels_last strides
             if flip:
                 x = torch.cat([x, x.flip(3)])
-            out = self.model(x)
+            out = self.model(x).float()
             if flip:
                 out = (out[: len(chips)] + out[len(chips):]) / 2
+            if self.normalize:
+                out = F.normalize(out, dim=1)
             return out.cpu().numpy()
+
+
+class DlibEncoder(Encoder):
+    """Face chips -> 128-d descriptors with dlib's ResNet, on one device.
+
+    Chips are uint8 RGB, 150x150, aligned like ``dlib.get_face_chip(img, shape, size=150,
+    padding=0.25)``. Compare descriptors by Euclidean distance; dlib's customary threshold is 0.6.
+    """
+
+    def __init__(self, model: DlibResNet, device: torch.device, flip: bool = False) -> None:
+        super().__init__(model, device, flip, INPUT_SIZE, EMBEDDING_SIZE, normalize=False)
+
+    @classmethod
+    def load(cls, device: torch.device | str = "auto", flip: bool = False) -> DlibEncoder:
+        """Load the weights, converting the installed ``.dat`` on first use (then cached).
+
+        ``flip`` sets the default of :meth:`encode`'s ``flip``.
+        """
+        model = DlibResNet()
+        model.load_state_dict(dlib_state_dict())
+        return cls(model, select_device(str(device)), flip)
+
+
+def load_encoder(spec: ModelSpec, device: torch.device | str = "auto") -> Encoder:
+    """The encoder ``spec`` describes: its architecture with dlib's converted weights (the builtin) or
+    the exported state dict at ``spec.weights_path`` (checked against ``spec.weights_sha256``)."""
+    torch_device = device if isinstance(device, torch.device) else select_device(device)
+    model = build_network(spec.architecture, pretrained=spec.weights_path is None, dim=spec.dim,
+                          input_size=spec.input_size)
+    if spec.weights_path is not None:
+        state = load_exported_weights(spec)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as error:
+            raise MissingWeightsError(
+                f"The weights of model {spec.id} ({spec.weights_path}) do not fit a {spec.architecture} "
+                f"network of dimension {spec.dim} at {spec.input_size}x{spec.input_size}: "
+                f"{str(error).splitlines()[0]} Export the model again."
+            ) from None
+    return Encoder(model, torch_device, spec.flip, spec.input_size, spec.dim, spec.normalize)
+
+
+def build_network(architecture: str, pretrained: bool, dim: int, input_size: int) -> nn.Module:
+    """The network of ``architecture`` (see ``faceguard.training.models.build_model``).
+
+    dlib's ResNet is built here, so the builtin model never imports the training package; the other
+    architectures come from there (imported on use: training imports vision, not the reverse).
+    """
+    if architecture == "dlib-resnet" and dim == EMBEDDING_SIZE:
+        model = DlibResNet()
+        if pretrained:
+            model.load_state_dict(dlib_state_dict())
+        return model
+    from faceguard.training.models import build_model
+
+    return build_model(architecture, pretrained, dim=dim, input_size=input_size)
+
+
+def load_exported_weights(spec: ModelSpec) -> StateDict:
+    """The state dict of an exported model, read with ``weights_only=True``."""
+    path = Path(str(spec.weights_path))
+    if not path.is_file():
+        raise MissingWeightsError(f"The weights of model {spec.id} are missing: {path} does not exist. "
+                                  "Export the model again (faceguard export CHECKPOINT --name NAME --replace).")
+    if spec.weights_sha256 is not None and weights.sha256_of(path) != spec.weights_sha256:
+        raise MissingWeightsError(f"The weights file {path} is not the one exported as model {spec.id} "
+                                  "(its checksum differs). Export the model again.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - torch raises many types for a damaged file
+        raise MissingWeightsError(f"The weights file {path} of model {spec.id} cannot be read ({error}). "
+                                  "Export the model again.") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise MissingWeightsError(f"The weights file {path} of model {spec.id} is not a state dict. "
+                                  "Export the model again.")
+    return state

@@ -13,7 +13,7 @@ from faceguard.types import Face
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import select_device, set_threads
-from faceguard.vision.encoder import DlibEncoder
+from faceguard.vision.encoder import Encoder, load_encoder
 from faceguard.vision.quality import (
     QualityReport,
     QualityThresholds,
@@ -40,7 +40,7 @@ class EncodedFace:
 class FacePipeline:
     """Detector, aligner and encoder sharing one device. Build it with :meth:`load`."""
 
-    def __init__(self, detector: RetinaFaceDetector, encoder: DlibEncoder, spec: ModelSpec) -> None:
+    def __init__(self, detector: RetinaFaceDetector, encoder: Encoder, spec: ModelSpec) -> None:
         self.detector = detector
         self.encoder = encoder
         self.spec = spec
@@ -48,13 +48,18 @@ class FacePipeline:
 
     @classmethod
     def load(
-        cls, device: str = "auto", threads: int | None = None, model: str = "dlib-resnet"
+        cls, device: str = "auto", threads: int | None = None, model: str | ModelSpec = "dlib-resnet"
     ) -> FacePipeline:
-        """Load both models on ``device`` (auto = cuda > mps > cpu); ``threads`` caps CPU threads."""
+        """Load both models on ``device`` (auto = cuda > mps > cpu); ``threads`` caps CPU threads.
+
+        ``model``: a builtin or exported model's name (see ``get_model_spec``), or its spec; its
+        template, input size, threshold and id then govern alignment, encoding and matching.
+        """
         set_threads(threads)
         torch_device = select_device(device)
-        spec = get_model_spec(model)
-        return cls(RetinaFaceDetector.load(torch_device), DlibEncoder.load(torch_device, flip=spec.flip), spec)
+        spec = get_model_spec(model) if isinstance(model, str) else model
+        encoder = load_encoder(spec, torch_device)
+        return cls(RetinaFaceDetector.load(torch_device), encoder, spec)
 
     @property
     def threshold(self) -> float:

