@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceguard.errors import FaceGuardError, NotFoundError
-from faceguard.store.db import translate_errors, write_transaction
 from faceguard.store.repository import NewTemplate, Store, Template
 from faceguard.vision.align import align_face
 from faceguard.vision.pipeline import FacePipeline
@@ -96,7 +95,7 @@ def _reencode_person(store: Store, pipeline: FacePipeline, person_id: int, repor
                        stored.source or f"reencoded:template {stored.id}")
            for encoding, (stored, thumbnail) in zip(encodings, sources)]
     try:
-        _add_templates(store, person_id, new)
+        store.add_template(person_id, *new)
     except NotFoundError:  # erased while we worked: nothing to add
         report.failed += [ReencodeFailure(person_id, stored.id, "the person was erased meanwhile")
                           for stored, _ in sources]
@@ -115,9 +114,3 @@ def _face_key(template: Template, store: Store, thumbnail: Thumbnail | None = No
     return hashlib.sha256(thumbnail.jpeg).hexdigest()
 
 
-def _add_templates(store: Store, person_id: int, templates: list[NewTemplate]) -> None:
-    """All of one person's new templates in one transaction (Store.add_template takes one per call)."""
-    with translate_errors(store.path), write_transaction(store.db):
-        store.person(person_id)  # raises NotFoundError if erased meanwhile: nothing is written
-        for template in templates:
-            store._insert_template(person_id, template)  # noqa: SLF001 - the store's own insert, in our transaction

@@ -211,11 +211,11 @@ class Store:
         return self.person(person_id)
 
     @_guarded
-    def add_template(self, person_id: int, template: NewTemplate) -> int:
-        """Add another photo's template to an existing person; returns the template id."""
+    def add_template(self, person_id: int, template: NewTemplate, *more: NewTemplate) -> int:
+        """Add one or more templates to an existing person in one transaction; returns the first's id."""
         with write_transaction(self.db):
             self.person(person_id)
-            return self._insert_template(person_id, template)
+            return [self._insert_template(person_id, each) for each in (template, *more)][0]
 
     @_guarded
     def update_person(self, person_id: int, **changes: Any) -> Person:
