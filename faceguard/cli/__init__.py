@@ -16,6 +16,7 @@ from faceguard.cli.common import database_options, engine_options
 from faceguard.cli.database import add_db_commands
 from faceguard.cli.engine import add_engine_commands
 from faceguard.cli.people import add_people_commands
+from faceguard.cli.training import add_training_commands
 from faceguard.errors import FaceGuardError
 
 EXIT_CODES = """\
@@ -60,4 +61,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_access_commands(commands, engine, database)
     add_db_commands(commands, database)
     add_engine_commands(commands, engine)
+    add_training_commands(commands)
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +63,37 @@ def _draw_histogram(axes: Axes, d: np.ndarray, s: np.ndarray, threshold: float |
     axes.set_xlabel("Distance")
     axes.set_ylabel("Pairs")
     axes.legend()
+
+
+def plot_training(rows: Sequence[Mapping[str, object]], path: str | Path, title: str) -> Path:
+    """Write a PNG of a training run from its metrics rows (``faceguard.training.loop`` columns):
+    the loss (and the share of active triplets) per step, validation AUC and accuracy per epoch."""
+    steps = [row for row in rows if row.get("loss") not in (None, "")]
+    epochs = [row for row in rows if row.get("val_auc") not in (None, "")]
+    figure = Figure(figsize=(11, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    loss_axes, val_axes = figure.subplots(1, 2)
+    loss_axes.plot([float(r["step"]) for r in steps], [float(r["loss"]) for r in steps], color="tab:blue",
+                   alpha=0.8, label="loss")
+    loss_axes.set_xlabel("Step")
+    loss_axes.set_ylabel("Loss")
+    active = [r for r in steps if r.get("active_fraction") not in (None, "")]
+    if active:
+        share = loss_axes.twinx()
+        share.plot([float(r["step"]) for r in active], [float(r["active_fraction"]) for r in active],
+                   color="tab:orange", alpha=0.6, label="active triplets")
+        share.set_ylim(0, 1.05)
+        share.set_ylabel("Share of active triplets")
+        share.legend(loc="upper right")
+    loss_axes.legend(loc="upper left")
+    loss_axes.grid(True, alpha=0.3)
+    for key, label in (("val_auc", "validation AUC"), ("val_accuracy", "validation accuracy")):
+        val_axes.plot([float(r["epoch"]) for r in epochs], [float(r[key]) for r in epochs], "o-", label=label)
+    val_axes.set_xlabel("Epoch (0 = before training)")
+    val_axes.set_ylim(0.5, 1.0)
+    val_axes.grid(True, alpha=0.3)
+    val_axes.legend(loc="lower right")
+    figure.suptitle(title)
+    target = Path(path)
+    figure.savefig(target, format="png", dpi=120)
+    return target
