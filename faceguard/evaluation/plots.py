@@ -73,15 +73,17 @@ def plot_training(rows: Sequence[Mapping[str, object]], path: str | Path, title:
     figure = Figure(figsize=(11, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     loss_axes, val_axes = figure.subplots(1, 2)
-    loss_axes.plot([float(r["step"]) for r in steps], [float(r["loss"]) for r in steps], color="tab:blue",
-                   alpha=0.8, label="loss")
+    step_numbers = [float(r["step"]) for r in steps]
+    losses = [float(r["loss"]) for r in steps]
+    loss_axes.plot(step_numbers, losses, color="tab:blue", alpha=0.25, linewidth=0.8)
+    loss_axes.plot(step_numbers, _rolling_mean(losses), color="tab:blue", label=f"loss ({SMOOTHING}-step mean)")
     loss_axes.set_xlabel("Step")
     loss_axes.set_ylabel("Loss")
     active = [r for r in steps if r.get("active_fraction") not in (None, "")]
     if active:
         share = loss_axes.twinx()
-        share.plot([float(r["step"]) for r in active], [float(r["active_fraction"]) for r in active],
-                   color="tab:orange", alpha=0.6, label="active triplets")
+        share.plot([float(r["step"]) for r in active], _rolling_mean([float(r["active_fraction"]) for r in active]),
+                   color="tab:orange", label=f"active triplets ({SMOOTHING}-step mean)")
         share.set_ylim(0, 1.05)
         share.set_ylabel("Share of active triplets")
         share.legend(loc="upper right")
@@ -97,3 +99,14 @@ def plot_training(rows: Sequence[Mapping[str, object]], path: str | Path, title:
     target = Path(path)
     figure.savefig(target, format="png", dpi=120)
     return target
+
+
+SMOOTHING = 25  # steps averaged in the training curves (single batches are noisy)
+
+
+def _rolling_mean(values: Sequence[float]) -> np.ndarray:
+    """Trailing mean over up to SMOOTHING values (shorter at the start)."""
+    cumulative = np.cumsum(np.insert(np.asarray(values, dtype=np.float64), 0, 0.0))
+    counts = np.minimum(np.arange(1, len(values) + 1), SMOOTHING)
+    ends = np.arange(1, len(values) + 1)
+    return (cumulative[ends] - cumulative[ends - counts]) / counts

@@ -56,8 +56,20 @@ class Checkpoint:
 
 
 def read_checkpoint(path: Path | str) -> Checkpoint:
-    """Read and check a ``faceguard-checkpoint/1`` file without unpickling anything but plain data
-    (tensors, numbers, strings, containers and numpy arrays)."""
+    """What export needs from a ``faceguard-checkpoint/1`` file (see :func:`load_checkpoint`)."""
+    path = Path(path)
+    data = load_checkpoint(path)
+    try:
+        return _checkpoint_fields(path, data)
+    except KeyError as error:
+        raise FaceGuardError(f"The checkpoint {path} is incomplete: it has no {error.args[0]!r}.") from None
+    except (TypeError, ValueError) as error:
+        raise FaceGuardError(f"The checkpoint {path} is malformed: {error}.") from None
+
+
+def load_checkpoint(path: Path | str, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """The whole checkpoint dict, unpickling nothing but plain data (tensors, numbers, strings,
+    containers and numpy arrays); FaceGuardError for a missing, damaged or foreign file."""
     path = Path(path)
     if not path.is_file():
         raise FaceGuardError(f"There is no checkpoint file at {path}.")
@@ -66,7 +78,7 @@ def read_checkpoint(path: Path | str) -> Checkpoint:
         raise FaceGuardError(f"{damaged}.")
     try:
         with torch.serialization.safe_globals(_numpy_globals()):
-            data = torch.load(path, map_location="cpu", weights_only=True)
+            data = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as error:
         found = re.search(r"Unsupported global: GLOBAL (\S+)|but got <class '([^']+)'>", str(error))
         if found is None:
@@ -83,12 +95,7 @@ def read_checkpoint(path: Path | str) -> Checkpoint:
         found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
         raise FaceGuardError(f"{path} is not a FaceGuard training checkpoint (format {found!r}, expected "
                              f"{CHECKPOINT_FORMAT!r}).")
-    try:
-        return _checkpoint_fields(path, data)
-    except KeyError as error:
-        raise FaceGuardError(f"The checkpoint {path} is incomplete: it has no {error.args[0]!r}.") from None
-    except (TypeError, ValueError) as error:
-        raise FaceGuardError(f"The checkpoint {path} is malformed: {error}.") from None
+    return dict(data)
 
 
 def _checkpoint_fields(path: Path, data: Mapping[str, Any]) -> Checkpoint:

@@ -27,13 +27,13 @@ from torch import nn
 from faceguard.errors import FaceGuardError
 from faceguard.evaluation.metrics import accuracy_at, auc, best_threshold
 from faceguard.training.data import ChipDataset, ChipSet, verification_pairs
+from faceguard.training.export import CHECKPOINT_FORMAT, load_checkpoint
 from faceguard.training.losses import BinaryHead, BinaryPairLoss, TripletLoss
 from faceguard.training.miners import AllTripletsMiner, BatchHardMiner, SemiHardMiner
 from faceguard.training.models import build_model, freeze_stages
 from faceguard.training.sampler import PKSampler
 from faceguard.vision.device import select_device
 
-CHECKPOINT_FORMAT = "faceguard-checkpoint/1"
 MINERS = {"semihard": SemiHardMiner, "batch-hard": BatchHardMiner, "all": AllTripletsMiner}
 METRICS_COLUMNS = ("epoch", "step", "elapsed_s", "loss", "active_fraction", "pair_accuracy", "lr",
                    "val_auc", "val_accuracy", "val_threshold")
@@ -283,12 +283,7 @@ def _checkpoint(config: TrainConfig, run: _Run, state: _State, validation: Valid
 
 def _restore(path: Path, run: _Run) -> _State:
     """Continue a run from its checkpoint: weights, optimiser, schedule, counters and random state."""
-    try:
-        checkpoint = torch.load(path, map_location=run.device, weights_only=False)
-    except (OSError, RuntimeError, EOFError) as error:
-        raise FaceGuardError(f"Cannot resume from {path}: {error}.") from error
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
-        raise FaceGuardError(f"{path} is not a FaceGuard training checkpoint.")
+    checkpoint = load_checkpoint(path, run.device)
     run.model.load_state_dict(checkpoint["state_dict"])
     if run.head is not None and checkpoint.get("head_state_dict") is not None:
         run.head.load_state_dict(checkpoint["head_state_dict"])

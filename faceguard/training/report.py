@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from faceguard.training.data import ChipSet, verification_pairs
-from faceguard.training.models import build_model
 
 from faceguard.evaluation.plots import plot_roc, plot_training
+from faceguard.training.data import ChipSet, verification_pairs
+from faceguard.training.export import read_checkpoint
 from faceguard.training.loop import TrainConfig, embed
+from faceguard.training.models import build_model
 
 
 def write_report(out: Path, val_set: ChipSet, config: TrainConfig) -> dict[str, Any]:
@@ -23,26 +25,26 @@ def write_report(out: Path, val_set: ChipSet, config: TrainConfig) -> dict[str, 
         rows = list(csv.DictReader(file))
     miner = f", {config.miner} mining" if config.loss == "triplet" else ""
     plot_training(rows, out / "training.png", f"{config.architecture}, {config.loss} loss{miner}")
-    best = torch.load(out / "checkpoint-best.pt", map_location="cpu", weights_only=False)
+    best = read_checkpoint(out / "checkpoint-best.pt")
     model = build_model(config.architecture, pretrained=False)
-    model.load_state_dict(best["state_dict"])
+    model.load_state_dict(best.state_dict)
     embeddings = embed(model, val_set.chips, torch.device("cpu"))
     i, j, same = verification_pairs(val_set.labels, seed=config.seed)
     distances = np.linalg.norm(embeddings[i] - embeddings[j], axis=1)
-    plot_roc(distances, same, out / "roc.png", f"best epoch ({best['epoch']}) on the validation identities",
-             threshold=best["metrics"]["threshold"])
+    plot_roc(distances, same, out / "roc.png", f"best epoch ({best.epoch}) on the validation identities",
+             threshold=best.metrics["threshold"])
     untrained = next(row for row in rows if row.get("val_auc"))
     summary = {
         "untrained_val_auc": float(untrained["val_auc"]),
         "untrained_val_accuracy": float(untrained["val_accuracy"]),
-        "best_epoch": best["epoch"],
-        "best_val_auc": best["metrics"]["val_auc"],
-        "best_val_accuracy": best["metrics"]["val_accuracy"],
-        "threshold": best["metrics"]["threshold"],
+        "best_epoch": best.epoch,
+        "best_val_auc": best.metrics["val_auc"],
+        "best_val_accuracy": best.metrics["val_accuracy"],
+        "threshold": best.metrics["threshold"],
         "steps": int(rows[-1]["step"]),
         "training_seconds": float(rows[-1]["elapsed_s"]),
         "validation_pairs": len(same),
-        "config": best["config"],
+        "config": asdict(config),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
