@@ -61,6 +61,8 @@ def test_a_run_validates_before_and_after_each_epoch_and_writes_its_files(tmp_pa
     checkpoint = torch.load(tmp_path / "checkpoint-last.pt", weights_only=False)
     assert checkpoint["format"] == "faceguard-checkpoint/1" and checkpoint["epoch"] == 3 and checkpoint["dim"] == 128
     assert (checkpoint["head_state_dict"] is not None) == (loss == "binary")
+    assert all((v.validation.head_accuracy is not None) == (loss == "binary") for v in validations)
+    assert loss != "binary" or 0 <= validations[-1].validation.head_accuracy <= 1
     assert len(read_metrics(tmp_path)) == 12 + 4
 
 

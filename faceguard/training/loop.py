@@ -36,7 +36,7 @@ from faceguard.vision.device import select_device
 
 MINERS = {"semihard": SemiHardMiner, "batch-hard": BatchHardMiner, "all": AllTripletsMiner}
 METRICS_COLUMNS = ("epoch", "step", "elapsed_s", "loss", "active_fraction", "pair_accuracy", "lr",
-                   "val_auc", "val_accuracy", "val_threshold")
+                   "val_auc", "val_accuracy", "val_threshold", "val_head_accuracy")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ class Validation:
     accuracy: float  # at the best threshold on these pairs
     threshold: float
     pairs: int
+    head_accuracy: float | None = None  # binary loss: the head's verdicts (p >= 0.5) on the same pairs
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def train(
     if resume is not None:
         state = _restore(resume, run)
     else:
-        first = validate(run.model, val_set, run.device, config)
+        first = validate(run.model, val_set, run.device, config, run.head)
         state.history.append(_row(state, validation=first))
         _write_metrics(out_dir, state.history)
         yield Progress(0, 0, 0.0, validation=first)
@@ -152,7 +153,7 @@ def train(
                 break
             yield progress
         state.epoch += 1
-        validation = validate(run.model, val_set, run.device, config)
+        validation = validate(run.model, val_set, run.device, config, run.head)
         best = validation.accuracy > state.best_accuracy
         state.best_accuracy, state.stale_epochs = (
             (validation.accuracy, 0) if best else (state.best_accuracy, state.stale_epochs + 1)
@@ -190,13 +191,22 @@ def _build(config: TrainConfig) -> _Run:
     return _Run(model, head, optimizer, scheduler, scaler, device, dim)
 
 
-def validate(model: nn.Module, chips: ChipSet, device: torch.device, config: TrainConfig) -> Validation:
-    """Verification on every same-identity pair of ``chips`` and as many different-identity pairs."""
+def validate(
+    model: nn.Module, chips: ChipSet, device: torch.device, config: TrainConfig, head: BinaryHead | None = None
+) -> Validation:
+    """Verification on every same-identity pair of ``chips`` and as many different-identity pairs: by
+    distance at the best threshold, and by the binary head when there is one."""
     embeddings = embed(model, chips.chips, device)
     i, j, same = verification_pairs(chips.labels, seed=config.seed)
     distances = np.linalg.norm(embeddings[i] - embeddings[j], axis=1)
     threshold = best_threshold(distances, same)
-    return Validation(auc(distances, same), accuracy_at(distances, same, threshold), threshold, len(same))
+    head_accuracy = None
+    if head is not None:
+        with torch.no_grad():
+            a, b = (torch.from_numpy(embeddings[index]).to(device) for index in (i, j))
+            head_accuracy = float(((head.probability(a, b) >= 0.5).cpu().numpy() == same).mean())
+    return Validation(auc(distances, same), accuracy_at(distances, same, threshold), threshold, len(same),
+                      head_accuracy)
 
 
 def embed(model: nn.Module, chips: np.ndarray, device: torch.device, batch: int = 128) -> np.ndarray:
@@ -273,7 +283,8 @@ def _checkpoint(config: TrainConfig, run: _Run, state: _State, validation: Valid
         "epoch": state.epoch,
         "config": asdict(config),
         "metrics": {"threshold": validation.threshold, "val_auc": validation.auc,
-                    "val_accuracy": validation.accuracy, "best_val_accuracy": state.best_accuracy},
+                    "val_accuracy": validation.accuracy, "val_head_accuracy": validation.head_accuracy,
+                    "best_val_accuracy": state.best_accuracy},
         "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict(),
         "state": asdict(state),
@@ -301,7 +312,8 @@ def _row(state: _State, progress: Progress | None = None, validation: Validation
         row.update(epoch=progress.epoch, loss=progress.loss, active_fraction=progress.active_fraction,
                    pair_accuracy=progress.pair_accuracy, lr=progress.lr)
     if validation is not None:
-        row.update(val_auc=validation.auc, val_accuracy=validation.accuracy, val_threshold=validation.threshold)
+        row.update(val_auc=validation.auc, val_accuracy=validation.accuracy, val_threshold=validation.threshold,
+                   val_head_accuracy=validation.head_accuracy)
     return row
 
 
