@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import platformdirs
 import sqlite_utils
 
 from faceguard.errors import (
@@ -26,6 +25,7 @@ from faceguard.errors import (
     ReadOnlyDatabaseError,
     StoreError,
 )
+from faceguard.paths import data_dir
 
 #: Environment variable that overrides the default database location (``--db`` overrides both).
 DB_ENV = "FACEGUARD_DB"
@@ -38,7 +38,7 @@ def default_db_path() -> Path:
     override = os.environ.get(DB_ENV)
     if override:
         return Path(override).expanduser()
-    return Path(platformdirs.user_data_dir("faceguard", appauthor=False)) / "faceguard.db"
+    return data_dir() / "faceguard.db"
 
 
 def connect(path: Path) -> sqlite_utils.Database:

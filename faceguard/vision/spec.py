@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import platformdirs
 
 from faceguard.errors import FaceGuardError
+from faceguard.paths import data_dir
 from faceguard.vision.align import DLIB_150_TEMPLATE
 
 
@@ -89,7 +89,7 @@ MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 def models_dir() -> Path:
     """Where exported models live; ``FACEGUARD_MODELS_DIR`` overrides the platform's user data folder."""
     override = os.environ.get("FACEGUARD_MODELS_DIR")
-    return Path(override) if override else Path(platformdirs.user_data_dir("faceguard")) / "models"
+    return Path(override) if override else data_dir() / "models"
 
 
 def check_model_name(name: str) -> str:
