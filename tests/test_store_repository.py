@@ -15,7 +15,7 @@ from faceguard.errors import (
     NotFoundError,
     StoreError,
 )
-from faceguard.store.repository import Store
+from faceguard.store.repository import Store, status_from_row
 from tests.store_helpers import DIM, MODEL, new_template, tiny_jpeg, unit_vector
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -169,7 +169,7 @@ def test_people_search_and_inactive_filter(store, rng):
     assert [p.name for p in store.people(search="STAFF")] == ["Ada", "Carol"]
     assert [p.name for p in store.people(search="100")] == ["Ada"]
     assert [p.name for p in store.people(include_inactive=False)] == ["Ada", "bob"]
-    [status] = store.person_statuses([bob.id])
+    [status] = [status_from_row(row) for row in store.status_rows([bob.id])]
     assert (status.person_id, status.name, status.active, status.valid_from) == (bob.id, "bob", True, None)
 
 
@@ -462,12 +462,12 @@ def test_a_backup_into_a_missing_folder_names_the_destination_and_leaves_the_dat
 
 
 def test_the_gallery_s_lean_status_read_equals_each_person_s_status(store):
-    """person_statuses converts times in SQL for speed; it must agree with Person.status() exactly."""
+    """status_rows converts times in SQL for speed; it must agree with Person.status() exactly."""
     start = datetime(2026, 2, 1, 8, 30, 0, 123000, tzinfo=timezone(timedelta(hours=-5)))
     people = [
         store.add_person("Ada", valid_from=start, valid_until=start + timedelta(days=300, milliseconds=876)),
         store.add_person("Bob", valid_until=datetime(2027, 1, 1, 0, 0, 0, 999000)),
         store.add_person("Eve", active=False),
     ]
-    assert store.person_statuses() == sorted((p.status() for p in people), key=lambda s: s.person_id)
+    assert [status_from_row(row) for row in store.status_rows()] == sorted((p.status() for p in people), key=lambda s: s.person_id)
     assert people[0].status().valid_from == start.timestamp()

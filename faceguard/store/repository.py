@@ -289,14 +289,11 @@ class Store:
             clauses.append("p.active = 1")
         return self._people_where(" AND ".join(clauses) or "1", params)
 
-    def person_statuses(self, person_ids: Iterable[int] | None = None) -> list[PersonStatus]:
-        """The access status of everyone (or of ``person_ids``)."""
-        return [status_from_row(row) for row in self.status_rows(person_ids)]
-
     @_guarded
     def status_rows(self, person_ids: Iterable[int] | None = None) -> list[tuple]:
-        """(id, name, active 0/1, valid_from, valid_until epoch seconds) tuples: the lean read a gallery makes at start-up (100k
-        dataclass instances would cost ~90 ms; the gallery builds one only for a matched face)."""
+        """(id, name, active 0/1, valid_from, valid_until epoch seconds) of everyone (or of ``person_ids``):
+        the lean read a gallery makes at start-up. ``status_from_row`` turns a row into a PersonStatus
+        (100k dataclass instances would cost ~90 ms; the gallery builds one only for a matched face)."""
         # SQL turns the stored ISO times into epoch seconds (whole seconds + milliseconds, exact):
         # parsing 100k of them in Python would double the gallery's start-up time.
         epoch = "strftime('%s', {0}) + substr({0}, 21, 3) / 1000.0"
