@@ -196,17 +196,26 @@ def validate(
 ) -> Validation:
     """Verification on every same-identity pair of ``chips`` and as many different-identity pairs: by
     distance at the best threshold, and by the binary head when there is one."""
-    embeddings = embed(model, chips.chips, device)
-    i, j, same = verification_pairs(chips.labels, seed=config.seed)
-    distances = np.linalg.norm(embeddings[i] - embeddings[j], axis=1)
+    distances, same, pairs = validation_distances(model, chips, device, config.seed)
     threshold = best_threshold(distances, same)
     head_accuracy = None
     if head is not None:
         with torch.no_grad():
-            a, b = (torch.from_numpy(embeddings[index]).to(device) for index in (i, j))
+            a, b = (torch.from_numpy(pairs[index]).to(device) for index in (0, 1))
             head_accuracy = float(((head.probability(a, b) >= 0.5).cpu().numpy() == same).mean())
     return Validation(auc(distances, same), accuracy_at(distances, same, threshold), threshold, len(same),
                       head_accuracy)
+
+
+def validation_distances(
+    model: nn.Module, chips: ChipSet, device: torch.device, seed: int
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Distances and same-person flags of the verification pairs of ``chips``, with the two
+    embeddings of each pair (for the binary head)."""
+    embeddings = embed(model, chips.chips, device)
+    i, j, same = verification_pairs(chips.labels, seed=seed)
+    first, second = embeddings[i], embeddings[j]
+    return np.linalg.norm(first - second, axis=1), same, (first, second)
 
 
 def embed(model: nn.Module, chips: np.ndarray, device: torch.device, batch: int = 128) -> np.ndarray:

@@ -8,13 +8,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from faceguard.evaluation.plots import plot_roc, plot_training
-from faceguard.training.data import ChipSet, verification_pairs
+from faceguard.training.data import ChipSet
 from faceguard.training.export import read_checkpoint
-from faceguard.training.loop import TrainConfig, embed
+from faceguard.training.loop import TrainConfig, validation_distances
 from faceguard.training.models import build_model
 
 
@@ -28,9 +27,7 @@ def write_report(out: Path, val_set: ChipSet, config: TrainConfig) -> dict[str, 
     best = read_checkpoint(out / "checkpoint-best.pt")
     model = build_model(config.architecture, pretrained=False)
     model.load_state_dict(best.state_dict)
-    embeddings = embed(model, val_set.chips, torch.device("cpu"))
-    i, j, same = verification_pairs(val_set.labels, seed=config.seed)
-    distances = np.linalg.norm(embeddings[i] - embeddings[j], axis=1)
+    distances, same, _ = validation_distances(model, val_set, torch.device("cpu"), config.seed)
     plot_roc(distances, same, out / "roc.png", f"best epoch ({best.epoch}) on the validation identities",
              threshold=best.metrics["threshold"])
     untrained = next(row for row in rows if row.get("val_auc"))
