@@ -151,3 +151,11 @@ def test_freeze_stages_can_be_changed_and_checks_its_argument():
             freeze_stages(model, bad)
     with pytest.raises(TypeError):
         freeze_stages(SmallFaceNet(), 1)
+
+
+def test_the_spec_knows_exactly_the_architectures_training_can_build():
+    """vision.spec cannot import the training package (training imports vision), so it keeps its own list."""
+    from faceguard.training.models import ARCHITECTURES
+    from faceguard.vision.spec import ARCHITECTURE_NAMES
+
+    assert set(ARCHITECTURE_NAMES) == set(ARCHITECTURES)
