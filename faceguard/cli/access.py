@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from faceguard.access.policy import verify_claim
 from faceguard.cli import common
@@ -70,11 +69,10 @@ def run_identify(args: argparse.Namespace) -> int:
         live = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
     recognised = False
     for photo in args.photos:
-        encoded = pipeline.encode_faces(read_image(photo))
-        if not encoded:
+        matches = [match for _, match in pipeline.identify(read_image(photo), live.gallery, threshold)]
+        if not matches:
             print(f"{photo.name}  no face found")
             continue
-        matches = live.identify(np.stack([face.encoding for face in encoded]), threshold)
         for number, match in enumerate(matches, start=1):
             label = photo.name if len(matches) == 1 else f"{photo.name} face {number}"
             verdict, known = judge_match(live, match)

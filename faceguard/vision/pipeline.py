@@ -84,12 +84,16 @@ class FacePipeline:
         chips = self.align(image, faces)
         return [EncodedFace(f, c, e, self.spec.id) for f, c, e in zip(faces, chips, self.encode(chips))]
 
-    def identify(self, image: np.ndarray, gallery: Gallery) -> list[tuple[EncodedFace, Match]]:
-        """1:K for every face in ``image``: each encoded face with its best gallery match."""
+    def identify(
+        self, image: np.ndarray, gallery: Gallery, threshold: float | None = None
+    ) -> list[tuple[EncodedFace, Match]]:
+        """1:K for every face in ``image``: each encoded face with its best gallery match (at
+        ``threshold``, default the model's)."""
         encoded = self.encode_faces(image)
         if not encoded:
             return []
-        matches = gallery.identify(np.stack([e.encoding for e in encoded]), self.threshold, self.spec.id)
+        threshold = self.threshold if threshold is None else threshold
+        matches = gallery.identify(np.stack([e.encoding for e in encoded]), threshold, self.spec.id)
         return list(zip(encoded, matches))
 
     def enroll(
