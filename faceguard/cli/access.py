@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 from faceguard.access.policy import verify_claim
 from faceguard.cli import common
 from faceguard.cli.common import (
     WHEN_HELP,
     describe,
+    encode_single_face,
     open_store,
     parse_until,
     parse_when,
@@ -104,7 +104,7 @@ def run_verify(args: argparse.Namespace) -> int:
             raise FaceGuardError(f"{describe(person)} has no photo enrolled for the model {pipeline.spec.id}; "
                                  f"re-enroll them: faceguard people add-photo '#{person.id}' PHOTO")
         threshold = threshold_of(args, pipeline)
-        face = pipeline.encode_faces(image, [pipeline.single_face(image)])[0]
+        face = encode_single_face(pipeline, image)
         distance = float(face_distance(face.encoding, templates).min())
         decision = verify_claim(person.status(), distance, threshold, time.time())
         if args.door:

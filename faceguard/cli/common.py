@@ -19,7 +19,7 @@ from faceguard.store.db import default_db_path
 from faceguard.store.repository import Person, Store
 
 if TYPE_CHECKING:  # the engine (torch) loads only when a command needs it
-    from faceguard.vision.pipeline import FacePipeline
+    from faceguard.vision.pipeline import EncodedFace, FacePipeline
 
 WHEN_HELP = "WHEN: 2026-11-25 or 2026-11-25T08:00 (local time), or a span ago: 30m, 12h, 7d."
 
@@ -91,9 +91,9 @@ def threshold_of(args: argparse.Namespace, pipeline: FacePipeline) -> float:
     return pipeline.threshold if args.threshold is None else args.threshold
 
 
-def encode_single_face(pipeline: FacePipeline, image: np.ndarray) -> np.ndarray:
-    """The encoding of the one person in ``image`` (NoFaceError / MultipleFacesError otherwise)."""
-    return pipeline.encode_faces(image, [pipeline.single_face(image)])[0].encoding
+def encode_single_face(pipeline: FacePipeline, image: np.ndarray) -> EncodedFace:
+    """The one person in ``image``, encoded (NoFaceError / MultipleFacesError otherwise)."""
+    return pipeline.encode_faces(image, [pipeline.single_face(image)])[0]
 
 
 def photo_source(path: Path) -> str:

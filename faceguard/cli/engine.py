@@ -89,7 +89,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     pipeline = common.load_pipeline(args)
     threshold = threshold_of(args, pipeline)
-    first, second = (encode_single_face(pipeline, read_image(path)) for path in (args.photo1, args.photo2))
+    first, second = (encode_single_face(pipeline, read_image(path)).encoding for path in (args.photo1, args.photo2))
     same, distance = verify(first, second, threshold)
     print(f"{'SAME PERSON' if same else 'DIFFERENT PEOPLE'}  distance {distance:.3f} (threshold {threshold:.3f})")
     return 0 if same else 1
