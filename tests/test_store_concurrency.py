@@ -43,7 +43,13 @@ def test_killing_a_writer_mid_enrollment_leaves_a_sound_file_with_every_confirme
         os.kill(worker.pid, signal.SIGKILL)
     finally:
         worker.kill()
-        rest, _ = worker.communicate(timeout=10)
+        worker.wait(timeout=10)
+        # read through worker.stdout itself: lines readline() already pulled into its buffer are
+        # there, and communicate() would read the pipe underneath and miss them
+        rest = worker.stdout.read()
+        worker.stdout.close()
+        worker.stderr.close()
+        worker.stdin.close()
     assert worker.returncode == -signal.SIGKILL
     for line in rest.splitlines():  # printed (so committed) before the kill, not read yet
         kind, *ids = line.split()
