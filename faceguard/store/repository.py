@@ -11,7 +11,7 @@ import functools
 import json
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -426,10 +426,15 @@ class Store:
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         return default if row is None else json.loads(row[0])
 
-    @_guarded
     def set_setting(self, key: str, value: Any) -> None:
+        self.set_settings({key: value})
+
+    @_guarded
+    def set_settings(self, values: Mapping[str, Any]) -> None:
+        """Store several settings (JSON values) in one transaction."""
         with write_transaction(self.db):
-            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, json.dumps(value)])
+            self.db.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                                [(key, json.dumps(value)) for key, value in values.items()])
 
     @_guarded
     def counts(self) -> dict[str, int]:

@@ -1,0 +1,68 @@
+"""The kiosk's settings, kept in the database so the admin window and a running kiosk share them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from faceguard.access.policy import PolicyConfig
+from faceguard.store.repository import Store
+
+PREFIX = "kiosk."
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    """What an administrator may change; each field is stored under ``kiosk.<field>``.
+
+    camera: a webcam index ("0"), a video file, an rtsp:// or http:// URL, or a folder of images.
+    threshold: the distance threshold, None for the model's calibrated one.
+    threads: CPU threads for inference (1 keeps the other core free for camera and screen).
+    """
+
+    site_name: str = "FaceGuard"
+    door: str = "Main door"
+    camera: str = "0"
+    device: str = "auto"
+    model: str = "dlib-resnet"
+    threshold: float | None = None
+    threads: int = 1
+    k: int = 3
+    n: int = 5
+    cooldown: float = 10.0
+    sound: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.site_name.strip():
+            raise ValueError("The site name must not be empty.")
+        if not self.camera.strip():
+            raise ValueError("Choose a camera: a webcam number, a video file, a URL or a folder of images.")
+        if self.device.split(":")[0] not in DEVICES:
+            raise ValueError(f"The device must be one of {', '.join(DEVICES)}, got '{self.device}'.")
+        if self.threshold is not None and not 0 < self.threshold < 2:
+            raise ValueError(f"The threshold must be between 0 and 2, got {self.threshold}.")
+        if self.threads < 1:
+            raise ValueError(f"Inference needs at least one thread, got {self.threads}.")
+        self.policy()  # k, n and cooldown are checked by the policy's own rules
+
+    def policy(self) -> PolicyConfig:
+        return PolicyConfig(k=self.k, n=self.n, cooldown=self.cooldown)
+
+
+def load_settings(store: Store) -> KioskSettings:
+    """The stored settings; fields never saved keep their defaults."""
+    stored: dict[str, Any] = {}
+    for field in fields(KioskSettings):
+        value = store.get_setting(PREFIX + field.name, _MISSING)
+        if value is not _MISSING:
+            stored[field.name] = value
+    return replace(KioskSettings(), **stored)
+
+
+def save_settings(store: Store, settings: KioskSettings) -> None:
+    """Store every field in one transaction, so a running kiosk sees all old or all new values."""
+    store.set_settings({PREFIX + name: value for name, value in asdict(settings).items()})
+
+
+_MISSING = object()
