@@ -99,3 +99,7 @@ class DatabaseLockedError(StoreError):
 
 class CorruptDatabaseError(StoreError):
     pass
+
+
+class CameraError(FaceGuardError):
+    """The camera (webcam, video file, stream or image folder) cannot be opened or stopped delivering."""
