@@ -1,0 +1,79 @@
+"""Camera capture in its own thread, reconnecting with backoff when the camera fails."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from faceguard.camera import Frame, open_source
+from faceguard.errors import CameraError
+from faceguard.kiosk.mailbox import LatestFrame
+
+#: Seconds to wait before each reconnection attempt; the last one repeats.
+BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class CameraWorker(QObject):
+    """Reads ``spec`` (see ``faceguard.camera.open_source``) in a QThread.
+
+    Signals: ``frame(Frame)`` for every picture; ``status(str)`` with "Camera offline: … retrying in
+    N s" when the source fails, and "" once pictures flow again. Frames also go to ``mailbox`` when
+    given (the inference thread takes the newest one from there)."""
+
+    frame = Signal(object)
+    status = Signal(str)
+
+    def __init__(self, spec: str, parent: QObject | None = None, *, fps: float = 15.0,
+                 mailbox: LatestFrame | None = None) -> None:
+        super().__init__(parent)
+        self.spec, self.fps, self.mailbox = spec, fps, mailbox
+        self._thread = _CaptureThread(self)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the capture loop to end and wait for it (at most one frame or one backoff step)."""
+        self._thread.requestInterruption()
+        self._thread.wait()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+
+class _CaptureThread(QThread):
+    def __init__(self, worker: CameraWorker) -> None:
+        super().__init__()
+        self.worker = worker
+
+    def run(self) -> None:
+        failures, index = 0, 0
+        while not self.isInterruptionRequested():
+            try:
+                source = open_source(self.worker.spec, fps=self.worker.fps)
+            except CameraError as error:
+                failures = self._back_off(error, failures)
+                continue
+            try:
+                while not self.isInterruptionRequested():
+                    frame = Frame(source.read(), time.time(), index)
+                    index += 1
+                    if failures:
+                        failures = 0
+                        self.worker.status.emit("")
+                    if self.worker.mailbox is not None:
+                        self.worker.mailbox.put(frame)
+                    self.worker.frame.emit(frame)
+            except CameraError as error:
+                failures = self._back_off(error, failures)
+            finally:
+                source.close()
+
+    def _back_off(self, error: CameraError, failures: int) -> int:
+        delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
+        self.worker.status.emit(f"Camera offline: {error} Retrying in {delay:g} s.")
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and not self.isInterruptionRequested():
+            time.sleep(0.05)
+        return failures + 1
