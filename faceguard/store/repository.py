@@ -433,7 +433,7 @@ class Store:
     def set_settings(self, values: Mapping[str, Any]) -> None:
         """Store several settings (JSON values) in one transaction."""
         with write_transaction(self.db):
-            self.db.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+            self.db.conn.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
                                 [(key, json.dumps(value)) for key, value in values.items()])
 
     @_guarded
