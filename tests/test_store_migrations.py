@@ -27,6 +27,8 @@ from tests.store_helpers import (
 
 LATEST_TABLES = {"people", "templates", "template_thumbnails", "access_events", "event_snapshots", "settings",
                  "changes", "_sqlite_migrations"}
+LATEST_PEOPLE_COLUMNS = {"id", "name", "badge", "group_name", "active", "valid_from", "valid_until", "notes",
+                         "pseudonym", "created", "updated", "consent_at", "consent_method"}
 LATEST_TRIGGERS = {"templates_added", "templates_removed", "people_edited", "people_removed"}
 
 
@@ -56,6 +58,7 @@ def test_a_new_file_gets_the_latest_schema_in_wal_mode_with_foreign_keys(tmp_pat
 # --- upgrading files written by earlier versions ---------------------------------------------------
 
 STAMP = "2025-03-04T05:06:07.089+00:00"
+CONSENT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 def fill_version(db, version: int, rng: np.random.Generator) -> dict:
@@ -112,6 +115,7 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
         assert schema_version(store.db) == len(SCHEMA)
         assert LATEST_TABLES <= names(store.db, "table")
         assert LATEST_TRIGGERS <= names(store.db, "trigger")
+        assert {row[1] for row in store.db.execute("PRAGMA table_info(people)")} == LATEST_PEOPLE_COLUMNS
         assert store.check() == []
         if version >= 1:
             ada = store.find_person("1001")
@@ -122,6 +126,7 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
             assert ada.created == datetime(2025, 3, 4, 5, 6, 7, 89000, tzinfo=UTC)
             bob = store.find_person("bob babbage")
             assert (bob.id, bob.active, bob.badge, bob.templates) == (2, False, None, 1)
+            assert (ada.consent_at, ada.consent_method, bob.consent_at) == (None, None, None)  # not recorded then
             ids, encodings = store.load_encodings(MODEL)
             templates = expected["templates"]
             assert ids.tolist() == [templates[t][0] for t in sorted(templates)]
@@ -148,14 +153,16 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
 
         # and the upgraded file is fully usable: new rows, edits, erasure of an old row
         rng = np.random.default_rng(99)
-        carol = store.enroll("Carol", new_template(rng), badge="2002")
+        carol = store.enroll("Carol", new_template(rng), badge="2002", consent_at=CONSENT, consent_method="wizard")
+        assert (store.person(carol.id).consent_at, store.person(carol.id).consent_method) == (CONSENT, "wizard")
         store.add_template(carol.id, new_template(rng))
         event_id = store.log_event("granted", "matched", person_id=carol.id, snapshot=tiny_jpeg(rng))
         store.set_setting("door", "back")
         assert store.get_setting("door") == "back"
         assert store.changes_after(0).person_ids >= {carol.id}
         if version >= 1:
-            store.update_person(1, name="Ada King")
+            store.update_person(1, name="Ada King", consent_at=CONSENT, consent_method="form")
+            assert store.person(1).consent_method == "form"
             store.remove_person(1)
             assert store.templates(1) == []
             if version >= 2:

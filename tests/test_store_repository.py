@@ -126,6 +126,35 @@ def test_a_validity_period_that_ends_before_it_starts_is_refused(store, rng):
     assert store.person(bob.id) == bob
 
 
+def test_consent_is_stored_with_the_person_and_template_in_one_write_and_round_trips(store, path, rng):
+    moment = datetime(2026, 5, 1, 10, 0, 0, 123000, tzinfo=timezone(timedelta(hours=2)))
+    ada = store.enroll("Ada", new_template(rng), consent_at=moment, consent_method=" wizard ")
+    assert (ada.consent_at, ada.consent_method) == (moment, "wizard")
+    assert ada.consent_at.tzinfo == UTC  # stored as UTC text like every other time
+    raw = store.db.execute("SELECT consent_at FROM people WHERE id = ?", [ada.id]).fetchone()[0]
+    assert raw == "2026-05-01T08:00:00.123+00:00"
+    with Store.open(path) as other:
+        assert other.person(ada.id) == ada
+    bob = store.add_person("Bob")
+    assert (bob.consent_at, bob.consent_method) == (None, None)  # enrolled without a recorded consent
+    assert store.update_person(bob.id, consent_at=T0, consent_method="form").consent_at == T0
+    edited = store.update_person(ada.id, notes="moved")  # other edits keep the consent
+    assert (edited.consent_at, edited.consent_method) == (moment, "wizard")
+    withdrawn = store.update_person(ada.id, consent_at=None)
+    assert (withdrawn.consent_at, withdrawn.consent_method) == (None, None)
+
+
+def test_a_consent_method_without_a_consent_time_is_refused_and_nothing_is_written(store, rng):
+    before = table_counts(store)
+    with pytest.raises(ValueError, match="consent method needs the time"):
+        store.enroll("Ada", new_template(rng), consent_method="wizard")
+    assert table_counts(store) == before
+    bob = store.add_person("Bob")
+    with pytest.raises(ValueError, match="consent method needs the time"):
+        store.update_person(bob.id, consent_method="form")
+    assert store.person(bob.id) == bob
+
+
 def test_a_naive_local_valid_until_can_be_set_on_a_person_with_a_stored_valid_from(store):
     # The store takes naive datetimes as the operator's local time (to_text), so an edit form that
     # sends a naive date must work on a person whose valid_from was read back from the file (aware).

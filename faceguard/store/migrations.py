@@ -106,8 +106,16 @@ def m004_change_log(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m005_consent(db: sqlite_utils.Database) -> None:
+    """When (ISO UTC) and how ("wizard", "cli", "form"…) each person agreed to have their face stored;
+    NULL for people enrolled before consent was recorded."""
+    db.execute("ALTER TABLE people ADD COLUMN consent_at TEXT")  # execute, not executescript: stays in the
+    db.execute("ALTER TABLE people ADD COLUMN consent_method TEXT")  # migration's transaction
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
-SCHEMA = [m001_people_and_templates, m002_access_events, m003_settings, m004_change_log]
+SCHEMA = [m001_people_and_templates, m002_access_events, m003_settings, m004_change_log, m005_consent]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -78,6 +78,8 @@ class Person:
     created: datetime
     updated: datetime
     templates: int  # how many face templates (of any model) are enrolled
+    consent_at: datetime | None = None  # when they agreed to have their face stored (None: not recorded)
+    consent_method: str | None = None  # how that agreement was given, e.g. "wizard", "cli", "form"
 
     def status(self) -> PersonStatus:
         """What the access policy needs to know about this person."""
@@ -142,7 +144,8 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-_PERSON_COLUMNS = {"name", "badge", "group", "active", "valid_from", "valid_until", "notes"}
+_PERSON_COLUMNS = {"name", "badge", "group", "active", "valid_from", "valid_until", "notes", "consent_at",
+                   "consent_method"}
 _PERSON_SELECT = """
     SELECT p.*, (SELECT count(*) FROM templates t WHERE t.person_id = p.id) AS template_count
     FROM people p
@@ -196,7 +199,8 @@ class Store:
 
     @_guarded
     def enroll(self, name: str, template: NewTemplate, *more: NewTemplate, **details: Any) -> Person:
-        """Add a person with one template (one photo is enough) or several, in one transaction."""
+        """Add a person with one template (one photo is enough) or several, in one transaction
+        (details: badge, group, active, valid_from, valid_until, notes, consent_at, consent_method)."""
         with write_transaction(self.db):
             person_id = self._insert_person(name, details)
             for each in (template, *more):
@@ -205,7 +209,7 @@ class Store:
 
     @_guarded
     def add_person(self, name: str, **details: Any) -> Person:
-        """Add a person without a template yet (details: badge, group, active, valid_from, valid_until, notes)."""
+        """Add a person without a template yet (details as for ``enroll``)."""
         with write_transaction(self.db):
             person_id = self._insert_person(name, details)
         return self.person(person_id)
@@ -219,10 +223,13 @@ class Store:
 
     @_guarded
     def update_person(self, person_id: int, **changes: Any) -> Person:
-        """Change any of name, badge, group, active, valid_from, valid_until, notes."""
+        """Change any of name, badge, group, active, valid_from, valid_until, notes, consent_at,
+        consent_method (consent_at=None withdraws the recorded consent, and its method with it)."""
         unknown = set(changes) - _PERSON_COLUMNS
         if unknown:
             raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+        if "consent_at" in changes and changes["consent_at"] is None:
+            changes.setdefault("consent_method", None)
         with write_transaction(self.db):
             current = self.person(person_id)
             row = _person_row({**{f: getattr(current, f) for f in _PERSON_COLUMNS}, **changes})
@@ -558,6 +565,9 @@ def _person_row(values: dict[str, Any]) -> dict[str, Any]:
     valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
     if valid_from and valid_until and to_text(valid_until) < to_text(valid_from):
         raise ValueError("valid_until is before valid_from.")
+    consent_at, consent_method = values.get("consent_at"), values.get("consent_method")
+    if consent_method is not None and consent_at is None:
+        raise ValueError("A consent method needs the time consent was given (consent_at).")
     badge = values.get("badge")
     return {
         "name": name,
@@ -567,6 +577,8 @@ def _person_row(values: dict[str, Any]) -> dict[str, Any]:
         "valid_from": to_text(valid_from),
         "valid_until": to_text(valid_until),
         "notes": values.get("notes"),
+        "consent_at": to_text(consent_at),
+        "consent_method": str(consent_method).strip() or None if consent_method is not None else None,
     }
 
 
@@ -590,7 +602,8 @@ def _person(row: dict[str, Any]) -> Person:
         id=row["id"], name=row["name"], badge=row["badge"], group=row["group_name"], active=bool(row["active"]),
         valid_from=from_text(row["valid_from"]), valid_until=from_text(row["valid_until"]), notes=row["notes"],
         pseudonym=row["pseudonym"], created=from_text(row["created"]), updated=from_text(row["updated"]),
-        templates=row["template_count"],
+        templates=row["template_count"], consent_at=from_text(row["consent_at"]),
+        consent_method=row["consent_method"],
     )
 
 
