@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,19 +20,19 @@ from faceguard.cli.common import (
     print_table,
     show_time,
     threshold_of,
-    write_csv,
 )
 from faceguard.errors import FaceGuardError
 from faceguard.matching import Match, face_distance
 from faceguard.store.access_log import log_decision
+from faceguard.store.event_export import (
+    EVENT_COLUMNS,  # noqa: F401 - the CSV columns, still importable from here
+    save_events_csv,
+    write_events_csv,
+)
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import DECISIONS, AccessEvent
 from faceguard.vision.image_io import read_image
 from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
-
-EVENT_COLUMNS = ("time", "door", "decision", "reason", "person_id", "name", "subject", "distance", "threshold",
-                 "model_id", "latency_ms", "message")
-
 
 
 def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database: argparse.ArgumentParser) -> None:
@@ -124,9 +125,10 @@ def run_events(args: argparse.Namespace) -> int:
         print_table(["time", "door", "decision", "reason", "person", "distance", "message"],
                     [event_row(event) for event in events])
         return 0
-    write_csv(list(EVENT_COLUMNS), [event_csv_row(event) for event in reversed(events)], args.csv)
-    if args.csv != "-":
-        print(f"Wrote {len(events)} events to {args.csv}.")
+    if args.csv == "-":
+        write_events_csv(reversed(events), sys.stdout)
+    else:
+        print(f"Wrote {save_events_csv(reversed(events), Path(args.csv))} events to {args.csv}.")
     return 0
 
 
@@ -135,9 +137,3 @@ def event_row(event: AccessEvent) -> list[Any]:
     distance = None if event.distance is None else f"{event.distance:.3f}"
     return [show_time(event.time, "seconds"), event.door, event.decision, event.reason, person, distance, event.message]
 
-
-def event_csv_row(event: AccessEvent) -> list[Any]:
-    """The values of EVENT_COLUMNS; the time in ISO 8601 with the local UTC offset."""
-    return [event.time.astimezone().isoformat(timespec="milliseconds"), event.door, event.decision, event.reason,
-            event.person_id, event.person_name, event.subject, event.distance, event.threshold, event.model_id,
-            event.latency_ms, event.message]
