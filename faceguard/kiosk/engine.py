@@ -1,0 +1,173 @@
+"""Frame in, faces and access decisions out: the kiosk's work between the camera and the screen.
+
+Per frame: detect faces, follow them with the tracker, check each face's quality, encode only the
+faces that need it (new or undecided faces every frame, decided ones once every ``RECHECK`` seconds),
+match them against the live gallery, let the access policy vote, and write every decision to the
+access log with a face snapshot. Runs in the kiosk's inference thread, which owns the Store.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig
+from faceguard.camera import Frame
+from faceguard.errors import ExposureError, FaceTooSmallError, QualityError
+from faceguard.kiosk.tracker import IouTracker, Track
+from faceguard.matching import Match, face_distance
+from faceguard.store.access_log import log_decision
+from faceguard.store.live_gallery import LiveGallery
+from faceguard.store.repository import Store
+from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.quality import QualityThresholds, assess_quality, check_quality
+from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
+
+#: At the door, faces are smaller and softer than in an enrollment photo: a 640×480 webcam sees a
+#: face 60 px wide at about 1.5 m, and a person walking up blurs a little.
+LIVE_LIMITS = QualityThresholds(min_face_size=60.0, min_sharpness=20.0)
+#: Seconds between re-encodings of a face whose decision is made (catches a tracker mix-up cheaply).
+RECHECK = 1.0
+#: Seconds between looks at the database for people enrolled, changed or removed meanwhile.
+REFRESH = 0.5
+
+
+@dataclass(frozen=True)
+class FaceView:
+    """A face to draw: box (x1, y1, x2, y2) in frame pixels, its label and state
+    (pending / known / unknown / poor)."""
+
+    track_id: int
+    box: tuple[float, float, float, float]
+    label: str
+    state: str
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A decision with what the banner shows: the person's enrolled face (JPEG) and the latency
+    from the face's first frame to the decision."""
+
+    decision: Decision
+    thumbnail: bytes | None
+    latency: float
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    frame_index: int
+    frame_time: float
+    faces: tuple[FaceView, ...]
+    decisions: tuple[DecisionView, ...]
+    timings: dict[str, float]  # milliseconds: detect, encode, total
+
+
+class KioskEngine:
+    def __init__(self, pipeline: FacePipeline, store: Store, gallery: LiveGallery, config: PolicyConfig,
+                 door: str, threshold: float | None = None) -> None:
+        self.pipeline, self.store, self.gallery, self.door = pipeline, store, gallery, door
+        self.threshold = pipeline.threshold if threshold is None else threshold
+        self.policy = AccessPolicy(gallery.status_of, config)
+        self.tracker = IouTracker()
+        self._refreshed = time.monotonic()
+
+    @classmethod
+    def open(cls, pipeline: FacePipeline, store: Store, config: PolicyConfig, door: str,
+             threshold: float | None = None) -> KioskEngine:
+        gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
+        return cls(pipeline, store, gallery, config, door, threshold)
+
+    def process(self, frame: Frame) -> FrameResult:
+        start = time.perf_counter()
+        self._refresh()
+        faces = self.pipeline.detect(frame.image)
+        detected = time.perf_counter()
+        tracks, ended = self.tracker.update(faces, frame.time)
+        for track_id in ended:
+            self.policy.end_track(track_id)
+        due = [t for t in tracks if t.encoded_at is None or not t.decided or frame.time - t.encoded_at >= RECHECK]
+        decisions = [d for t, obs in self._observe(frame, due) if (d := self._decide(frame, t, obs))]
+        done = time.perf_counter()
+        return FrameResult(
+            frame.index, frame.time, tuple(_view(t) for t in tracks), tuple(decisions),
+            {"detect": (detected - start) * 1e3, "encode": (done - detected) * 1e3, "total": (done - start) * 1e3},
+        )
+
+    def _refresh(self) -> None:
+        if time.monotonic() - self._refreshed >= REFRESH:
+            self.gallery.refresh()
+            self._refreshed = time.monotonic()
+
+    def _observe(self, frame: Frame, tracks: list[Track]) -> list[tuple[Track, Observation]]:
+        """Quality-check, encode and match the faces of ``tracks``; label each track."""
+        if not tracks:
+            return []
+        chips = self.pipeline.align(frame.image, [t.face for t in tracks])
+        good: list[int] = []
+        observations: dict[int, Observation] = {}
+        for i, (track, chip) in enumerate(zip(tracks, chips)):
+            try:
+                check_quality(assess_quality(track.face, chip), LIVE_LIMITS)
+                good.append(i)
+            except QualityError as error:
+                observations[i] = Observation(frame.time, track.track_id, None)
+                if not track.decided:
+                    track.label, track.state = _hint(error), "poor"
+        if good:
+            encodings = self.pipeline.encode(chips[good])
+            for i, encoding, match in zip(good, encodings, self.gallery.identify(encodings, self.threshold)):
+                self._follow(tracks[i], encoding, frame.time)
+                observations[i] = Observation(frame.time, tracks[i].track_id, match)
+                self._label(tracks[i], match)
+        for track in tracks:
+            track.encoded_at = frame.time
+        return [(tracks[i], observations[i]) for i in range(len(tracks))]
+
+    def _follow(self, track: Track, encoding: np.ndarray, now: float) -> None:
+        """Keep the track's encoding; a face that no longer matches it is a new appearance."""
+        if track.encoding is not None and face_distance(encoding[None], track.encoding[None])[0, 0] > self.threshold:
+            self.policy.end_track(self.tracker.restart(track, now))
+        track.encoding = encoding
+
+    def _label(self, track: Track, match: Match) -> None:
+        status = self.gallery.status_of(match.identity) if match.identity is not None else None
+        if status is None:
+            track.label, track.state, track.person_id = "Unknown", "unknown", None
+        else:
+            track.label, track.state, track.person_id = status.name, "known", status.person_id
+
+    def _decide(self, frame: Frame, track: Track, observation: Observation) -> DecisionView | None:
+        decision = self.policy.observe(observation)
+        if decision is None:
+            return None
+        track.decided = True
+        latency = time.time() - track.first_seen
+        log_decision(self.store, decision, door=self.door, model_id=self.pipeline.spec.id,
+                     latency_ms=latency * 1e3, snapshot=_snapshot(frame.image, track))
+        return DecisionView(decision, self._enrolled_face(decision), latency)
+
+    def _enrolled_face(self, decision: Decision) -> bytes | None:
+        if decision.person is None or decision.outcome is Outcome.UNKNOWN:
+            return None
+        templates = self.store.templates(decision.person.person_id)
+        return self.store.thumbnail(templates[0].id).jpeg if templates else None
+
+
+def _hint(error: QualityError) -> str:
+    """A short instruction for the person at the door."""
+    if isinstance(error, FaceTooSmallError):
+        return "Come closer"
+    if isinstance(error, ExposureError):
+        return "Too dark or too bright"
+    return "Look at the camera"
+
+
+def _snapshot(image: np.ndarray, track: Track) -> bytes:
+    return face_thumbnail(image, track.face.landmarks, size=SNAPSHOT_SIZE).jpeg
+
+
+def _view(track: Track) -> FaceView:
+    x1, y1, x2, y2 = (float(v) for v in track.face.box)
+    return FaceView(track.track_id, (x1, y1, x2, y2), track.label, track.state)
