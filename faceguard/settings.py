@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+import re
+from dataclasses import asdict, dataclass, replace
+from typing import Any, get_type_hints
 
 from faceguard.access.policy import PolicyConfig
 from faceguard.store.repository import Store
 
 PREFIX = "kiosk."
 DEVICES = ("auto", "cpu", "cuda", "mps")
+_DEVICE = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,8 @@ class KioskSettings:
             raise ValueError("The site name must not be empty.")
         if not self.camera.strip():
             raise ValueError("Choose a camera: a webcam number, a video file, a URL or a folder of images.")
-        if self.device.split(":")[0] not in DEVICES:
-            raise ValueError(f"The device must be one of {', '.join(DEVICES)}, got '{self.device}'.")
+        if not _DEVICE.fullmatch(self.device):
+            raise ValueError(f"The device must be one of {', '.join(DEVICES)} (or cuda:N), got '{self.device}'.")
         if self.threshold is not None and not 0 < self.threshold < 2:
             raise ValueError(f"The threshold must be between 0 and 2, got {self.threshold}.")
         if self.threads < 1:
@@ -51,18 +53,35 @@ class KioskSettings:
 
 
 def load_settings(store: Store) -> KioskSettings:
-    """The stored settings; fields never saved keep their defaults."""
+    """The stored settings; fields never saved keep their defaults. Raises ValueError naming the
+    database when a stored value is of the wrong type or breaks a rule (a hand-edited file)."""
     stored: dict[str, Any] = {}
-    for field in fields(KioskSettings):
-        value = store.get_setting(PREFIX + field.name, _MISSING)
-        if value is not _MISSING:
-            stored[field.name] = value
-    return replace(KioskSettings(), **stored)
+    for name, kind in get_type_hints(KioskSettings).items():
+        value = store.get_setting(PREFIX + name, _MISSING)
+        if value is _MISSING:
+            continue
+        # a hand-edited 10 stands for 10.0; a bool is never a number here
+        if isinstance(value, int) and not isinstance(value, bool) and float in _types(kind):
+            value = float(value)
+        if not isinstance(value, _types(kind)) or (isinstance(value, bool) and bool not in _types(kind)):
+            raise ValueError(f"The kiosk settings in {store.path} are invalid: {PREFIX + name} holds "
+                             f"{value!r}. Save the settings again in the admin window.")
+        stored[name] = value
+    try:
+        return replace(KioskSettings(), **stored)
+    except ValueError as error:
+        raise ValueError(f"The kiosk settings in {store.path} are invalid: {error} "
+                         "Save the settings again in the admin window.") from None
 
 
 def save_settings(store: Store, settings: KioskSettings) -> None:
     """Store every field in one transaction, so a running kiosk sees all old or all new values."""
     store.set_settings({PREFIX + name: value for name, value in asdict(settings).items()})
+
+
+def _types(kind: Any) -> tuple[type, ...]:
+    """The classes a field's type hint allows (``float | None`` → float, NoneType)."""
+    return getattr(kind, "__args__", (kind,))
 
 
 _MISSING = object()
