@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test setup system-deps
 run: setup
-	$(BIN)/faceguard demo
+	$(BIN)/faceguard kiosk
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q

@@ -151,3 +151,12 @@ def _fit(image: np.ndarray) -> np.ndarray:
         return image
     size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def can_open(spec: str) -> bool:
+    """Whether ``spec`` opens now (e.g. is there a webcam at all?)."""
+    try:
+        open_source(spec).close()
+    except CameraError:
+        return False
+    return True

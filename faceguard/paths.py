@@ -1,10 +1,14 @@
-"""The per-user data folder that the database and exported models share (platformdirs)."""
+"""Where FaceGuard's files live: the per-user data folder (platformdirs) and the bundled resources."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import platformdirs
+
+#: Style sheets, demo media and calibration data shipped with FaceGuard.
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+DEMO_PHOTOS = RESOURCES / "demo"
 
 
 def data_dir() -> Path:

@@ -15,6 +15,7 @@ from faceguard.cli.access import add_access_commands
 from faceguard.cli.common import database_options, engine_options
 from faceguard.cli.database import add_db_commands
 from faceguard.cli.engine import add_engine_commands
+from faceguard.cli.gui import add_gui_commands
 from faceguard.cli.people import add_people_commands
 from faceguard.cli.training import add_training_commands
 from faceguard.errors import FaceGuardError
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     engine, database = engine_options(), database_options()
     commands = parser.add_subparsers(dest="command", required=True)
+    add_gui_commands(commands, database)
     add_people_commands(commands, engine, database)
     add_access_commands(commands, engine, database)
     add_db_commands(commands, database)

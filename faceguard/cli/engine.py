@@ -16,14 +16,13 @@ from faceguard.cli import common
 from faceguard.cli.common import encode_single_face, threshold_of
 from faceguard.errors import FaceGuardError
 from faceguard.matching import Gallery, verify
+from faceguard.paths import DEMO_PHOTOS
 from faceguard.vision.image_io import read_image
-
-DEMO_DIR = Path(__file__).resolve().parents[2] / "resources" / "demo"
 
 
 def add_engine_commands(commands: Any, engine: argparse.ArgumentParser) -> None:
     demo = commands.add_parser("demo", parents=[engine], help="enroll one person from one photo, then identify others")
-    demo.add_argument("--photos", type=Path, default=DEMO_DIR, help="folder of demo photos")
+    demo.add_argument("--photos", type=Path, default=DEMO_PHOTOS, help="folder of demo photos")
     demo.set_defaults(run=run_demo)
 
     compare = commands.add_parser("compare", parents=[engine], help="1:1: are two photos the same person?")

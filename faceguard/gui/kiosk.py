@@ -1,0 +1,199 @@
+"""The kiosk window at the door: live video with named face boxes and a big ACCESS GRANTED / DENIED banner.
+
+Three threads: the camera worker reads frames; the inference worker takes the newest one and runs
+the engine (detect, track, encode, match, vote, log); the GUI thread only paints. F11 toggles full
+screen, Esc leaves it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from faceguard.camera import Frame
+from faceguard.gui.camera_worker import CameraWorker
+from faceguard.gui.images import jpeg_to_pixmap, rgb_to_qimage
+from faceguard.gui.inference_worker import EngineInfo, InferenceWorker, Prepare
+from faceguard.gui.tasks import error_text
+from faceguard.gui.video_view import VideoView
+from faceguard.kiosk.banner import Banner, BannerModel, Screen
+from faceguard.kiosk.engine import FrameResult
+from faceguard.kiosk.mailbox import LatestFrame
+from faceguard.paths import RESOURCES
+from faceguard.settings import KioskSettings
+
+if TYPE_CHECKING:
+    from faceguard.vision.pipeline import FacePipeline
+
+#: Face boxes older than this (seconds) are no longer drawn over the live picture.
+FACES_STALE = 0.5
+THUMBNAIL_SIZE = 160
+
+
+class StatusBanner(QFrame):
+    """The big coloured status: title, detail, and the recognised person's enrolled face."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.title, self.detail, self.face = QLabel(), QLabel(), QLabel()
+        self.title.setObjectName("bannerTitle")
+        self.detail.setObjectName("bannerDetail")
+        self.detail.setWordWrap(True)
+        self.face.setFixedSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
+        texts = QVBoxLayout()
+        texts.addWidget(self.title)
+        texts.addWidget(self.detail)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        layout.addWidget(self.face)
+        layout.addLayout(texts, 1)
+        self.shown: Banner | None = None
+
+    def show_banner(self, banner: Banner) -> bool:
+        """Show ``banner``; returns False when it was already showing."""
+        if banner == self.shown:
+            return False
+        self.shown = banner
+        self.title.setText(banner.title)
+        self.detail.setText(banner.detail)
+        self.face.setVisible(banner.thumbnail is not None)
+        if banner.thumbnail is not None:
+            self.face.setPixmap(jpeg_to_pixmap(banner.thumbnail, THUMBNAIL_SIZE))
+        self.setProperty("screen", banner.screen.value)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        return True
+
+
+class KioskWindow(QWidget):
+    """The door kiosk. ``start()`` opens the camera and the engine; closing the window stops both.
+
+    ``banner_changed(Banner)`` is emitted whenever the banner changes (benchmarks time it)."""
+
+    banner_changed = Signal(object)
+
+    def __init__(self, db_path: Path, settings: KioskSettings, *, demo: bool = False,
+                 pipeline: FacePipeline | None = None, prepare: Prepare | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setObjectName("kiosk")
+        self.setWindowTitle(f"FaceGuard kiosk — {settings.site_name}" + (" (DEMO)" if demo else ""))
+        self.setStyleSheet((RESOURCES / "style" / "kiosk.qss").read_text(encoding="utf-8"))
+        self.model = BannerModel()
+        self.mailbox = LatestFrame()
+        self.camera = CameraWorker(settings.camera, self, mailbox=self.mailbox)
+        self.inference = InferenceWorker(db_path, settings, self.mailbox, self, pipeline=pipeline, prepare=prepare)
+        self.info: EngineInfo | None = None
+        self._faces_at = 0.0
+        self._build(demo)
+        self._connect()
+
+    def _build(self, demo: bool) -> None:
+        self.site = QLabel(self.settings.site_name)
+        self.site.setObjectName("site")
+        self.demo_label = QLabel("DEMO — sample photos, demo database")
+        self.demo_label.setObjectName("demo")
+        self.demo_label.setVisible(demo)
+        self.clock = QLabel()
+        self.clock.setObjectName("clock")
+        top = QHBoxLayout()
+        top.addWidget(self.site)
+        top.addWidget(self.demo_label)
+        top.addStretch(1)
+        top.addWidget(self.clock)
+        self.video = VideoView()
+        self.banner = StatusBanner()
+        self.notice = QLabel()
+        self.notice.setObjectName("notice")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.video, 1)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.notice)
+        self.resize(1024, 768)
+        self._tick()
+
+    def _connect(self) -> None:
+        self.camera.frame.connect(self._on_frame)
+        self.camera.status.connect(self._on_camera_status)
+        self.inference.ready.connect(self._on_ready)
+        self.inference.result.connect(self._on_result)
+        self.inference.failed.connect(self._on_failed)
+        self.inference.problem.connect(self._on_problem)
+        self.timer = QTimer(self, interval=200)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def start(self) -> None:
+        self.inference.start()
+        self.camera.start()
+
+    def stop(self) -> None:
+        """Stop both workers and wait for them (the camera first, so no frame waits for inference)."""
+        self.timer.stop()
+        self.camera.stop()
+        self.inference.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.stop()
+        super().closeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_F11:
+            self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
+        elif event.key() == Qt.Key.Key_Escape and self.isFullScreen():
+            self.showNormal()
+        else:
+            super().keyPressEvent(event)
+
+    @property
+    def current_banner(self) -> Banner | None:
+        return self.banner.shown
+
+    def _on_frame(self, frame: Frame) -> None:
+        self.video.set_frame(rgb_to_qimage(frame.image))
+        if self.video.faces and time.time() - self._faces_at > FACES_STALE:
+            self.video.set_faces(())
+
+    def _on_result(self, result: FrameResult) -> None:
+        now = time.time()
+        self._faces_at = now
+        self.video.set_faces(result.faces)
+        self.model.frame_result(result, now)
+        if result.decisions and self.settings.sound:
+            QApplication.beep()
+        self._tick()
+
+    def _on_camera_status(self, message: str) -> None:
+        self.model.camera_status(message)
+        if message:
+            self.video.set_faces(())
+        self._tick()
+
+    def _on_ready(self, info: EngineInfo) -> None:
+        self.info = info
+        self.model.engine_ready()
+        self.notice.setText("")
+        self._tick()
+
+    def _on_problem(self, error: Exception) -> None:
+        self.notice.setText(error_text(error))
+
+    def _on_failed(self, error: Exception) -> None:
+        self.model.engine_failed(error_text(error))
+        self._tick()
+
+    def _tick(self) -> None:
+        self.clock.setText(time.strftime("%H:%M"))
+        banner = self.model.banner(time.time())
+        if banner.screen is Screen.IDLE:
+            banner = Banner(Screen.IDLE, time.strftime("%H:%M"), f"{self.settings.site_name} — look at the camera to enter")
+        if self.banner.show_banner(banner):
+            self.banner_changed.emit(banner)

@@ -1,0 +1,92 @@
+"""What the kiosk's big status banner says, decided from the camera, the engine and the decisions.
+
+Priority: engine failure > camera offline > starting > a decision (held ``HOLD`` seconds, and for as
+long as the decided face stays in view) > a face being looked at (checking / look at the camera) >
+idle (clock and site name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from faceguard.access.policy import Outcome
+from faceguard.kiosk.engine import DecisionView, FrameResult
+
+#: Seconds a GRANTED / DENIED banner stays up.
+HOLD = 3.0
+#: Seconds without any face before the kiosk returns to its idle screen.
+IDLE_AFTER = 1.5
+
+
+class Screen(StrEnum):
+    STARTING = "starting"
+    FAILED = "failed"  # the engine could not start: the kiosk is out of service
+    OFFLINE = "offline"  # the camera is gone; reconnecting
+    IDLE = "idle"
+    CHECKING = "checking"
+    LOOK = "look"  # a face is there but too poor to decide: instruct the person
+    GRANTED = "granted"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class Banner:
+    screen: Screen
+    title: str
+    detail: str = ""
+    thumbnail: bytes | None = None  # the recognised person's enrolled face (JPEG)
+
+
+class BannerModel:
+    """Feed it what happens (with the time it happened); ``banner(now)`` says what to show."""
+
+    def __init__(self) -> None:
+        self.starting: str | None = "Starting the camera and the face engine…"
+        self.failure: str | None = None
+        self.offline: str | None = None
+        self.decision: tuple[float, DecisionView] | None = None
+        self.faces: tuple[float, FrameResult] | None = None
+
+    def engine_ready(self) -> None:
+        self.starting = None
+
+    def engine_failed(self, message: str) -> None:
+        self.failure = message
+
+    def camera_status(self, message: str) -> None:
+        self.offline = message or None
+
+    def frame_result(self, result: FrameResult, now: float) -> None:
+        if result.faces:
+            self.faces = (now, result)
+        for view in result.decisions:
+            if view.decision.outcome is not Outcome.LOW_QUALITY:
+                self.decision = (now, view)
+
+    def banner(self, now: float) -> Banner:
+        if self.failure:
+            return Banner(Screen.FAILED, "OUT OF SERVICE", self.failure)
+        if self.offline:
+            return Banner(Screen.OFFLINE, "Camera offline", self.offline)
+        if self.starting:
+            return Banner(Screen.STARTING, "Starting…", self.starting)
+        faces = self.faces[1].faces if self.faces is not None and now - self.faces[0] < IDLE_AFTER else ()
+        if self.decision is not None:
+            decided_at, view = self.decision
+            if now - decided_at < HOLD or view.decision.track_id in {face.track_id for face in faces}:
+                return _decision_banner(view)
+        if faces:
+            if all(face.state == "poor" for face in faces):
+                return Banner(Screen.LOOK, faces[0].label or "Look at the camera")
+            return Banner(Screen.CHECKING, "Checking…", "Please look at the camera")
+        return Banner(Screen.IDLE, "Welcome", "Look at the camera to enter")
+
+
+def _decision_banner(view: DecisionView) -> Banner:
+    decision = view.decision
+    if decision.granted:
+        assert decision.person is not None
+        return Banner(Screen.GRANTED, "ACCESS GRANTED", decision.person.name, view.thumbnail)
+    detail = "Unknown face" if decision.outcome is Outcome.UNKNOWN else decision.message
+    return Banner(Screen.DENIED, "ACCESS DENIED", detail, view.thumbnail)

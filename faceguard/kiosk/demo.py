@@ -1,0 +1,48 @@
+"""The demo: a fresh database with two enrolled people and the bundled public-domain photos as camera.
+
+Barack Obama is enrolled and active (his other photos are granted); Joe Biden is enrolled but
+deactivated (denied, with the reason); astronaut Eileen Collins is not enrolled (unknown face).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from faceguard.enrollment import enroll_photo
+from faceguard.paths import DEMO_PHOTOS, data_dir
+from faceguard.settings import KioskSettings
+from faceguard.store.repository import Store
+from faceguard.vision.image_io import read_image
+
+if TYPE_CHECKING:
+    from faceguard.vision.pipeline import FacePipeline
+
+DEMO_PEOPLE: list[tuple[str, str, dict[str, Any]]] = [
+    ("Barack Obama", "obama.jpg", {"badge": "DEMO-1", "group": "Staff"}),
+    ("Joe Biden", "biden.jpg", {"badge": "DEMO-2", "group": "Visitors", "active": False}),
+]
+
+
+def demo_database() -> Path:
+    return data_dir() / "demo" / "faceguard-demo.db"
+
+
+def demo_settings(photos: Path = DEMO_PHOTOS) -> KioskSettings:
+    """The photos as a slide show; a short cooldown so each photo is a fresh visit."""
+    return KioskSettings(site_name="FaceGuard demo", door="Demo door", camera=str(photos), cooldown=2.0)
+
+
+def reset_demo_database(path: Path) -> None:
+    """Delete an earlier demo database, so every demo starts from the same state."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def enroll_demo_people(store: Store, pipeline: FacePipeline, photos: Path = DEMO_PHOTOS) -> None:
+    """Enroll the demo people from one photo each (skipped when they are already there)."""
+    if store.people():
+        return
+    for name, photo, details in DEMO_PEOPLE:
+        enroll_photo(store, pipeline, read_image(photos / photo), name, photo, **details)
