@@ -1,0 +1,536 @@
+"""The enrollment wizard: one photo (a file or the camera) → a checked face → details and consent → stored.
+
+Nothing is written to the database before the Details page's "Enroll" button: the person, their
+template and the consent time go in one transaction, so cancelling at any step leaves no trace.
+The neural networks run in background tasks; the Store is used only in the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from faceguard.camera import IMAGE_SUFFIXES, Frame
+from faceguard.errors import (
+    BlurryFaceError,
+    ConflictError,
+    ExposureError,
+    FaceGuardError,
+    FaceTooSmallError,
+    ImageError,
+    MultipleFacesError,
+    NoFaceError,
+    NotFrontalError,
+)
+from faceguard.gui.admin.capture import CameraCapture, show_frame
+from faceguard.gui.camera_worker import CameraWorker
+from faceguard.gui.engine import EngineLoader
+from faceguard.gui.images import jpeg_to_pixmap
+from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
+from faceguard.matching import verify
+from faceguard.settings import KioskSettings
+from faceguard.store.repository import NewTemplate, Person, Store, now
+from faceguard.vision.image_io import read_image
+from faceguard.vision.quality import QualityReport
+
+if TYPE_CHECKING:
+    from faceguard.vision.pipeline import FacePipeline
+
+SOURCE, CHECK, DETAILS, DONE = range(4)
+ERROR_STYLE = "color: #b00020;"
+OK_STYLE = "color: #1b5e20;"
+#: How long "Verify now" watches the camera before saying the person was not recognised.
+VERIFY_SECONDS = 10.0
+
+
+@dataclass(frozen=True, eq=False)
+class Photo:
+    """The photo to enroll from: a file still to read, or a frame the camera captured."""
+
+    source: str  # stored with the template, e.g. "photo:alice.jpg" or "camera:0"
+    path: Path | None = None
+    image: np.ndarray | None = None
+
+
+def prepare(pipeline: FacePipeline, photo: Photo) -> tuple[NewTemplate, QualityReport]:
+    """Read the photo (if a file) and check and encode its one face (runs in a background task)."""
+    from faceguard.enrollment import prepare_template  # imports torch: kept off the GUI thread's import
+
+    image = photo.image if photo.image is not None else read_image(photo.path)
+    return prepare_template(pipeline, image, photo.source)
+
+
+def encode_frame(pipeline: FacePipeline, image: np.ndarray) -> np.ndarray:
+    """Encodings (N, D) of every face in a camera frame, (0, 0) when there is none (background task)."""
+    encoded = pipeline.encode_faces(image)
+    return np.stack([face.encoding for face in encoded]) if encoded else np.empty((0, 0), np.float32)
+
+
+def guidance(error: Exception) -> str:
+    """A headline naming what is wrong with the photo; the error's own message says what to do."""
+    headlines: list[tuple[type[Exception], str]] = [
+        (NoFaceError, "No face found"),
+        (FaceTooSmallError, "The face is too small"),
+        (BlurryFaceError, "The photo is blurred"),
+        (ExposureError, "The face is too dark or too bright"),
+        (NotFrontalError, "The face is turned away"),
+        (ImageError, "The file cannot be used"),
+    ]
+    if isinstance(error, MultipleFacesError):
+        return f"{error.count} faces found"
+    return next((text for kind, text in headlines if isinstance(error, kind)), "The photo cannot be enrolled")
+
+
+def quality_text(report: QualityReport) -> str:
+    return (f"Face {report.face_size:.0f} px wide · sharpness {report.sharpness:.0f} · "
+            f"brightness {report.brightness:.0f} (50–200) · turned {abs(report.yaw):.2f} (≤ 0.30)")
+
+
+class EnrollmentWizard(QWizard):
+    """Enroll one person from one photo. Emits ``enrolled(person_id)`` once they are stored."""
+
+    enrolled = Signal(int)
+
+    def __init__(self, store: Store, engine: EngineLoader, settings: KioskSettings,
+                 parent: QWidget | None = None, *, countdown_ms: int = 1000,
+                 verify_seconds: float = VERIFY_SECONDS) -> None:
+        super().__init__(parent)
+        self.store, self.engine, self.settings = store, engine, settings
+        self.photo: Photo | None = None
+        self.template: NewTemplate | None = None
+        self.person: Person | None = None
+        self.setWindowTitle("Enroll a person")
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
+        self.source_page = SourcePage(self, countdown_ms)
+        self.check_page = CheckPage(self)
+        self.details_page = DetailsPage(self)
+        self.done_page = DonePage(self, verify_seconds)
+        for page_id, page in enumerate([self.source_page, self.check_page, self.details_page, self.done_page]):
+            self.setPage(page_id, page)
+        self.setStartId(SOURCE)
+
+    @property
+    def threshold(self) -> float:
+        """The kiosk's distance threshold: the configured one, else the model's own."""
+        return self.settings.threshold if self.settings.threshold is not None else self.engine.pipeline.threshold
+
+    def enroll(self, name: str, **details: object) -> Person:
+        """Store the person, the checked template and the consent time in one transaction."""
+        person = self.store.enroll(name, self.template, **details, consent_at=now(), consent_method="wizard")
+        self.person = person
+        self.enrolled.emit(person.id)
+        return person
+
+    def shutdown(self) -> None:
+        """Stop the cameras and wait for background work (before the window goes away)."""
+        self.source_page.capture.stop()
+        self.check_page.forget()
+        self.done_page.stop_verify()
+        wait_for_tasks(self)
+
+    def done(self, result: int) -> None:
+        self.shutdown()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+
+class SourcePage(QWizardPage):
+    """Choose a photo file or take one with the camera."""
+
+    def __init__(self, wizard: EnrollmentWizard, countdown_ms: int) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.captured: Frame | None = None
+        self.setTitle("Photo")
+        self.setSubTitle("One clear, front-facing photo of the person is enough.")
+        self.path_edit = QLineEdit(placeholderText="Path of a photo file")
+        self.path_edit.textEdited.connect(self._path_typed)
+        self.choose_button = QPushButton("Choose a photo…")
+        self.choose_button.clicked.connect(self.choose_file)
+        self.camera_button = QPushButton("Take a photo with the camera")
+        self.camera_button.clicked.connect(self.start_camera)
+        self.capture = CameraCapture(wizard.settings.camera, self, step_ms=countdown_ms)
+        self.capture.captured.connect(self._captured)
+        self.capture.hide()
+        self.photo_label = QLabel(wordWrap=True)
+
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(self.choose_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.camera_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.capture)
+        layout.addWidget(self.photo_label)
+        layout.addStretch()
+
+    def choose_file(self) -> None:
+        patterns = " ".join(f"*{suffix}" for suffix in sorted(IMAGE_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a photo", self.path_edit.text(),
+                                              f"Photos ({patterns});;All files (*)")
+        if path:
+            self.path_edit.setText(path)
+            self._path_typed()
+
+    def start_camera(self) -> None:
+        """Show the live preview; a new capture replaces the previous one."""
+        self.captured = None
+        self.photo_label.clear()
+        self.completeChanged.emit()
+        self.capture.show()
+        self.capture.start()
+
+    def isComplete(self) -> bool:
+        return self.captured is not None or bool(self.path_edit.text().strip())
+
+    def validatePage(self) -> bool:
+        self.capture.stop()
+        if self.captured is not None:
+            self.owner.photo = Photo(f"camera:{self.owner.settings.camera}", image=self.captured.image)
+        else:
+            path = Path(self.path_edit.text().strip()).expanduser()
+            self.owner.photo = Photo(f"photo:{path.name}", path=path)
+        return True
+
+    def _path_typed(self) -> None:
+        """A file was named: it replaces a photo taken with the camera."""
+        self.captured = None
+        self.capture.stop()
+        self.capture.hide()
+        self.photo_label.clear()
+        self.completeChanged.emit()
+
+    def _captured(self, frame: Frame) -> None:
+        self.captured = frame
+        self.path_edit.clear()
+        self.photo_label.setText("The photo taken with the camera will be used. Click Next to check it.")
+        self.completeChanged.emit()
+
+
+class CheckPage(QWizardPage):
+    """Find, check and encode the face in the background; show the aligned face or what is wrong."""
+
+    def __init__(self, wizard: EnrollmentWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self._job = 0  # results of an earlier photo (the user went back meanwhile) are ignored
+        self._waiting = False
+        self.setTitle("Check")
+        self.setSubTitle("Is this photo good enough to recognise the person at the door?")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.status_label = QLabel(wordWrap=True)
+        self.face_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.quality_label = QLabel(wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.retry_button = QPushButton("Choose another photo")
+        self.retry_button.clicked.connect(wizard.back)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.face_label)
+        layout.addWidget(self.quality_label)
+        layout.addWidget(self.retry_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch()
+        wizard.engine.ready.connect(self._engine_ready)
+        wizard.engine.failed.connect(self._engine_failed)
+
+    def initializePage(self) -> None:
+        self.forget()
+        self.face_label.clear()
+        self.quality_label.clear()
+        self.retry_button.hide()
+        engine = self.owner.engine
+        if engine.pipeline is not None:
+            self._start()
+        elif engine.error is not None:
+            self._engine_failed(engine.error)
+        else:
+            self._waiting = True
+            self._show_busy("Loading face engine…")
+            engine.start(self.owner.settings)
+
+    def cleanupPage(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop the current template and ignore results still on their way."""
+        self._job += 1
+        self._waiting = False
+        self.owner.template = None
+        self.busy.hide()
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.owner.template is not None
+
+    def _start(self) -> None:
+        self._waiting = False
+        self._show_busy("Checking the photo…")
+        job = self._job
+        run_task(prepare, self.owner.engine.pipeline, self.owner.photo,
+                 on_result=lambda result: self._checked(job, result),
+                 on_error=lambda error: self._failed(job, error), parent=self)
+
+    def _show_busy(self, text: str) -> None:
+        self.busy.show()
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(text)
+
+    def _engine_ready(self, _pipeline: object) -> None:
+        if self._waiting:
+            self._start()
+
+    def _engine_failed(self, error: Exception) -> None:
+        if self._waiting or self.owner.currentPage() is self:
+            self._waiting = False
+            self.busy.hide()
+            self.status_label.setStyleSheet(ERROR_STYLE)
+            self.status_label.setText(f"The face engine could not be loaded: {error_text(error)}")
+
+    def _checked(self, job: int, result: tuple[NewTemplate, QualityReport]) -> None:
+        if job != self._job:
+            return
+        template, report = result
+        self.busy.hide()
+        self.status_label.setStyleSheet(OK_STYLE)
+        self.status_label.setText("Good photo. This is the face that will be stored:")
+        self.face_label.setPixmap(jpeg_to_pixmap(template.thumbnail.jpeg, 240))
+        self.quality_label.setText(quality_text(report))
+        self.owner.template = template
+        self.completeChanged.emit()
+
+    def _failed(self, job: int, error: Exception) -> None:
+        if job != self._job:
+            return
+        self.busy.hide()
+        self.status_label.setStyleSheet(ERROR_STYLE)
+        if isinstance(error, FaceGuardError):
+            self.status_label.setText(f"<b>{guidance(error)}.</b> {error}")
+        else:
+            self.status_label.setText(error_text(error))
+        self.retry_button.show()
+
+
+class DetailsPage(QWizardPage):
+    """Name, badge, group, validity, notes and the person's consent; "Enroll" stores everything."""
+
+    def __init__(self, wizard: EnrollmentWizard) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.setTitle("Details")
+        self.setSubTitle("Who is this? Only the name and the person's consent are required.")
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "Enroll")
+        self.name_edit = QLineEdit()
+        self.badge_edit = QLineEdit(placeholderText="optional, unique")
+        self.group_edit = QLineEdit(placeholderText="optional, e.g. staff or visitors")
+        self.from_check, self.from_edit = QCheckBox("from"), self._date_edit()
+        self.until_check, self.until_edit = QCheckBox("until"), self._date_edit()
+        self.notes_edit = QPlainTextEdit()
+        self.notes_edit.setFixedHeight(60)
+        self.consent_check = QCheckBox()
+        self.error_label = QLabel(wordWrap=True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+
+        validity = QHBoxLayout()
+        for check, edit in ((self.from_check, self.from_edit), (self.until_check, self.until_edit)):
+            check.toggled.connect(edit.setEnabled)
+            validity.addWidget(check)
+            validity.addWidget(edit)
+        validity.addStretch()
+        form = QFormLayout(self)
+        form.addRow("Name:", self.name_edit)
+        form.addRow("Badge:", self.badge_edit)
+        form.addRow("Group:", self.group_edit)
+        form.addRow("Access valid:", validity)
+        form.addRow("Notes:", self.notes_edit)
+        form.addRow(self.consent_check)
+        form.addRow(self.error_label)
+        self.name_edit.textChanged.connect(self._name_changed)
+        self.consent_check.toggled.connect(lambda _checked: self.completeChanged.emit())
+        self._name_changed("")
+
+    @staticmethod
+    def _date_edit() -> QDateEdit:
+        edit = QDateEdit(QDate.currentDate(), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        edit.setEnabled(False)
+        return edit
+
+    def isComplete(self) -> bool:
+        return bool(self.name_edit.text().strip()) and self.consent_check.isChecked()
+
+    def validatePage(self) -> bool:
+        """Store the person now; on a refusal stay here with the message and the typed values."""
+        self.error_label.clear()
+        valid_from = self._moment(self.from_check, self.from_edit, time.min)
+        valid_until = self._moment(self.until_check, self.until_edit, time.max)
+        if valid_from and valid_until and valid_until < valid_from:
+            self.error_label.setText("The access cannot end before it starts: 'until' is before 'from'.")
+            return False
+        try:
+            self.owner.enroll(
+                self.name_edit.text(), badge=self.badge_edit.text().strip() or None,
+                group=self.group_edit.text().strip() or None, valid_from=valid_from, valid_until=valid_until,
+                notes=self.notes_edit.toPlainText().strip() or None,
+            )
+        except ConflictError as error:
+            self.error_label.setText(f"{error} Choose another badge number, or leave it empty.")
+            self.badge_edit.setFocus()
+            return False
+        except (FaceGuardError, ValueError) as error:
+            self.error_label.setText(error_text(error) if isinstance(error, FaceGuardError) else str(error))
+            return False
+        return True
+
+    def _name_changed(self, name: str) -> None:
+        who = name.strip() or "The person"
+        self.consent_check.setText(f"{who} agreed to have their face stored for door access")
+        self.completeChanged.emit()
+
+    @staticmethod
+    def _moment(check: QCheckBox, edit: QDateEdit, clock: time) -> datetime | None:
+        """The chosen day's first or last moment in local time, or None when not limited."""
+        if not check.isChecked():
+            return None
+        day: date = edit.date().toPython()
+        return datetime.combine(day, clock).astimezone()
+
+
+class DonePage(QWizardPage):
+    """Confirms the enrollment; "Verify now" checks that the camera recognises the person."""
+
+    def __init__(self, wizard: EnrollmentWizard, verify_seconds: float) -> None:
+        super().__init__()
+        self.owner = wizard
+        self.verify_seconds = verify_seconds
+        self._worker: CameraWorker | None = None
+        self._encoding = False  # one frame at a time is encoded; the others only update the preview
+        self._reference = np.empty((0, 0), np.float32)
+        self._nearest: float | None = None
+        self._deadline = QTimer(self, singleShot=True)
+        self._deadline.timeout.connect(self._time_is_up)
+        self.setTitle("Done")
+        self.result_label = QLabel()
+        self.face_label = QLabel()
+        self.verify_button = QPushButton("Verify now: look at the camera")
+        self.verify_button.clicked.connect(self.start_verify)
+        self.preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.preview.setFixedSize(320, 240)
+        self.preview.hide()
+        self.verify_label = QLabel(wordWrap=True)
+        self.camera_label = QLabel(wordWrap=True)
+        self.camera_label.setStyleSheet(ERROR_STYLE)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.face_label)
+        layout.addWidget(self.verify_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.preview)
+        layout.addWidget(self.verify_label)
+        layout.addWidget(self.camera_label)
+        layout.addStretch()
+
+    def initializePage(self) -> None:
+        person = self.owner.person
+        self.result_label.setText(f"Enrolled {person.name} (#{person.id})")
+        self.face_label.setPixmap(jpeg_to_pixmap(self.owner.template.thumbnail.jpeg, 120))
+
+    def is_verifying(self) -> bool:
+        return self._worker is not None
+
+    def start_verify(self) -> None:
+        """Watch the camera for up to ``verify_seconds``, encoding one frame at a time."""
+        person, pipeline = self.owner.person, self.owner.engine.pipeline
+        stored = [t.encoding for t in self.owner.store.templates(person.id) if t.model_id == pipeline.spec.id]
+        self._reference = np.stack(stored)
+        self._nearest = None
+        self.verify_button.setEnabled(False)
+        self.verify_label.setStyleSheet("")
+        self.verify_label.setText(f"Looking for {person.name}…")
+        self.camera_label.clear()
+        self.preview.setText("Starting the camera…")
+        self.preview.show()
+        self._worker = CameraWorker(self.owner.settings.camera, self)
+        self._worker.frame.connect(self._on_frame)
+        self._worker.status.connect(self._on_status)
+        self._worker.start()
+        self._deadline.start(round(self.verify_seconds * 1000))
+
+    def stop_verify(self) -> None:
+        """Stop the camera (blocks until its thread ended); encodings still running are ignored."""
+        self._deadline.stop()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
+            worker.deleteLater()
+        self.verify_button.setEnabled(True)
+
+    def _on_frame(self, frame: Frame) -> None:
+        if self._worker is None:
+            return
+        show_frame(self.preview, frame)
+        if not self._encoding:
+            self._encoding = True
+            run_task(encode_frame, self.owner.engine.pipeline, frame.image,
+                     on_result=self._encoded, on_error=self._encode_failed, parent=self)
+
+    def _on_status(self, text: str) -> None:
+        if self._worker is not None:
+            self.camera_label.setText(text)
+
+    def _encoded(self, encodings: np.ndarray) -> None:
+        self._encoding = False
+        if self._worker is None or not len(encodings):
+            return
+        threshold = self.owner.threshold
+        same, distance = verify(encodings, self._reference, threshold)
+        self._nearest = distance if self._nearest is None else min(self._nearest, distance)
+        if same:
+            self.stop_verify()
+            self.verify_label.setStyleSheet(OK_STYLE)
+            self.verify_label.setText(f"Recognised {self.owner.person.name} (distance {distance:.2f}, "
+                                      f"threshold {threshold:.2f}).")
+
+    def _encode_failed(self, error: Exception) -> None:
+        self._encoding = False
+        if self._worker is not None:
+            self.stop_verify()
+            self.verify_label.setStyleSheet(ERROR_STYLE)
+            self.verify_label.setText(error_text(error))
+
+    def _time_is_up(self) -> None:
+        self.stop_verify()
+        self.verify_label.setStyleSheet(ERROR_STYLE)
+        name, threshold = self.owner.person.name, self.owner.threshold
+        if self._nearest is None:
+            self.verify_label.setText(f"No face was seen in {self.verify_seconds:g} s. Check the camera and the "
+                                      "light, then try again.")
+        else:
+            self.verify_label.setText(
+                f"Not recognised as {name}: the closest face was at distance {self._nearest:.2f}, above the "
+                f"threshold {threshold:.2f}. Try again in better light, or add another photo of {name}.")
