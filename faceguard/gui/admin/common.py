@@ -1,0 +1,65 @@
+"""What the admin pages share: times and statuses worded as the CLI words them, and a message bar."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from faceguard.store.repository import Person
+
+#: How often the pages look for changes made by a running kiosk or another admin (milliseconds).
+POLL_MS = 2000
+
+_STYLES = {
+    "error": "background: #fdecea; color: #8a1c12; border: 1px solid #f5c2bd;",
+    "info": "background: #e8f1fb; color: #123f6b; border: 1px solid #bcd5f0;",
+}
+
+
+def local_time(moment: datetime | None, timespec: str = "minutes") -> str:
+    """A stored time in the operator's local time ('' for none), as ``faceguard`` prints it."""
+    return "" if moment is None else moment.astimezone().replace(tzinfo=None).isoformat(" ", timespec)
+
+
+def status_text(person: Person, now: float | None = None) -> str:
+    """active, inactive, expired or not yet valid: what the door would decide about them now."""
+    status, now = person.status(), time.time() if now is None else now
+    if not status.active:
+        return "inactive"
+    if status.valid_from is not None and now < status.valid_from:
+        return "not yet valid"
+    if status.valid_until is not None and now > status.valid_until:
+        return "expired"
+    return "active"
+
+
+def validity_text(person: Person) -> str:
+    """The validity period in local time, e.g. "from 2026-12-01 08:00 until 2026-12-31 23:59"."""
+    parts = [f"{word} {local_time(moment)}" for word, moment in (("from", person.valid_from),
+                                                                   ("until", person.valid_until)) if moment]
+    return " ".join(parts) or "no limit"
+
+
+class MessageBar(QLabel):
+    """A line above a page's content that reports the outcome of the last action; hidden when empty."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setMargin(6)
+        self.is_error = False
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        self._show(text, error=True)
+
+    def show_info(self, text: str) -> None:
+        self._show(text, error=False)
+
+    def _show(self, text: str, error: bool) -> None:
+        self.is_error = error
+        self.setStyleSheet(_STYLES["error" if error else "info"])
+        self.setText(text)
+        self.show()

@@ -1,0 +1,135 @@
+"""Edit a person's details; the dialog stays open with the reason when the store refuses a change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QDate, QDateTime, QTime, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceguard.errors import FaceGuardError
+from faceguard.gui.admin.common import local_time
+from faceguard.gui.tasks import error_text
+from faceguard.store.repository import Person, Store
+
+
+class LimitEdit(QWidget):
+    """A date and time, or "no limit" (None), in local time."""
+
+    def __init__(self, moment: datetime | None, default: QDateTime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QDateTimeEdit(default if moment is None else _to_qt(moment))
+        self.edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.edit.setCalendarPopup(True)
+        self.no_limit = QCheckBox("No limit")
+        self.no_limit.toggled.connect(lambda checked: self.edit.setEnabled(not checked))
+        self.no_limit.setChecked(moment is None)
+        self.edit.setEnabled(moment is not None)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.no_limit)
+
+    def value(self) -> datetime | None:
+        if self.no_limit.isChecked():
+            return None
+        return datetime.fromtimestamp(self.edit.dateTime().toMSecsSinceEpoch() / 1000, UTC)
+
+
+class PersonDialog(QDialog):
+    """Name, badge, group, active, validity and notes of one person; ``saved(Person)`` after a change."""
+
+    saved = Signal(object)
+
+    def __init__(self, store: Store, person: Person, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.person = store, person
+        self.setWindowTitle(f"Edit {person.name}")
+        self.name = QLineEdit(person.name)
+        self.badge = QLineEdit(person.badge or "")
+        self.group = QLineEdit(person.group or "")
+        self.active = QCheckBox("Active: the door may open for this person")
+        self.active.setChecked(person.active)
+        today = QDate.currentDate()
+        self.valid_from = LimitEdit(person.valid_from, QDateTime(today, QTime(0, 0)))
+        self.valid_until = LimitEdit(person.valid_until, QDateTime(today.addMonths(1), QTime(23, 59, 59, 999)))
+        self.notes = QPlainTextEdit(person.notes or "")
+        self.notes.setFixedHeight(72)
+        consent = (f"given {local_time(person.consent_at)}"
+                   + (f" ({person.consent_method})" if person.consent_method else "")
+                   if person.consent_at else "not recorded")
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b3261e;")
+        self.error.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Name", self.name)
+        form.addRow("Badge", self.badge)
+        form.addRow("Group", self.group)
+        form.addRow("", self.active)
+        form.addRow("Valid from", self.valid_from)
+        form.addRow("Valid until", self.valid_until)
+        form.addRow("Notes", self.notes)
+        form.addRow("Consent", QLabel(consent))
+        form.addRow("Photos", QLabel(str(person.templates)))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+    def accept(self) -> None:
+        """Save the changed fields; on a refusal show why and keep the dialog and its input."""
+        try:
+            changes = self.changes()
+            person = self.store.update_person(self.person.id, **changes) if changes else self.person
+        except (ValueError, FaceGuardError) as error:
+            self.show_error(str(error) if isinstance(error, ValueError) else error_text(error))
+            return
+        self.person = person
+        self.saved.emit(person)
+        super().accept()
+
+    def changes(self) -> dict[str, Any]:
+        """The fields that differ from the stored person (raises ValueError for an impossible entry)."""
+        name = self.name.text().strip()
+        if not name:
+            raise ValueError("Enter the person's name.")
+        valid_from, valid_until = self.valid_from.value(), self.valid_until.value()
+        if valid_from is not None and valid_until is not None and valid_until < valid_from:
+            raise ValueError("“Valid until” is before “Valid from”.")
+        values = {
+            "name": name,
+            "badge": self.badge.text().strip() or None,
+            "group": self.group.text().strip() or None,
+            "active": self.active.isChecked(),
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+            "notes": self.notes.toPlainText().strip() or None,
+        }
+        return {field: value for field, value in values.items() if value != getattr(self.person, field)}
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+
+def _to_qt(moment: datetime) -> QDateTime:
+    return QDateTime.fromMSecsSinceEpoch(round(moment.timestamp() * 1000))
+
