@@ -40,6 +40,11 @@ class Calibration:
     def pairs(self) -> int:
         return self.genuine.size + self.impostor.size
 
+    @property
+    def source(self) -> str:
+        """The pairs as people call them: "LFW DevTrain" for pairsDevTrain.txt."""
+        return "LFW " + (Path(self.pairs_file).stem.removeprefix("pairs") or "pairs")
+
     @classmethod
     def load(cls, model_id: str, folder: Path = CALIBRATION_DIR) -> Calibration | None:
         """The calibration of model ``model_id`` (NAME@VERSION), None if it has none; CalibrationError

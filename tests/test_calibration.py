@@ -47,6 +47,7 @@ def test_rates_at_the_shipped_threshold_are_those_of_the_stored_arrays(stored, c
     # the spec's comment: 99.50 % accuracy on DevTrain at this threshold (balanced pairs)
     assert 1 - (far + frr) / 2 == pytest.approx(0.995)
     assert calibration.pairs == 2200
+    assert calibration.source == "LFW DevTrain"
 
 
 def test_rates_are_monotonic_in_the_threshold(calibration):

@@ -1,0 +1,297 @@
+"""The kiosk's settings page: every field of KioskSettings, checked by its own rules before it is stored.
+
+Beside the threshold, the page says what it means: the false accept and false reject rates it gives
+on the model's calibration pairs (``faceguard.calibration``). The kiosk reads its settings when it
+starts, so saved changes take effect when it restarts.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceguard.calibration import Calibration
+from faceguard.errors import FaceGuardError
+from faceguard.gui.admin.common import MessageBar
+from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
+from faceguard.settings import DEVICES, KioskSettings, load_settings, save_settings
+from faceguard.store.repository import Store
+from faceguard.vision.spec import ModelSpec, get_model_spec, list_models
+
+DEVICE_NAMES = {"auto": "Automatic (best available)", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)",
+                "mps": "MPS (Apple GPU)"}
+CAMERA_HINT = ("A webcam number (0 is the first), a video file, an rtsp:// or http:// stream URL, "
+               "or a folder of photos (shown as a slide show).")
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v);;All files (*)"
+RESTART_NOTE = "Changes take effect when the kiosk restarts."
+UNAVAILABLE = " — not available on this computer"
+
+
+def available_devices() -> set[str]:
+    """The devices torch can use here (imports torch: call it off the GUI thread)."""
+    import torch
+
+    found = {"auto", "cpu"}
+    if torch.cuda.is_available():
+        found.add("cuda")
+    if torch.backends.mps.is_available():
+        found.add("mps")
+    return found
+
+
+class SettingsPage(QWidget):
+    """Edit and store the kiosk's settings; ``saved(KioskSettings)`` after each successful save.
+
+    A background check marks the devices this computer lacks: close the page (or call ``wait()``)
+    before deleting it."""
+
+    saved = Signal(object)
+
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._calibrations: dict[str, Calibration | None] = {}
+        self.message = MessageBar()
+
+        self.site_name = QLineEdit()
+        self.door = QLineEdit()
+        self.camera = QLineEdit()
+        self.browse = QPushButton("Browse folder/video…")
+        browse_menu = QMenu(self.browse)
+        browse_menu.addAction("Folder of photos…", self._choose_folder)
+        browse_menu.addAction("Video file…", self._choose_video)
+        self.browse.setMenu(browse_menu)
+        camera_hint = QLabel(CAMERA_HINT)
+        camera_hint.setWordWrap(True)
+
+        self.device = QComboBox()
+        for device in DEVICES:
+            self.device.addItem(DEVICE_NAMES[device], device)
+        self.device_hint = QLabel("Checking which devices this computer has…")
+        self.model = QComboBox()
+        for spec in list_models():
+            self.model.addItem(spec.name, spec.name)
+
+        self.calibrated = QCheckBox("Use the model's calibrated threshold")
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.999)
+        self.threshold.setDecimals(3)
+        self.threshold.setSingleStep(0.01)
+        self.rates = QLabel()
+        self.threads = QSpinBox()
+        self.threads.setRange(1, 256)
+        self.k = QSpinBox()
+        self.n = QSpinBox()
+        for box in (self.k, self.n):
+            box.setRange(1, 99)
+        self.cooldown = QDoubleSpinBox()
+        self.cooldown.setRange(0.0, 3600.0)
+        self.cooldown.setDecimals(1)
+        self.cooldown.setSuffix(" s")
+        self.sound = QCheckBox("Play a sound for each decision")
+        for box in (self.threads, self.cooldown):
+            box.setMaximumWidth(140)
+
+        self.save_button = QPushButton("Save")
+        self.revert_button = QPushButton("Revert")
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.revert)
+        self.calibrated.toggled.connect(self._threshold_mode_changed)
+        self.model.currentIndexChanged.connect(self._model_changed)
+        self.threshold.valueChanged.connect(self._update_rates)
+        self._build_layout(camera_hint)
+        self.revert()
+        run_task(available_devices, on_result=self._mark_devices, on_error=self._devices_unknown, parent=self)
+
+    def _build_layout(self, camera_hint: QLabel) -> None:
+        camera_row = QHBoxLayout()
+        camera_row.addWidget(self.camera, 1)
+        camera_row.addWidget(self.browse)
+        threshold_row = QHBoxLayout()
+        threshold_row.addWidget(self.threshold)
+        threshold_row.addWidget(self.rates, 1)
+        voting_row = QHBoxLayout()
+        voting_row.addWidget(self.k)
+        voting_row.addWidget(QLabel("of the last"))
+        voting_row.addWidget(self.n)
+        voting_row.addWidget(QLabel("frames must agree"), 1)
+
+        form = QFormLayout()
+        form.addRow("Site name", self.site_name)
+        form.addRow("Door", self.door)
+        form.addRow("Camera", camera_row)
+        form.addRow("", camera_hint)
+        form.addRow("Device", self.device)
+        form.addRow("", self.device_hint)
+        form.addRow("Model", self.model)
+        form.addRow("Threshold", self.calibrated)
+        form.addRow("", threshold_row)
+        form.addRow("Inference threads", self.threads)
+        form.addRow("", QLabel(f"This computer has {os.cpu_count() or 1} CPU cores; one thread leaves the "
+                               "others to the camera and the screen."))
+        form.addRow("Voting (k of n)", voting_row)
+        form.addRow("Cooldown", self.cooldown)
+        form.addRow("", QLabel("After a decision about a person, no other decision about them for this long."))
+        form.addRow("Sound", self.sound)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel(RESTART_NOTE), 1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+    # --- reading and writing --------------------------------------------------------------------
+
+    def revert(self) -> None:
+        """Show the stored settings (the defaults, with the reason, if the stored ones are unusable)."""
+        self.message.hide()
+        try:
+            settings = load_settings(self.store)
+        except (ValueError, FaceGuardError) as error:
+            self.message.show_error(f"{error} The defaults are shown instead.")
+            settings = KioskSettings()
+        self.show_settings(settings)
+
+    def show_settings(self, settings: KioskSettings) -> None:
+        self.site_name.setText(settings.site_name)
+        self.door.setText(settings.door)
+        self.camera.setText(settings.camera)
+        _select(self.device, settings.device)
+        _select(self.model, settings.model)
+        self.calibrated.setChecked(settings.threshold is None)
+        self._threshold_mode_changed()
+        if settings.threshold is not None:
+            self.threshold.setValue(settings.threshold)
+        self.threads.setValue(settings.threads)
+        self.k.setValue(settings.k)
+        self.n.setValue(settings.n)
+        self.cooldown.setValue(settings.cooldown)
+        self.sound.setChecked(settings.sound)
+
+    def settings(self) -> KioskSettings:
+        """The settings as entered; raises ValueError with the user-facing reason when they break a rule."""
+        return KioskSettings(
+            site_name=self.site_name.text().strip(), door=self.door.text().strip(),
+            camera=self.camera.text().strip(), device=self.device.currentData(), model=self.model.currentData(),
+            threshold=None if self.calibrated.isChecked() else self.threshold.value(),
+            threads=self.threads.value(), k=self.k.value(), n=self.n.value(), cooldown=self.cooldown.value(),
+            sound=self.sound.isChecked())
+
+    def save(self) -> None:
+        """Store the settings in one transaction; on a refusal show why and keep the input."""
+        try:
+            settings = self.settings()
+            get_model_spec(settings.model)
+            save_settings(self.store, settings)
+        except (ValueError, FaceGuardError) as error:
+            self.message.show_error(str(error))
+            return
+        self.message.show_info(f"Saved. {RESTART_NOTE}")
+        self.saved.emit(settings)
+
+    # --- threshold and its error rates ------------------------------------------------------------
+
+    def _spec(self) -> ModelSpec | None:
+        try:
+            return get_model_spec(self.model.currentData())
+        except (ValueError, FaceGuardError):
+            return None
+
+    def _model_changed(self) -> None:
+        spec = self._spec()
+        self.calibrated.setText("Use the model's calibrated threshold"
+                                + (f" ({spec.threshold:.3f})" if spec is not None else ""))
+        self._threshold_mode_changed()
+
+    def _threshold_mode_changed(self) -> None:
+        use_model = self.calibrated.isChecked()
+        self.threshold.setEnabled(not use_model)
+        spec = self._spec()
+        if use_model and spec is not None:
+            self.threshold.setValue(spec.threshold)
+        self._update_rates()
+
+    def _update_rates(self) -> None:
+        spec = self._spec()
+        if spec is None:
+            self.rates.setText(f"The model '{self.model.currentData()}' is not installed on this computer.")
+            return
+        try:
+            calibration = self._calibration(spec.id)
+        except FaceGuardError as error:
+            self.rates.setText(str(error))
+            return
+        if calibration is None:
+            self.rates.setText("No calibration data for this model.")
+            return
+        far, frr = calibration.error_rates(self.threshold.value())
+        self.rates.setText(f"FAR {100 * far:.1f} % · FRR {100 * frr:.1f} % on {calibration.source} "
+                           f"calibration pairs (n={calibration.pairs})")
+
+    def _calibration(self, model_id: str) -> Calibration | None:
+        if model_id not in self._calibrations:
+            self._calibrations[model_id] = Calibration.load(model_id)
+        return self._calibrations[model_id]
+
+    # --- camera and device choices ----------------------------------------------------------------
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of photos for the kiosk", self.camera.text())
+        if folder:
+            self.camera.setText(folder)
+
+    def _choose_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Video file for the kiosk", self.camera.text(), VIDEO_FILTER)
+        if path:
+            self.camera.setText(path)
+
+    def _mark_devices(self, available: set[str]) -> None:
+        missing = []
+        for index in range(self.device.count()):
+            device = self.device.itemData(index)
+            if device.split(":")[0] not in available:
+                missing.append(DEVICE_NAMES.get(device, device))
+                self.device.setItemText(index, self.device.itemText(index) + UNAVAILABLE)
+        self.device_hint.setText(f"Not available on this computer: {', '.join(missing)}." if missing
+                                 else "Every device is available on this computer.")
+
+    def _devices_unknown(self, error: Exception) -> None:
+        self.device_hint.setText(f"Cannot tell which devices this computer has: {error_text(error)}")
+
+    def wait(self) -> None:
+        """Block until the device check ends (a running check must not be deleted with the page)."""
+        wait_for_tasks(self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.wait()
+        super().closeEvent(event)
+
+
+def _select(combo: QComboBox, value: str) -> None:
+    """Select the item whose data is ``value``, adding it (as typed) if the list lacks it."""
+    index = combo.findData(value)
+    if index < 0:
+        combo.addItem(value, value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
