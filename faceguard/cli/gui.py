@@ -30,7 +30,7 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
 def run_kiosk(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from faceguard.gui.app import application
+    from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.kiosk import KioskWindow
 
     with open_store(args, create=True) as store:
@@ -48,13 +48,14 @@ def run_kiosk(args: argparse.Namespace) -> int:
     app = application()
     window = KioskWindow(db_path, settings, demo=demo, prepare=prepare)
     window.showFullScreen() if args.fullscreen else window.show()
+    close_on_interrupt(window)
     window.start()
     return app.exec()
 
 
 def run_admin(args: argparse.Namespace) -> int:
     from faceguard.gui.admin.window import AdminWindow
-    from faceguard.gui.app import application
+    from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.engine import EngineLoader
 
     app = application()
@@ -64,4 +65,5 @@ def run_admin(args: argparse.Namespace) -> int:
         engine.start(settings)
         window = AdminWindow(store, engine, settings)
         window.show()
+        close_on_interrupt(window)
         return app.exec()

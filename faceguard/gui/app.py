@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 def application() -> QApplication:
@@ -13,3 +15,12 @@ def application() -> QApplication:
     app.setApplicationName("FaceGuard")
     app.setOrganizationName("FaceGuard")
     return app
+
+
+def close_on_interrupt(window: QWidget) -> None:
+    """Ctrl-C in the terminal closes ``window`` properly (its threads stop) instead of being ignored
+    while Qt's event loop runs: a timer lets Python's signal handler run every 200 ms."""
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    timer = QTimer(window, interval=200)
+    timer.timeout.connect(lambda: None)
+    timer.start()

@@ -1,0 +1,129 @@
+"""The kiosk window end to end: a folder of real photos as the camera, the real engine, a real database."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from faceguard.enrollment import enroll_photo
+from faceguard.gui.kiosk import KioskWindow
+from faceguard.kiosk.banner import Screen
+from faceguard.kiosk.demo import demo_settings, enroll_demo_people
+from faceguard.settings import KioskSettings
+from faceguard.store.repository import Store
+
+DATA = Path(__file__).parents[1] / "data"
+#: Generous bounds for a busy 2-core CI machine; a decision normally shows within a second.
+DECISION_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture
+def door(tmp_path, pipeline, photo):
+    """A database with Barack Obama enrolled from obama.jpg, and an empty camera folder."""
+    db = tmp_path / "kiosk.db"
+    with Store.open(db) as store:
+        enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "obama.jpg", badge="B1")
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    return db, camera
+
+
+@pytest.fixture
+def open_kiosk(qtbot, pipeline):
+    """Start kiosk windows on the session's engine; they stay referenced until pytest-qt closes them
+    (a window garbage-collected without closing would skip stopping its threads)."""
+    windows: list[KioskWindow] = []
+
+    def start(db: Path, settings: KioskSettings, **kwargs) -> KioskWindow:
+        window = KioskWindow(db, settings, pipeline=pipeline, **kwargs)
+        windows.append(window)
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        return window
+
+    yield start
+
+
+def at_door(camera: Path) -> KioskSettings:
+    return KioskSettings(camera=str(camera), sound=False, site_name="Test site")
+
+
+def screens_seen(window: KioskWindow) -> list:
+    seen = []
+    window.banner_changed.connect(seen.append)
+    return seen
+
+
+def test_enrolled_person_is_granted_and_logged(qtbot, door, open_kiosk):
+    db, camera = door
+    shutil.copy(DATA / "obama2.jpg", camera)
+    window = open_kiosk(db, at_door(camera))
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=DECISION_TIMEOUT_MS)
+    assert window.current_banner.title == "ACCESS GRANTED"
+    assert window.current_banner.detail == "Barack Obama"
+    assert window.current_banner.thumbnail  # the enrolled face is shown next to the name
+    assert window.banner.face.isVisible() and not window.banner.face.pixmap().isNull()
+    assert any(face.label == "Barack Obama" and face.state == "known" for face in window.video.faces)
+    window.close()
+    with Store.open(db) as store:
+        events = store.events()
+    assert [(e.decision, e.person_name) for e in events] == [("granted", "Barack Obama")]
+    assert events[0].door == "Main door" and events[0].latency_ms > 0
+
+
+def test_stranger_is_denied_as_unknown(qtbot, door, open_kiosk):
+    db, camera = door
+    shutil.copy(DATA / "collins.png", camera)
+    window = open_kiosk(db, at_door(camera))
+    seen = screens_seen(window)
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.DENIED, timeout=DECISION_TIMEOUT_MS)
+    assert (window.current_banner.title, window.current_banner.detail) == ("ACCESS DENIED", "Unknown face")
+    assert Screen.GRANTED not in {banner.screen for banner in seen}
+    window.close()
+    with Store.open(db) as store:
+        assert [e.decision for e in store.events()] == ["unknown"]
+
+
+def test_camera_failure_is_shown_then_recovers(qtbot, door, open_kiosk, tmp_path):
+    db, camera = door
+    shutil.copy(DATA / "obama2.jpg", camera)
+    window = open_kiosk(db, at_door(camera))
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=DECISION_TIMEOUT_MS)
+    camera.rename(tmp_path / "unplugged")  # the folder vanishes: the next photo change fails
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.OFFLINE, timeout=DECISION_TIMEOUT_MS)
+    assert window.current_banner.title == "Camera offline"
+    assert str(camera) in window.current_banner.detail and "Retrying in" in window.current_banner.detail
+    last_picture = window.video.image
+    (tmp_path / "unplugged").rename(camera)  # plugged back in
+    qtbot.waitUntil(lambda: window.current_banner.screen is not Screen.OFFLINE, timeout=DECISION_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.video.image is not last_picture, timeout=DECISION_TIMEOUT_MS)
+    assert window.camera.is_running() and window.inference.is_running()
+
+
+def test_unusable_database_puts_the_kiosk_out_of_service(qtbot, tmp_path, open_kiosk):
+    not_a_db = tmp_path / "notes.db"
+    not_a_db.write_text("these are not the droids you are looking for\n" * 100)
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    shutil.copy(DATA / "obama2.jpg", camera)
+    window = open_kiosk(not_a_db, at_door(camera))
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.FAILED, timeout=DECISION_TIMEOUT_MS)
+    assert window.current_banner.title == "OUT OF SERVICE"
+    assert "notes.db" in window.current_banner.detail and "not a FaceGuard database" in window.current_banner.detail
+    assert not_a_db.read_text().startswith("these are not the droids")  # nothing was written to it
+
+
+def test_demo_shows_granted_and_denied_within_seconds(qtbot, tmp_path, open_kiosk):
+    window = open_kiosk(tmp_path / "demo.db", demo_settings(), demo=True, prepare=enroll_demo_people)
+    seen = screens_seen(window)
+    assert window.demo_label.isVisible() and "DEMO" in window.windowTitle()
+
+    def both_seen() -> bool:
+        return {Screen.GRANTED, Screen.DENIED} <= {banner.screen for banner in seen}
+
+    qtbot.waitUntil(both_seen, timeout=30_000)
+    details = {banner.detail for banner in seen if banner.screen in (Screen.GRANTED, Screen.DENIED)}
+    assert {"Barack Obama", "Joe Biden is deactivated."} <= details
