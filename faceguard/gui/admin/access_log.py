@@ -147,15 +147,14 @@ class AccessLogPage(QWidget):
         try:
             newest = self.store.events(limit=1)
             seen = (self.store.last_change(), newest[0].id if newest else None)
+            if seen == self._seen:
+                return False
+            if self._seen is None or seen[0] != self._seen[0]:
+                self._fill_people()
         except FaceGuardError as error:
             self.message.show_error(error_text(error))
             return False
-        if seen == self._seen:
-            return False
-        people_changed = self._seen is None or seen[0] != self._seen[0]
         self._seen = seen
-        if people_changed:
-            self._fill_people()
         self.reload()
         self.changed.emit()
         return True
@@ -215,11 +214,11 @@ class AccessLogPage(QWidget):
 
     def _fill_people(self) -> None:
         """Anyone, then everyone enrolled (an erased person's events are found under Anyone)."""
-        current = self.person.currentData()
+        people, current = self.store.people(), self.person.currentData()
         self.person.blockSignals(True)
         self.person.clear()
         self.person.addItem("Anyone", None)
-        for person in self.store.people():
+        for person in people:
             self.person.addItem(f"{person.name} (#{person.id})", person.id)
         self.person.setCurrentIndex(max(self.person.findData(current), 0))
         self.person.blockSignals(False)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.errors import FaceGuardError, NotFoundError
+from faceguard.errors import FaceGuardError
 from faceguard.gui.admin.common import POLL_MS, MessageBar, status_text, validity_text
 from faceguard.gui.admin.person_dialog import PersonDialog
 from faceguard.gui.engine import EngineLoader
@@ -114,7 +114,7 @@ class PeopleModel(QAbstractTableModel):
                 templates = self.store.templates(person.id)
                 if templates:
                     pixmap = jpeg_to_pixmap(self.store.thumbnail(templates[0].id).jpeg, THUMBNAIL_PX)
-            except NotFoundError:  # erased or changed by another admin meanwhile: the next refresh shows it
+            except FaceGuardError:  # erased by another admin meanwhile, or unreadable: shown without a face
                 pass
             self._thumbnails[person.id] = pixmap
         return self._thumbnails[person.id]
@@ -150,7 +150,7 @@ class PeoplePage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(THUMBNAIL_PX + 6)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
