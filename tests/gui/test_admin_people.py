@@ -16,7 +16,7 @@ from faceguard.gui.admin.people import PeoplePage
 from faceguard.gui.admin.person_dialog import PersonDialog
 from faceguard.gui.admin.window import AdminWindow
 from faceguard.gui.engine import EngineLoader
-from faceguard.settings import KioskSettings
+from faceguard.settings import KioskSettings, load_settings
 from faceguard.store.repository import Store
 
 from ..conftest import DATA
@@ -296,3 +296,19 @@ def test_admin_window_reports_an_engine_that_cannot_load(qtbot, store, people):
     window.people.table.selectRow(0)
     qtbot.mouseClick(window.people.add_photo_button, Qt.MouseButton.LeftButton)
     assert window.people.message.text().startswith("The face engine could not be loaded:")
+
+
+def test_the_settings_tab_is_built_when_opened_and_a_saved_site_name_becomes_the_title(qtbot, store, people, pipeline):
+    from faceguard.gui.admin.settings_page import SettingsPage
+
+    window = AdminWindow(store, EngineLoader.loaded(pipeline), KioskSettings())
+    qtbot.addWidget(window)
+    window.show()
+    assert window.findChild(SettingsPage) is None
+    window.tabs.setCurrentIndex(2)
+    page = window.findChild(SettingsPage)
+    page.site_name.setText("Harbour office")
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert load_settings(store).site_name == "Harbour office"
+    assert window.windowTitle() == "FaceGuard admin — Harbour office"
+    assert window.people.settings.site_name == "Harbour office"

@@ -98,7 +98,14 @@ class AdminWindow(QMainWindow):
         if self.tabs.widget(index) is self.settings_tab and self.settings_tab.layout().count() == 0:
             from faceguard.gui.admin.settings_page import SettingsPage
 
-            self.settings_tab.layout().addWidget(SettingsPage(self.store, self.settings_tab))
+            page = SettingsPage(self.store, self.settings_tab)
+            page.saved.connect(self._settings_saved)
+            self.settings_tab.layout().addWidget(page)
+
+    def _settings_saved(self, settings: KioskSettings) -> None:
+        """New settings: the title shows the site, the next enrollment uses the new threshold and camera."""
+        self.settings = self.people.settings = settings
+        self.setWindowTitle(f"FaceGuard admin — {settings.site_name}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Close open dialogs (the wizard stops its camera), then wait for work still running."""
