@@ -362,6 +362,17 @@ def test_a_failing_camera_is_reported_and_a_file_can_still_be_chosen(qtbot, monk
     assert wizard.check_page.isComplete()
 
 
+def test_closing_the_wizard_stops_a_running_camera_preview(qtbot, make_wizard, tmp_path, no_thread_left_running):
+    wizard = make_wizard(camera=folder_with(tmp_path, "obama2.jpg"))
+    capture = wizard.source_page.capture
+    click(qtbot, wizard.source_page.camera_button)
+    qtbot.waitUntil(capture.take_button.isEnabled, timeout=WAIT)
+    click(qtbot, capture.take_button)  # mid-countdown
+    wizard.close()
+    assert not capture.is_running() and capture.countdown_label.text() != "Captured"
+    assert not any(thread.isRunning() for thread in no_thread_left_running)
+
+
 @pytest.mark.parametrize(("camera_photo", "verdict"), [
     ("obama3.jpg", "Recognised Barack Obama (distance 0."),
     ("biden.jpg", "Not recognised as Barack Obama: the closest face was at distance 0."),
@@ -378,3 +389,18 @@ def test_verify_now_says_whether_the_camera_recognises_the_new_person(
     qtbot.waitUntil(lambda: not page.is_verifying(), timeout=WAIT)
     assert page.verify_label.text().startswith(verdict), page.verify_label.text()
     assert page.verify_button.isEnabled()  # another try is possible
+
+
+def test_finishing_while_verify_now_watches_the_camera_stops_it(
+        qtbot, monkeypatch, make_wizard, tmp_path, no_thread_left_running):
+    wizard = make_wizard(camera=folder_with(tmp_path, "biden.jpg"))
+    go_to_details(qtbot, monkeypatch, wizard, DATA / "obama.jpg")
+    fill_details(qtbot, wizard, "Barack Obama <b>44</b>")
+    click(qtbot, enroll_button(wizard))
+    page = wizard.done_page
+    assert page.result_label.text().startswith("Enrolled Barack Obama <b>44</b> (#")
+    click(qtbot, page.verify_button)
+    qtbot.waitUntil(lambda: not page.preview.pixmap().isNull(), timeout=WAIT)  # frames are being encoded
+    click(qtbot, wizard.button(QWizard.WizardButton.FinishButton))
+    assert not page.is_verifying() and not wizard.isVisible()
+    assert not any(thread.isRunning() for thread in no_thread_left_running)

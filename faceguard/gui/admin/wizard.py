@@ -7,6 +7,7 @@ The neural networks run in background tasks; the Store is used only in the GUI t
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -311,7 +312,8 @@ class CheckPage(QWizardPage):
             self._waiting = False
             self.busy.hide()
             self.status_label.setStyleSheet(ERROR_STYLE)
-            self.status_label.setText(f"The face engine could not be loaded: {error_text(error)}")
+            reason = html.escape(error_text(error), quote=False)
+            self.status_label.setText(f"The face engine could not be loaded: {reason}")
 
     def _checked(self, job: int, result: tuple[NewTemplate, QualityReport]) -> None:
         if job != self._job:
@@ -331,9 +333,9 @@ class CheckPage(QWizardPage):
         self.busy.hide()
         self.status_label.setStyleSheet(ERROR_STYLE)
         if isinstance(error, FaceGuardError):
-            self.status_label.setText(f"<b>{guidance(error)}.</b> {error}")
+            self.status_label.setText(f"<b>{guidance(error)}.</b> {html.escape(str(error), quote=False)}")
         else:
-            self.status_label.setText(error_text(error))
+            self.status_label.setText(html.escape(error_text(error), quote=False))
         self.retry_button.show()
 
 
@@ -355,7 +357,7 @@ class DetailsPage(QWizardPage):
         self.notes_edit = QPlainTextEdit()
         self.notes_edit.setFixedHeight(60)
         self.consent_check = QCheckBox()
-        self.error_label = QLabel(wordWrap=True)
+        self.error_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
         self.error_label.setStyleSheet(ERROR_STYLE)
 
         validity = QHBoxLayout()
@@ -436,14 +438,14 @@ class DonePage(QWizardPage):
         self._deadline = QTimer(self, singleShot=True)
         self._deadline.timeout.connect(self._time_is_up)
         self.setTitle("Done")
-        self.result_label = QLabel()
+        self.result_label = QLabel(textFormat=Qt.TextFormat.PlainText)  # names are shown as typed
         self.face_label = QLabel()
         self.verify_button = QPushButton("Verify now: look at the camera")
         self.verify_button.clicked.connect(self.start_verify)
         self.preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.preview.setFixedSize(320, 240)
         self.preview.hide()
-        self.verify_label = QLabel(wordWrap=True)
+        self.verify_label = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
         self.camera_label = QLabel(wordWrap=True)
         self.camera_label.setStyleSheet(ERROR_STYLE)
         layout = QVBoxLayout(self)
