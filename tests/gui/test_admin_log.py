@@ -127,3 +127,13 @@ def test_new_events_and_erasures_by_other_programs_appear_after_the_poll(page, s
     assert column(page, 4) == [pseudonym] * 2 + ["", pseudonym]
     assert [page.person.itemText(i) for i in range(page.person.count())] == ["Anyone"]
     assert page.selected_event().time == at(0, 0, 30) and page.snapshot.text() == "No snapshot"  # erased with him
+
+
+def test_a_range_that_ends_today_still_ends_today_after_midnight(page, store):
+    yesterday = QDate(TODAY - timedelta(days=1))
+    page.today = yesterday  # as if the page had been opened yesterday and left open
+    page.until.setDate(yesterday)
+    assert column(page, 2) == ["unknown", "denied"]
+    store.log_event("granted", "granted", person_id=1, door="front")
+    assert page.poll()
+    assert page.until.date() == QDate(TODAY) and column(page, 2)[:2] == ["granted", "granted"]

@@ -57,7 +57,7 @@ class AccessLogPage(QWidget):
         self.events: list[AccessEvent] = []
         self._seen: tuple[int, int | None] | None = None
 
-        today = QDate.currentDate()
+        self.today = today = QDate.currentDate()
         self.since = QDateEdit(today.addDays(-DEFAULT_DAYS), calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.until = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.person = QComboBox()
@@ -144,6 +144,7 @@ class AccessLogPage(QWidget):
 
     def poll(self) -> bool:
         """Reload when a kiosk logged events or people changed (names, erasures); True if it did."""
+        self._follow_today()
         try:
             newest = self.store.events(limit=1)
             seen = (self.store.last_change(), newest[0].id if newest else None)
@@ -158,6 +159,14 @@ class AccessLogPage(QWidget):
         self.reload()
         self.changed.emit()
         return True
+
+    def _follow_today(self) -> None:
+        """Past midnight, a range that ended today ends on the new day, so new events keep appearing."""
+        today = QDate.currentDate()
+        if today != self.today:
+            if self.until.date() == self.today:
+                self.until.setDate(today)
+            self.today = today
 
     def selected_event(self) -> AccessEvent | None:
         rows = self.table.selectionModel().selectedRows()
