@@ -8,6 +8,7 @@ raises ``CameraError`` with a specific message when the source fails; the caller
 
 from __future__ import annotations
 
+import codecs
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,15 +49,20 @@ def open_source(spec: str, fps: float = 15.0, hold: float = 3.0, gap: float = 1.
     person steps up to the door and leaves) and video files without a frame rate of their own."""
     spec = spec.strip()
     if spec.isdigit():
-        return VideoSource(int(spec), f"camera {spec}", fps, loop=False)
+        return VideoSource(int(spec), f"camera {spec}", fps, loop=False,
+                           why="it is unplugged, in use by another program, or not a camera OpenCV can use")
     path = Path(spec).expanduser()
     if path.is_dir():
         return FolderSource(path, fps, hold, gap)
     if "://" in spec:
-        return VideoSource(spec, spec, fps, loop=False)
+        return VideoSource(spec, spec, fps, loop=False,
+                           why="the stream does not answer, or does not send video OpenCV can read")
     if not path.exists():
-        raise CameraError(f"The video file '{path}' does not exist.")
-    return VideoSource(str(path), f"video '{path.name}'", fps, loop=True)
+        kind = "video file" if path.suffix else "folder of photos"  # video files have a suffix, folders seldom
+        raise CameraError(f"The {kind} '{path}' does not exist.")
+    if _is_text(path):  # FFmpeg would play it as a video of rendered text (its "tty" demuxer)
+        raise CameraError(f"'{path.name}' is a text file, not a video.")
+    return VideoSource(str(path), f"video '{path.name}'", fps, loop=True, why="it is not a video OpenCV can read")
 
 
 class _Pacer:
@@ -76,13 +82,13 @@ class _Pacer:
 class VideoSource:
     """A webcam index, video file (looped) or stream URL read with OpenCV's VideoCapture."""
 
-    def __init__(self, target: int | str, description: str, fps: float, loop: bool) -> None:
+    def __init__(self, target: int | str, description: str, fps: float, loop: bool, why: str) -> None:
+        """``why``: the likely reason, for the message when ``target`` cannot be opened."""
         self.description, self.loop = description, loop
         self.capture = cv2.VideoCapture(target)
         if not self.capture.isOpened():
             self.capture.release()
-            raise CameraError(f"Cannot open {description}: it is unplugged, in use by another program, "
-                              "or not a video OpenCV can read.")
+            raise CameraError(f"Cannot open {description}: {why}.")
         own_fps = self.capture.get(cv2.CAP_PROP_FPS)
         # a webcam blocks until its next frame; files are paced to their own rate
         self.pacer = _Pacer(own_fps if 1 <= own_fps <= 120 else fps) if loop else None
@@ -143,6 +149,17 @@ class FolderSource:
             return _fit(read_image(path))
         except ImageError as error:
             raise CameraError(f"Cannot show '{path.name}' from the image folder: {error}") from None
+
+
+def _is_text(path: Path) -> bool:
+    """Whether the file starts with text (UTF-8 without NUL bytes); video containers are binary."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except (OSError, UnicodeDecodeError):
+        return False  # unreadable or binary: OpenCV will tell whether it is a video
+    return bool(head) and b"\0" not in head
 
 
 def _fit(image: np.ndarray) -> np.ndarray:
