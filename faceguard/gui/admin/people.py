@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceguard.camera import IMAGE_SUFFIXES
 from faceguard.errors import FaceGuardError
 from faceguard.gui.admin.common import POLL_MS, MessageBar, status_text, validity_text
 from faceguard.gui.admin.person_dialog import PersonDialog
@@ -45,7 +47,7 @@ if TYPE_CHECKING:  # torch loads in the background (EngineLoader), never on the 
     from faceguard.vision.pipeline import FacePipeline
 
 THUMBNAIL_PX = 64
-PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.bmp *.webp *.tif *.tiff);;All files (*)"
+PHOTO_FILTER = f"Photos ({' '.join(f'*{suffix}' for suffix in sorted(IMAGE_SUFFIXES))});;All files (*)"
 COLUMNS = ("Face", "Name", "Badge", "Group", "Status", "Validity", "Photos")
 _STATUS_COLOURS = {"inactive": "#7a7a7a", "expired": "#b3261e", "not yet valid": "#9a6700"}
 
@@ -69,7 +71,7 @@ class PeopleModel(QAbstractTableModel):
         self.people: list[Person] = []
         self._thumbnails: dict[int, QPixmap] = {}
 
-    def set_people(self, people: list[Person], changed: set[int] | None = None) -> None:
+    def set_people(self, people: list[Person], changed: Iterable[int] | None = None) -> None:
         """Show ``people``; the cached faces of ``changed`` ids (None: of everyone) are read again."""
         self.beginResetModel()
         self.people = people
@@ -178,7 +180,7 @@ class PeoplePage(QWidget):
 
     # --- reading -------------------------------------------------------------------------------
 
-    def reload(self, changed: set[int] | None = frozenset()) -> None:
+    def reload(self, changed: Iterable[int] | None = ()) -> None:
         """Read the list again with the current search, keeping the selected person selected."""
         selected = self.selected_person()
         try:
@@ -186,7 +188,7 @@ class PeoplePage(QWidget):
         except FaceGuardError as error:
             self.message.show_error(error_text(error))
             return
-        self.model.set_people(people, None if changed is None else set(changed))
+        self.model.set_people(people, changed)
         if selected is not None:
             self.select(selected.id)
         self._update_buttons()
@@ -201,7 +203,7 @@ class PeoplePage(QWidget):
         self._seen = batch.last_seq
         if batch.complete and not batch.person_ids:
             return False
-        self.reload(set(batch.person_ids) if batch.complete else None)
+        self.reload(batch.person_ids if batch.complete else None)
         self.changed.emit()
         return True
 
@@ -320,7 +322,7 @@ class PeoplePage(QWidget):
             button.setEnabled(person is not None)
         self.active_button.setText("Activate" if person is not None and not person.active else "Deactivate")
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
         wait_for_tasks(self)
         super().closeEvent(event)
