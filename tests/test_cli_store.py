@@ -71,6 +71,20 @@ def test_enroll_prints_the_person_and_the_quality_figures(db, capsys):
     assert person.name == "Barack Obama" and person.badge == "44" and person.templates == 1
 
 
+def test_enroll_with_consent_records_when_and_without_it_says_it_was_not_recorded(db, capsys):
+    before = datetime.now().astimezone() - timedelta(milliseconds=1)  # stored times keep milliseconds
+    code, _, err = run(capsys, "enroll", "Barack Obama", str(DATA / "obama.jpg"), "--badge", "44", "--consent")
+    assert code == 0 and err == ""
+    code, _, err = run(capsys, "enroll", "Joe Biden", str(DATA / "biden.jpg"), "--badge", "46")
+    assert code == 0 and err.startswith("Consent not recorded: pass --consent once")
+    obama, biden = people(db)
+    assert before <= obama.consent_at <= datetime.now().astimezone() and obama.consent_method == "cli"
+    assert (biden.consent_at, biden.consent_method) == (None, None)
+    _, out, _ = run(capsys, "people", "show", "44")
+    assert f"consent      {obama.consent_at.astimezone().replace(tzinfo=None):%Y-%m-%d %H:%M} (cli)" in out
+    assert "consent      not recorded" in run(capsys, "people", "show", "46")[1]
+
+
 def test_identify_recognises_the_enrolled_person_and_not_a_stranger(db, obama, capsys):
     code, out, _ = run(capsys, "identify", str(DATA / "obama2.jpg"))
     assert code == 0 and re.fullmatch(r"obama2\.jpg  #1 Barack Obama  distance 0\.\d{3}  granted\n", out)
@@ -264,6 +278,13 @@ def test_people_import_enrolls_files_and_folders_and_reports_bad_photos(db, impo
     assert "skipped broken.jpg: 'broken.jpg' is not an image file" in err
     assert {p.name: p.templates for p in people(db)} == {"Barack Obama": 2, "Eileen Collins": 1, "Joe Biden": 1}
     assert run(capsys, "identify", str(DATA / "obama2.jpg"))[1].split()[1:4] == ["#1", "Barack", "Obama"]
+    assert "Consent not recorded" in err and {p.consent_at for p in people(db)} == {None}
+
+
+def test_people_import_with_consent_records_it_for_everyone_imported(db, import_folder, capsys):
+    code, out, err = run(capsys, "people", "import", str(import_folder), "--consent")
+    assert code == 0 and out.startswith("Imported 3 people") and "Consent not recorded" not in err
+    assert {p.consent_method for p in people(db)} == {"import"} and all(p.consent_at for p in people(db))
 
 
 def test_people_import_of_nothing_usable_exits_with_the_first_error(db, tmp_path, capsys):

@@ -26,13 +26,15 @@ from faceguard.cli.common import (
     yes_no,
 )
 from faceguard.errors import FaceGuardError, ImageError, QualityError
-from faceguard.store.repository import NewTemplate
+from faceguard.store.repository import NewTemplate, now
 from faceguard.vision.image_io import read_image
 
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
 
 PERSON_FIELDS = ("badge", "group", "valid_from", "valid_until", "notes")
+NO_CONSENT = ("Consent not recorded: pass --consent once a person has agreed to have their face stored for "
+              "door access.")
 
 
 QUALITY_FIGURES = (("face_size", "face {:.0f} px"), ("sharpness", "sharpness {:.0f}"),
@@ -55,6 +57,8 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
     enroll.add_argument("name", metavar="NAME")
     enroll.add_argument("photo", type=Path, metavar="PHOTO")
     add_person_options(enroll)
+    enroll.add_argument("--consent", action="store_true",
+                        help="the person agreed to have their face stored for door access (records when)")
     enroll.set_defaults(run=run_enroll)
 
     people = commands.add_parser("people", help="list, show, edit and remove enrolled people").add_subparsers(
@@ -88,6 +92,9 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
     bulk = people.add_parser("import", parents=[engine, database],
                              help="enroll everyone in a folder: photo files and per-person subfolders")
     bulk.add_argument("folder", type=Path, metavar="FOLDER")
+    bulk.add_argument("--consent", action="store_true",
+                      help="everyone in the folder agreed to have their face stored, e.g. on signed forms "
+                           "(records when)")
     bulk.set_defaults(run=run_people_import)
     reencode = people.add_parser(
         "reencode", parents=[engine, database],
@@ -105,10 +112,12 @@ def run_enroll(args: argparse.Namespace) -> int:
 
     image = read_image(args.photo)
     with open_store(args, create=True) as store:
-        details = person_details(args, PERSON_FIELDS)
+        details = {**person_details(args, PERSON_FIELDS), **consent_details(args, "cli")}
         person = enroll_photo(store, common.load_pipeline(args), image, args.name, photo_source(args.photo), **details)
         quality = store.templates(person.id)[-1].quality
     print(f"Enrolled {describe(person)} from {args.photo.name}. Quality: {quality_summary(quality)}.")
+    if not args.consent:
+        print(NO_CONSENT, file=sys.stderr)
     return 0
 
 
@@ -133,6 +142,8 @@ def run_people_show(args: argparse.Namespace) -> int:
         ("active", yes_no(person.active)), ("valid from", show_time(person.valid_from)),
         ("valid until", show_time(person.valid_until)), ("notes", person.notes), ("pseudonym", person.pseudonym),
         ("created", show_time(person.created)), ("updated", show_time(person.updated)),
+        ("consent", f"{show_time(person.consent_at)} ({person.consent_method})" if person.consent_at
+         else "not recorded"),
     ])
     print(f"\nphotos ({len(templates)}):")
     print_table(["template", "model", "source", "created", "quality"],
@@ -205,9 +216,11 @@ def run_people_import(args: argparse.Namespace) -> int:
             for name, paths in plan:
                 templates = prepare_templates(pipeline, paths, args.folder, bar, errors)
                 if templates:
-                    store.enroll(name, *templates)
+                    store.enroll(name, *templates, **consent_details(args, "import"))
                     people, photos = people + 1, photos + len(templates)
     print(f"Imported {people} people ({photos} photos); {len(errors)} photos skipped.")
+    if people and not args.consent:
+        print(NO_CONSENT, file=sys.stderr)
     return 0 if people else errors[0].exit_code
 
 
@@ -246,6 +259,11 @@ def prepare_templates(
             bar.write(f"skipped {path.relative_to(folder)}: {error}", file=sys.stderr)
         bar.update()
     return templates
+
+
+def consent_details(args: argparse.Namespace, method: str) -> dict[str, Any]:
+    """consent_at (now) and how it was given, when --consent was passed; nothing otherwise."""
+    return {"consent_at": now(), "consent_method": method} if args.consent else {}
 
 
 def person_details(args: argparse.Namespace, fields: Iterable[str]) -> dict[str, Any]:
