@@ -245,7 +245,8 @@ class SettingsPage(QWidget):
         if calibration is None:
             self.rates.setText("No calibration data for this model.")
             return
-        far, frr = calibration.error_rates(self.threshold.value())
+        threshold = spec.threshold if self.calibrated.isChecked() else self.threshold.value()  # not rounded
+        far, frr = calibration.error_rates(threshold)
         self.rates.setText(f"FAR {100 * far:.1f} % · FRR {100 * frr:.1f} % on {calibration.source} "
                            f"calibration pairs (n={calibration.pairs})")
 
