@@ -131,7 +131,6 @@ class AccessLogPage(QWidget):
         self.events = events[:ROW_LIMIT]
         self.summary.setText(f"newest {ROW_LIMIT} events shown" if len(events) > ROW_LIMIT
                              else f"{len(events)} event{'s' if len(events) != 1 else ''}")
-        self.table.setSortingEnabled(False)
         self.table.setRowCount(len(self.events))
         for row, event in enumerate(self.events):
             colour = QBrush(QColor(DECISION_COLOURS[event.decision]))
