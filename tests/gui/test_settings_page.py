@@ -125,6 +125,7 @@ def test_other_refusals_show_their_message(qtbot, db_path, make_page, edit, mess
 def test_the_rates_follow_the_threshold(make_page):
     page = make_page()
     assert page.calibrated.isChecked() and not page.threshold.isEnabled()
+    assert page.calibrated.text() == "Use the model's calibrated threshold (0.599)"
     assert page.threshold.value() == DLIB.threshold
     assert page.rates.text() == "FAR 0.6 % · FRR 0.4 % on LFW DevTrain calibration pairs (n=2200)"
     page.calibrated.setChecked(False)

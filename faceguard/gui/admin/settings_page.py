@@ -180,7 +180,7 @@ class SettingsPage(QWidget):
         _select(self.device, settings.device)
         _select(self.model, settings.model)
         self.calibrated.setChecked(settings.threshold is None)
-        self._threshold_mode_changed()
+        self._model_changed()
         if settings.threshold is not None:
             self.threshold.setValue(settings.threshold)
         self.threads.setValue(settings.threads)
