@@ -54,7 +54,7 @@ from faceguard.matching import verify
 from faceguard.settings import KioskSettings
 from faceguard.store.repository import NewTemplate, Person, Store, now
 from faceguard.vision.image_io import read_image
-from faceguard.vision.quality import QualityReport
+from faceguard.vision.quality import QualityReport, QualityThresholds
 
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
@@ -104,9 +104,12 @@ def guidance(error: Exception) -> str:
     return next((text for kind, text in headlines if isinstance(error, kind)), "The photo cannot be enrolled")
 
 
-def quality_text(report: QualityReport) -> str:
-    return (f"Face {report.face_size:.0f} px wide · sharpness {report.sharpness:.0f} · "
-            f"brightness {report.brightness:.0f} (50–200) · turned {abs(report.yaw):.2f} (≤ 0.30)")
+def quality_text(report: QualityReport, limits: QualityThresholds = QualityThresholds()) -> str:
+    """The measured figures beside the limits they passed."""
+    return (f"Face {report.face_size:.0f} px wide (≥ {limits.min_face_size:.0f}) · sharpness "
+            f"{report.sharpness:.0f} (≥ {limits.min_sharpness:.0f}) · brightness {report.brightness:.0f} "
+            f"({limits.min_brightness:.0f}–{limits.max_brightness:.0f}) · turned {abs(report.yaw):.2f} "
+            f"(≤ {limits.max_yaw:.2f})")
 
 
 class EnrollmentWizard(QWizard):
