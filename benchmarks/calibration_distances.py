@@ -87,7 +87,7 @@ def _rounded(distances: np.ndarray) -> list[float | None]:
 
 
 def _commit() -> str | None:
-    result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+    result = subprocess.run(["git", "rev-parse", "HEAD"], check=False, capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parent)
     return result.stdout.strip() or None
 

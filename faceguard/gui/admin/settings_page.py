@@ -284,7 +284,7 @@ class SettingsPage(QWidget):
         """Block until the device check ends (a running check must not be deleted with the page)."""
         wait_for_tasks(self)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.wait()
         super().closeEvent(event)
 
