@@ -391,6 +391,18 @@ def test_verify_now_says_whether_the_camera_recognises_the_new_person(
     assert page.verify_button.isEnabled()  # another try is possible
 
 
+def test_verify_now_on_a_damaged_database_says_so_and_opens_no_camera(qtbot, monkeypatch, make_wizard, store):
+    wizard = make_wizard()
+    go_to_details(qtbot, monkeypatch, wizard, DATA / "obama.jpg")
+    fill_details(qtbot, wizard, "Barack Obama")
+    click(qtbot, enroll_button(wizard))
+    store.db.execute("ALTER TABLE templates RENAME TO lost")  # another program broke the file meanwhile
+    page = wizard.done_page
+    click(qtbot, page.verify_button)
+    assert not page.is_verifying() and page.verify_button.isEnabled()
+    assert page.verify_label.text() == f"Database error in {store.path}: no such table: templates."
+
+
 def test_finishing_while_verify_now_watches_the_camera_stops_it(
         qtbot, monkeypatch, make_wizard, tmp_path, no_thread_left_running):
     wizard = make_wizard(camera=folder_with(tmp_path, "biden.jpg"))

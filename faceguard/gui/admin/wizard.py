@@ -471,8 +471,13 @@ class DonePage(QWizardPage):
     def start_verify(self) -> None:
         """Watch the camera for up to ``verify_seconds``, encoding one frame at a time."""
         person, pipeline = self.owner.person, self.owner.engine.pipeline
-        stored = [t.encoding for t in self.owner.store.templates(person.id) if t.model_id == pipeline.spec.id]
-        self._reference = np.stack(stored)
+        try:  # what was stored, read back: the kiosk will compare with exactly this
+            templates = self.owner.store.templates(person.id)
+        except FaceGuardError as error:
+            self.verify_label.setStyleSheet(ERROR_STYLE)
+            self.verify_label.setText(str(error))
+            return
+        self._reference = np.stack([t.encoding for t in templates if t.model_id == pipeline.spec.id])
         self._nearest = None
         self.verify_button.setEnabled(False)
         self.verify_label.setStyleSheet("")
