@@ -85,6 +85,7 @@ class VideoSource:
     def __init__(self, target: int | str, description: str, fps: float, loop: bool, why: str) -> None:
         """``why``: the likely reason, for the message when ``target`` cannot be opened."""
         self.description, self.loop = description, loop
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # our CameraError says it better
         self.capture = cv2.VideoCapture(target)
         if not self.capture.isOpened():
             self.capture.release()

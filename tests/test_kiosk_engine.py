@@ -351,10 +351,6 @@ def test_a_poor_face_gets_a_hint_and_is_never_granted(pipeline, store, obama, sc
     assert (event.decision, event.reason, event.person_id) == ("rejected-quality", "low_quality", None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG engine.py: any decision sets Track.decided, so after a LOW_QUALITY (or UNKNOWN) decision the "
-    "face is only re-encoded every RECHECK s: the label stays 'Look at the camera' while the face is "
-    "sharp, and the k person votes it needs arrive >= 1 s apart (granted ~3 s late here)"))
 def test_a_person_first_seen_blurred_is_granted_within_k_sharp_frames(pipeline, store, obama, scene):
     """Walking up (3 blurred frames → a LOW_QUALITY event) then standing still and sharp: recognised on
     the first sharp frame and granted on the k-th, as the policy allows a person decision after a
@@ -366,10 +362,6 @@ def test_a_person_first_seen_blurred_is_granted_within_k_sharp_frames(pipeline, 
     assert outcomes(door) == [(2, Outcome.LOW_QUALITY), (5, Outcome.GRANTED)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG engine.py: after a LOW_QUALITY decision the track is re-encoded only every RECHECK (1 s); at "
-    "~11 fps those encodings come 1.08 s apart, so k=3 votes never fit the policy's 2 s window and an "
-    "enrolled, active person standing sharp in front of the camera is never admitted"))
 def test_a_person_first_seen_blurred_is_granted_at_a_frame_rate_not_dividing_recheck(pipeline, store, obama, scene):
     """Same walk-up at 0.09 s per frame: after the low-quality event, 6 s of a sharp face must lead to
     a GRANTED decision."""

@@ -170,10 +170,6 @@ def test_restart_gives_a_new_id_and_starts_the_appearance_afresh():
     assert again is track and again.track_id == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG tracker.py: update() matches detections to tracks before ending the ones unseen for more "
-    "than max_age, so after a pause in frames (camera stall/reconnect, slow inference) a face in the "
-    "same place continues its old track instead of being a new appearance"))
 def test_a_track_older_than_max_age_is_not_continued_by_the_next_frame():
     """Frames pause for 1 s (> max_age 0.7): the face seen in the same place afterwards is a new track
     and the old one is reported ended, as if the empty frames had been processed."""

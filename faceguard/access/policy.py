@@ -202,7 +202,7 @@ class AccessPolicy:
         distance, threshold = _median_distance(verdict.votes), _threshold(verdict.votes)
         person = None if isinstance(verdict.winner, Outcome) else self._status_of(verdict.winner)
         if person is not None:
-            outcome, message = _judge(person, observation.time)
+            outcome, message = judge(person, observation.time)
         else:  # a winner deleted meanwhile is unknown now
             outcome = verdict.winner if isinstance(verdict.winner, Outcome) else Outcome.UNKNOWN
             message = _MESSAGES[outcome]
@@ -214,7 +214,7 @@ def verify_claim(person: PersonStatus, distance: float, threshold: float, now: f
     if not distance <= threshold:  # also rejects NaN
         outcome, message = Outcome.MISMATCH, f"The face does not match {person.name}."
     else:
-        outcome, message = _judge(person, now)
+        outcome, message = judge(person, now)
     return Decision(outcome, now, None, person, distance, threshold, message)
 
 
@@ -225,8 +225,8 @@ _MESSAGES = {
 }
 
 
-def _judge(person: PersonStatus, now: float) -> tuple[Outcome, str]:
-    """The outcome for a recognised person at time ``now``, with its message."""
+def judge(person: PersonStatus, now: float) -> tuple[Outcome, str]:
+    """The outcome for a recognised person at time ``now`` (granted, inactive or expired), with its message."""
     if not person.active:
         return Outcome.INACTIVE, f"{person.name} is deactivated."
     if person.valid_from is not None and now < person.valid_from:

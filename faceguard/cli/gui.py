@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
-from faceguard.camera import can_open
 from faceguard.cli.common import open_store
-from faceguard.kiosk.demo import demo_database, demo_settings, enroll_demo_people, reset_demo_database
 from faceguard.settings import load_settings
 
 
@@ -28,10 +27,10 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
+    from faceguard.camera import can_open
     from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.kiosk import KioskWindow
+    from faceguard.kiosk.demo import demo_database, demo_settings, prepare_demo, reset_demo_database
 
     with open_store(args, create=True) as store:
         settings = load_settings(store)
@@ -42,7 +41,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         print(f"No camera at '{settings.camera}': starting the DEMO (use --camera to choose one).", file=sys.stderr)
         demo = True
     if demo:
-        db_path, settings, prepare = demo_database(), demo_settings(), enroll_demo_people
+        db_path, settings, prepare = demo_database(), demo_settings(), prepare_demo
         reset_demo_database(db_path)
         print(f"DEMO database: {db_path} (open it with: faceguard admin --db {db_path})", file=sys.stderr)
     app = application()

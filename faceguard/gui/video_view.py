@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from faceguard.kiosk.engine import FaceView
 
-STATE_COLOURS = {"known": "#2ecc71", "unknown": "#e53935", "poor": "#ffa000", "pending": "#64b5f6"}
+STATE_COLOURS = {"known": "#2ecc71", "refused": "#e53935", "unknown": "#e53935", "poor": "#ffa000",
+                 "pending": "#64b5f6"}
 
 
 class VideoView(QWidget):

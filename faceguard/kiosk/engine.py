@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig
+from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
 from faceguard.camera import Frame
 from faceguard.errors import ExposureError, FaceTooSmallError, QualityError
 from faceguard.kiosk.tracker import IouTracker, Track
@@ -36,8 +36,9 @@ REFRESH = 0.5
 
 @dataclass(frozen=True)
 class FaceView:
-    """A face to draw: box (x1, y1, x2, y2) in frame pixels, its label and state
-    (pending / known / unknown / poor)."""
+    """A face to draw: box (x1, y1, x2, y2) in frame pixels, its label and state (pending; known: an
+    enrolled person who may enter; refused: enrolled but deactivated or outside their validity;
+    unknown; poor: too small, blurred or turned away to recognise)."""
 
     track_id: int
     box: tuple[float, float, float, float]
@@ -120,7 +121,7 @@ class KioskEngine:
             for i, encoding, match in zip(good, encodings, self.gallery.identify(encodings, self.threshold)):
                 self._follow(tracks[i], encoding, frame.time)
                 observations[i] = Observation(frame.time, tracks[i].track_id, match)
-                self._label(tracks[i], match)
+                self._label(tracks[i], match, frame.time)
         for track in tracks:
             track.encoded_at = frame.time
         return [(tracks[i], observations[i]) for i in range(len(tracks))]
@@ -131,18 +132,21 @@ class KioskEngine:
             self.policy.end_track(self.tracker.restart(track, now))
         track.encoding = encoding
 
-    def _label(self, track: Track, match: Match) -> None:
+    def _label(self, track: Track, match: Match, now: float) -> None:
         status = self.gallery.status_of(match.identity) if match.identity is not None else None
         if status is None:
             track.label, track.state, track.person_id = "Unknown", "unknown", None
         else:
-            track.label, track.state, track.person_id = status.name, "known", status.person_id
+            granted = judge(status, now)[0] is Outcome.GRANTED
+            track.label, track.state, track.person_id = status.name, "known" if granted else "refused", status.person_id
 
     def _decide(self, frame: Frame, track: Track, observation: Observation) -> DecisionView | None:
         decision = self.policy.observe(observation)
         if decision is None:
             return None
-        track.decided = True
+        # only a decision about a recognised person is final for this appearance: after "unknown" or
+        # "low quality" the face keeps being encoded every frame (it may turn sharp, or be enrolled now)
+        track.decided = decision.person is not None
         latency = time.time() - track.first_seen
         log_decision(self.store, decision, door=self.door, model_id=self.pipeline.spec.id,
                      latency_ms=latency * 1e3, snapshot=_snapshot(frame.image, track))

@@ -25,9 +25,9 @@ class Track:
     first_seen: float
     last_seen: float
     encoded_at: float | None = None
-    decided: bool = False  # the access policy has made its decision for this appearance
+    decided: bool = False  # the access policy has decided about a recognised person in this appearance
     label: str = ""
-    state: str = "pending"  # pending / known / unknown / poor (drives the box colour)
+    state: str = "pending"  # pending / known / refused / unknown / poor (drives the box colour)
     person_id: int | None = None
     encoding: np.ndarray | None = None  # the face's latest encoding
 
@@ -40,7 +40,13 @@ class IouTracker:
     _ids: count = field(default_factory=lambda: count(1))
 
     def update(self, faces: Sequence[Face], now: float) -> tuple[list[Track], list[int]]:
-        """Assign ``faces`` (seen at ``now``) to tracks; returns (the tracks seen now, ended track ids)."""
+        """Assign ``faces`` (seen at ``now``) to tracks; returns (the tracks seen now, ended track ids).
+
+        Tracks unseen for more than ``max_age`` end first, so a face that returns after a pause in
+        frames (a camera stall, a reconnection) is a new appearance."""
+        ended = [tid for tid, track in self.tracks.items() if now - track.last_seen > self.max_age]
+        for tid in ended:
+            del self.tracks[tid]
         live = list(self.tracks.values())
         pairs = sorted(
             ((iou(track.face.box, face.box), t, f) for t, track in enumerate(live) for f, face in enumerate(faces)),
@@ -62,9 +68,6 @@ class IouTracker:
                 track = Track(next(self._ids), face, first_seen=now, last_seen=now)
                 self.tracks[track.track_id] = track
                 assigned[f] = track
-        ended = [tid for tid, track in self.tracks.items() if now - track.last_seen > self.max_age]
-        for tid in ended:
-            del self.tracks[tid]
         return [assigned[f] for f in range(len(faces))], ended
 
 
