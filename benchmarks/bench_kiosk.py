@@ -27,7 +27,7 @@ from faceguard.camera import Frame
 from faceguard.gui.app import application
 from faceguard.gui.kiosk import KioskWindow
 from faceguard.kiosk.banner import Banner, Screen
-from faceguard.kiosk.demo import demo_settings, enroll_demo_people
+from faceguard.kiosk.demo import demo_settings, prepare_demo
 from faceguard.kiosk.engine import FrameResult
 
 PROBE_MS = 10
@@ -43,7 +43,7 @@ def main() -> None:
     app = application()
     with tempfile.TemporaryDirectory() as folder:
         settings = replace(demo_settings(), threads=args.threads, sound=False)
-        window = KioskWindow(Path(folder) / "demo.db", settings, demo=True, prepare=enroll_demo_people)
+        window = KioskWindow(Path(folder) / "demo.db", settings, demo=True, prepare=prepare_demo)
         figures = measure(app, window, args.seconds)
     figures["threads"] = args.threads
     print(json.dumps(figures, indent=2))

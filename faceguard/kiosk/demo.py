@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from faceguard.enrollment import enroll_photo
 from faceguard.paths import DEMO_PHOTOS, data_dir
-from faceguard.settings import KioskSettings
+from faceguard.settings import KioskSettings, save_settings
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
@@ -40,9 +40,11 @@ def reset_demo_database(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def enroll_demo_people(store: Store, pipeline: FacePipeline, photos: Path = DEMO_PHOTOS) -> None:
-    """Enroll the demo people from one photo each (skipped when they are already there)."""
+def prepare_demo(store: Store, pipeline: FacePipeline, photos: Path = DEMO_PHOTOS) -> None:
+    """Store the demo's settings (so ``faceguard admin`` on the demo database shows them) and enroll
+    the demo people from one photo each; a database that already has people is left as it is."""
     if store.people():
         return
+    save_settings(store, demo_settings(photos))
     for name, photo, details in DEMO_PEOPLE:
         enroll_photo(store, pipeline, read_image(photos / photo), name, photo, **details)

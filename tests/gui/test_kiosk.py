@@ -10,7 +10,7 @@ import pytest
 from faceguard.enrollment import enroll_photo
 from faceguard.gui.kiosk import KioskWindow
 from faceguard.kiosk.banner import Screen
-from faceguard.kiosk.demo import demo_settings, enroll_demo_people
+from faceguard.kiosk.demo import demo_settings, prepare_demo
 from faceguard.settings import KioskSettings
 from faceguard.store.repository import Store
 
@@ -117,7 +117,7 @@ def test_unusable_database_puts_the_kiosk_out_of_service(qtbot, tmp_path, open_k
 
 
 def test_demo_shows_granted_and_denied_within_seconds(qtbot, tmp_path, open_kiosk):
-    window = open_kiosk(tmp_path / "demo.db", demo_settings(), demo=True, prepare=enroll_demo_people)
+    window = open_kiosk(tmp_path / "demo.db", demo_settings(), demo=True, prepare=prepare_demo)
     seen = screens_seen(window)
     assert window.demo_label.isVisible() and "DEMO" in window.windowTitle()
 
