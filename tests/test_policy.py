@@ -289,3 +289,17 @@ def test_verify_claim(person, distance, outcome, message):
 )
 def test_outcome_decision_column(outcome, column):
     assert outcome.decision == column
+
+
+def test_reconfigure_applies_new_rules_to_running_tracks():
+    """A stricter k set while a face is being voted on applies from the next frame."""
+    people = {1: PersonStatus(1, "Ada", True, None, None)}
+    policy = AccessPolicy(people.get, PolicyConfig(k=3, n=5))
+    for i in range(2):
+        assert policy.observe(Observation(float(i) / 10, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None
+    policy.reconfigure(PolicyConfig(k=5, n=5))
+    assert policy.config.k == 5
+    assert policy.observe(Observation(0.2, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None  # 3 votes no longer settle it
+    assert policy.observe(Observation(0.3, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None
+    decision = policy.observe(Observation(0.4, 7, Match(1, 1, 0.3, math.inf, 0.6)))
+    assert decision is not None and decision.granted

@@ -156,6 +156,17 @@ class AccessPolicy:
         self._cooldown_until: dict[int, float] = {}
 
     @property
+    def config(self) -> PolicyConfig:
+        return self._config
+
+    def reconfigure(self, config: PolicyConfig) -> None:
+        """Apply new rules from the next observation on; tracks keep their newest ``n`` votes and
+        cooldowns already running keep their end."""
+        self._config = config
+        for track in self._tracks.values():
+            track.votes = deque(track.votes, maxlen=config.n)
+
+    @property
     def active_tracks(self) -> frozenset[int]:
         """Ids of the tracks held in memory (silent ones are dropped at the next observation)."""
         return frozenset(self._tracks)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,14 +13,29 @@ from PySide6.QtCore import QObject, QThread, Signal
 from faceguard.errors import FaceGuardError
 from faceguard.gui.engine import load_pipeline
 from faceguard.kiosk.mailbox import LatestFrame
-from faceguard.settings import KioskSettings
+from faceguard.settings import KioskSettings, load_settings
 from faceguard.store.repository import Store
 
 if TYPE_CHECKING:
+    from faceguard.kiosk.engine import KioskEngine
     from faceguard.vision.pipeline import FacePipeline
 
+#: Seconds between looks at the settings an administrator may have saved.
+SETTINGS_POLL = 2.0
 #: Runs once in the inference thread before the engine opens (the demo enrolls its people here).
 Prepare = Callable[[Store, "FacePipeline"], None]
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """The stored settings before and after an administrator's change, and the fields that differ."""
+
+    before: KioskSettings
+    after: KioskSettings
+
+    @property
+    def fields(self) -> set[str]:
+        return {name for name, value in asdict(self.after).items() if getattr(self.before, name) != value}
 
 
 @dataclass(frozen=True)
@@ -36,12 +52,15 @@ class InferenceWorker(QObject):
 
     Signals: ``ready(EngineInfo)``; ``result(FrameResult)`` per processed frame; ``failed(exception)``
     when the engine cannot start (the kiosk is out of service); ``problem(exception)`` for a frame
-    that could not be handled (e.g. the database stayed locked), after which work goes on."""
+    that could not be handled (e.g. the database stayed locked), after which work goes on;
+    ``settings_changed(SettingsChange)`` when an administrator saved new settings in the database
+    (voting, threshold and door apply at once, here; the window handles the rest)."""
 
     ready = Signal(object)
     result = Signal(object)
     failed = Signal(object)
     problem = Signal(object)
+    settings_changed = Signal(object)
 
     def __init__(self, db_path: Path, settings: KioskSettings, mailbox: LatestFrame, parent: QObject | None = None,
                  *, pipeline: FacePipeline | None = None, prepare: Prepare | None = None) -> None:
@@ -82,6 +101,7 @@ class _InferenceThread(QThread):
                 worker.prepare(store, pipeline)
             settings = worker.settings
             engine = KioskEngine.open(pipeline, store, settings.policy(), settings.door, settings.threshold)
+            stored = load_settings(store)  # changes to these are followed while the kiosk runs
             worker.ready.emit(EngineInfo(pipeline.spec.name, str(pipeline.encoder.device), len(engine.gallery),
                                          engine.threshold))
         except Exception as error:  # noqa: BLE001
@@ -89,7 +109,10 @@ class _InferenceThread(QThread):
             store.close()
             return
         try:
+            checked = time.monotonic()
             while not self.isInterruptionRequested():
+                if time.monotonic() - checked >= SETTINGS_POLL:
+                    stored, checked = self._follow_settings(store, engine, stored), time.monotonic()
                 frame = worker.mailbox.take(timeout=0.1)
                 if frame is None:
                     continue
@@ -101,3 +124,15 @@ class _InferenceThread(QThread):
             worker.failed.emit(error)
         finally:
             store.close()
+
+    def _follow_settings(self, store: Store, engine: KioskEngine, stored: KioskSettings) -> KioskSettings:
+        """Apply settings saved in the database since ``stored``; returns the settings now in force."""
+        try:
+            current = load_settings(store)
+        except (ValueError, FaceGuardError) as error:  # a bad stored value or a locked file: keep going
+            self.worker.problem.emit(error)
+            return stored
+        if current != stored:
+            engine.reconfigure(current.policy(), current.door, current.threshold)
+            self.worker.settings_changed.emit(SettingsChange(stored, current))
+        return current

@@ -8,6 +8,7 @@ screen, Esc leaves it.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLa
 from faceguard.camera import Frame
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.images import jpeg_to_pixmap, rgb_to_qimage
-from faceguard.gui.inference_worker import EngineInfo, InferenceWorker, Prepare
+from faceguard.gui.inference_worker import EngineInfo, InferenceWorker, Prepare, SettingsChange
 from faceguard.gui.tasks import error_text
 from faceguard.gui.video_view import VideoView
 from faceguard.kiosk.banner import Banner, BannerModel, Screen
@@ -84,23 +85,25 @@ class KioskWindow(QWidget):
         super().__init__(parent)
         self.settings = settings
         self.setObjectName("kiosk")
-        self.setWindowTitle(f"FaceGuard kiosk — {settings.site_name}" + (" (DEMO)" if demo else ""))
         self.setStyleSheet((RESOURCES / "style" / "kiosk.qss").read_text(encoding="utf-8"))
+        self.db_path, self.demo = db_path, demo
         self.model = BannerModel()
         self.mailbox = LatestFrame()
-        self.camera = CameraWorker(settings.camera, self, mailbox=self.mailbox)
-        self.inference = InferenceWorker(db_path, settings, self.mailbox, self, pipeline=pipeline, prepare=prepare)
         self.info: EngineInfo | None = None
         self._faces_at = 0.0
-        self._build(demo)
-        self._connect()
+        self._build()
+        self.camera = self._new_camera()
+        self.inference = self._new_inference(pipeline, prepare)
+        self.timer = QTimer(self, interval=200)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
 
-    def _build(self, demo: bool) -> None:
-        self.site = QLabel(self.settings.site_name)
+    def _build(self) -> None:
+        self.site = QLabel()
         self.site.setObjectName("site")
         self.demo_label = QLabel("DEMO — sample photos, demo database")
         self.demo_label.setObjectName("demo")
-        self.demo_label.setVisible(demo)
+        self.demo_label.setVisible(self.demo)
         self.clock = QLabel()
         self.clock.setObjectName("clock")
         top = QHBoxLayout()
@@ -118,18 +121,23 @@ class KioskWindow(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.notice)
         self.resize(1024, 768)
+        self._show_site()
         self._tick()
 
-    def _connect(self) -> None:
-        self.camera.frame.connect(self._on_frame)
-        self.camera.status.connect(self._on_camera_status)
-        self.inference.ready.connect(self._on_ready)
-        self.inference.result.connect(self._on_result)
-        self.inference.failed.connect(self._on_failed)
-        self.inference.problem.connect(self._on_problem)
-        self.timer = QTimer(self, interval=200)
-        self.timer.timeout.connect(self._tick)
-        self.timer.start()
+    def _new_camera(self) -> CameraWorker:
+        camera = CameraWorker(self.settings.camera, self, mailbox=self.mailbox)
+        camera.frame.connect(self._on_frame)
+        camera.status.connect(self._on_camera_status)
+        return camera
+
+    def _new_inference(self, pipeline: FacePipeline | None = None, prepare: Prepare | None = None) -> InferenceWorker:
+        inference = InferenceWorker(self.db_path, self.settings, self.mailbox, self, pipeline=pipeline, prepare=prepare)
+        inference.ready.connect(self._on_ready)
+        inference.result.connect(self._on_result)
+        inference.failed.connect(self._on_failed)
+        inference.problem.connect(self._on_problem)
+        inference.settings_changed.connect(self._on_settings_changed)
+        return inference
 
     def start(self) -> None:
         self.inference.start()
@@ -182,6 +190,31 @@ class KioskWindow(QWidget):
         self.model.engine_ready()
         self.notice.setText("")
         self._tick()
+
+    def _on_settings_changed(self, change: SettingsChange) -> None:
+        """An administrator saved new settings: voting, threshold and door already apply (the engine
+        took them); show the new site name, follow the sound choice, reopen a changed camera and
+        restart the engine for a new device, model or thread count."""
+        fields = change.fields
+        self.settings = replace(self.settings, **{name: getattr(change.after, name) for name in fields})
+        self._show_site()
+        if fields & {"device", "model", "threads"}:
+            self.inference.stop()
+            self.inference.deleteLater()
+            self.model = BannerModel()
+            self.inference = self._new_inference()
+            self.inference.start()
+        if "camera" in fields:
+            self.camera.stop()
+            self.camera.deleteLater()
+            self.camera = self._new_camera()
+            self.camera.start()
+        self.notice.setText(f"Settings changed: {', '.join(sorted(fields))}.")
+        self._tick()
+
+    def _show_site(self) -> None:
+        self.site.setText(self.settings.site_name)
+        self.setWindowTitle(f"FaceGuard kiosk — {self.settings.site_name}" + (" (DEMO)" if self.demo else ""))
 
     def _on_problem(self, error: Exception) -> None:
         self.notice.setText(error_text(error))

@@ -74,6 +74,12 @@ class KioskEngine:
         self.tracker = IouTracker()
         self._refreshed = time.monotonic()
 
+    def reconfigure(self, config: PolicyConfig, door: str, threshold: float | None) -> None:
+        """New voting rules, door name or threshold (None: the model's), from the next frame on."""
+        self.policy.reconfigure(config)
+        self.door = door
+        self.threshold = self.pipeline.threshold if threshold is None else threshold
+
     @classmethod
     def open(cls, pipeline: FacePipeline, store: Store, config: PolicyConfig, door: str,
              threshold: float | None = None) -> KioskEngine:

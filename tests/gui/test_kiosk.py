@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from faceguard.enrollment import enroll_photo
 from faceguard.gui.kiosk import KioskWindow
 from faceguard.kiosk.banner import Screen
 from faceguard.kiosk.demo import demo_settings, prepare_demo
-from faceguard.settings import KioskSettings
+from faceguard.settings import KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
 
 DATA = Path(__file__).parents[1] / "data"
@@ -127,3 +128,25 @@ def test_demo_shows_granted_and_denied_within_seconds(qtbot, tmp_path, open_kios
     qtbot.waitUntil(both_seen, timeout=30_000)
     details = {banner.detail for banner in seen if banner.screen in (Screen.GRANTED, Screen.DENIED)}
     assert {"Barack Obama", "Joe Biden is deactivated."} <= details
+
+
+def test_settings_saved_by_an_admin_apply_to_the_running_kiosk(qtbot, door, open_kiosk, tmp_path):
+    """The admin (another connection to the same file) saves a new site name, camera and thread
+    count: the kiosk shows the name, reopens the new camera and restarts its engine, without a restart."""
+    db, camera = door
+    shutil.copy(DATA / "collins.png", camera)
+    window = open_kiosk(db, at_door(camera))
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.DENIED, timeout=DECISION_TIMEOUT_MS)
+    first_engine = window.inference
+    lobby = tmp_path / "lobby"
+    lobby.mkdir()
+    shutil.copy(DATA / "obama2.jpg", lobby)
+    with Store.open(db) as admin:
+        save_settings(admin, replace(load_settings(admin), site_name="Lobby", camera=str(lobby), threads=2, sound=False))
+    qtbot.waitUntil(lambda: window.site.text() == "Lobby", timeout=DECISION_TIMEOUT_MS)
+    assert window.windowTitle() == "FaceGuard kiosk — Lobby"
+    assert window.inference is not first_engine and window.settings.threads == 2
+    assert window.settings.camera == str(lobby)
+    assert "camera" in window.notice.text() and "site_name" in window.notice.text()
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=DECISION_TIMEOUT_MS)
+    assert window.current_banner.detail == "Barack Obama"

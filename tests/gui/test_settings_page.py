@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from faceguard.calibration import Calibration
-from faceguard.gui.admin.settings_page import RESTART_NOTE, UNAVAILABLE, SettingsPage
+from faceguard.gui.admin.settings_page import LIVE_NOTE, UNAVAILABLE, SettingsPage
 from faceguard.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
 from faceguard.vision.spec import get_model_spec, models_dir, spec_to_json
@@ -91,7 +91,7 @@ def test_edits_are_saved_to_the_file_and_another_store_sees_them(qtbot, db_path,
     with qtbot.waitSignal(page.saved) as saved:
         qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     assert saved.args == [STORED]
-    assert not page.message.is_error and page.message.text() == f"Saved. {RESTART_NOTE}"
+    assert not page.message.is_error and page.message.text() == f"Saved. {LIVE_NOTE}"
     with Store.open(db_path, create=False) as other:
         assert load_settings(other) == STORED
 

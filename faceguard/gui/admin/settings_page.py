@@ -1,8 +1,8 @@
 """The kiosk's settings page: every field of KioskSettings, checked by its own rules before it is stored.
 
 Beside the threshold, the page says what it means: the false accept and false reject rates it gives
-on the model's calibration pairs (``faceguard.calibration``). The kiosk reads its settings when it
-starts, so saved changes take effect when it restarts.
+on the model's calibration pairs (``faceguard.calibration``). A running kiosk on the same database
+picks up saved changes within seconds.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ DEVICE_NAMES = {"auto": "Automatic (best available)", "cpu": "CPU", "cuda": "CUD
 CAMERA_HINT = ("A webcam number (0 is the first), a video file, an rtsp:// or http:// stream URL, "
                "or a folder of photos (shown as a slide show).")
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v);;All files (*)"
-RESTART_NOTE = "Changes take effect when the kiosk restarts."
+LIVE_NOTE = ("A running kiosk applies saved changes within 2 s (a new camera, device, model or "
+                "thread count reopens its camera or restarts its engine).")
 UNAVAILABLE = " — not available on this computer"
 
 
@@ -152,7 +153,7 @@ class SettingsPage(QWidget):
         form.addRow("Sound", self.sound)
 
         buttons = QHBoxLayout()
-        buttons.addWidget(QLabel(RESTART_NOTE), 1)
+        buttons.addWidget(QLabel(LIVE_NOTE), 1)
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
         layout = QVBoxLayout(self)
@@ -207,7 +208,7 @@ class SettingsPage(QWidget):
         except (ValueError, FaceGuardError) as error:
             self.message.show_error(str(error))
             return
-        self.message.show_info(f"Saved. {RESTART_NOTE}")
+        self.message.show_info(f"Saved. {LIVE_NOTE}")
         self.saved.emit(settings)
 
     # --- threshold and its error rates ------------------------------------------------------------
