@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
 DATA = Path(__file__).parent / "data"
@@ -31,3 +32,16 @@ def photo():
         return cache[name]
 
     return read
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    """Where a test's database file lives."""
+    return tmp_path / "faceguard.db"
+
+
+@pytest.fixture
+def store(db_path):
+    """A fresh FaceGuard database file, open for the test."""
+    with Store.open(db_path) as opened:
+        yield opened

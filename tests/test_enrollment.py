@@ -9,14 +9,7 @@ from faceguard.enrollment import add_photo, enroll_photo
 from faceguard.errors import FaceTooSmallError, MultipleFacesError, NoFaceError
 from faceguard.matching import face_distance
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.repository import Store
 from faceguard.vision.align import align_face
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "faceguard.db") as opened:
-        yield opened
 
 
 def test_one_photo_enrolls_a_person_who_is_then_recognised_in_another_photo(store, pipeline, photo):

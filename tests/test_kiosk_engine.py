@@ -21,7 +21,6 @@ from faceguard.camera import Frame
 from faceguard.enrollment import enroll_photo, prepare_template
 from faceguard.kiosk import engine as kiosk_engine
 from faceguard.kiosk.engine import KioskEngine
-from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
 STEP = 0.125
@@ -50,12 +49,6 @@ def scene(pipeline, photo):
     for image in frames.values():
         image.setflags(write=False)
     return frames
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "k.db") as opened:
-        yield opened
 
 
 @pytest.fixture

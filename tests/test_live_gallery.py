@@ -28,12 +28,6 @@ def model(pipeline):
     return pipeline.spec.id, pipeline.threshold
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "faceguard.db") as store:
-        yield store
-
-
 @pytest.fixture(params=["same-connection", "other-connection"])
 def writer(request, store, tmp_path):
     """Where the changes are made: the gallery's own Store, or a second connection (as the admin GUI)."""

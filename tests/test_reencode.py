@@ -10,7 +10,6 @@ from faceguard.cli import main
 from faceguard.enrollment import add_photo, enroll_photo
 from faceguard.reencode import reencode
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.repository import Store
 from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
 from faceguard.training.models import ARCHITECTURES, SmallFaceNet
 from faceguard.vision.align import align_face
@@ -38,12 +37,6 @@ def small(models_dir):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FACEGUARD_MODELS_DIR", str(models_dir))
         return FacePipeline.load(device="cpu", model="tiny")
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "faceguard.db") as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -29,12 +29,6 @@ def faces(pipeline, photo):
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "faceguard.db") as opened:
-        yield opened
-
-
-@pytest.fixture
 def people(store, faces):
     obama = store.enroll("Barack Obama", faces["obama.jpg"], badge="B1", group="staff")
     biden = store.enroll("Joe Biden", faces["biden.jpg"], badge="B2", group="visitors")

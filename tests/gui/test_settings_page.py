@@ -24,17 +24,6 @@ def no_exported_models(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "faceguard.db"
-
-
-@pytest.fixture
-def store(db_path):
-    with Store.open(db_path) as store:
-        yield store
-
-
-@pytest.fixture
 def make_page(qtbot, store):
     """Pages on ``store``, kept until the test ends and then closed as the admin window closes them."""
     pages: list[SettingsPage] = []

@@ -23,12 +23,6 @@ WAIT = 10_000
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store.open(tmp_path / "faceguard.db") as store:
-        yield store
-
-
-@pytest.fixture
 def make_wizard(qtbot, store, pipeline):
     """A shown wizard on the test database; ``camera`` is the kiosk's camera source."""
 
