@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from faceguard.camera import Frame, open_source
 from faceguard.errors import CameraError
+from faceguard.gui.loop_worker import LoopWorker
 from faceguard.kiosk.mailbox import LatestFrame
 
 #: Seconds to wait before each reconnection attempt; the last one repeats.
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-class CameraWorker(QObject):
+class CameraWorker(LoopWorker):
     """Reads ``spec`` (see ``faceguard.camera.open_source``) in a QThread.
 
     Signals: ``frame(Frame)`` for every picture; ``status(str)`` with "Camera offline: … retrying in
@@ -28,43 +29,26 @@ class CameraWorker(QObject):
                  mailbox: LatestFrame | None = None) -> None:
         super().__init__(parent)
         self.spec, self.fps, self.mailbox = spec, fps, mailbox
-        self._thread = _CaptureThread(self)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the capture loop to end and wait for it (at most one frame or one backoff step)."""
-        self._thread.requestInterruption()
-        self._thread.wait()
-
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
-
-class _CaptureThread(QThread):
-    def __init__(self, worker: CameraWorker) -> None:
-        super().__init__()
-        self.worker = worker
-
-    def run(self) -> None:
+    def loop(self) -> None:
+        """Capture until stopped (``stop()`` waits at most one frame or one backoff step)."""
         failures, index = 0, 0
-        while not self.isInterruptionRequested():
+        while not self.stopping():
             try:
-                source = open_source(self.worker.spec, fps=self.worker.fps)
+                source = open_source(self.spec, fps=self.fps)
             except CameraError as error:
                 failures = self._back_off(error, failures)
                 continue
             try:
-                while not self.isInterruptionRequested():
+                while not self.stopping():
                     frame = Frame(source.read(), time.time(), index)
                     index += 1
                     if failures:
                         failures = 0
-                        self.worker.status.emit("")
-                    if self.worker.mailbox is not None:
-                        self.worker.mailbox.put(frame)
-                    self.worker.frame.emit(frame)
+                        self.status.emit("")
+                    if self.mailbox is not None:
+                        self.mailbox.put(frame)
+                    self.frame.emit(frame)
             except CameraError as error:
                 failures = self._back_off(error, failures)
             finally:
@@ -72,8 +56,8 @@ class _CaptureThread(QThread):
 
     def _back_off(self, error: CameraError, failures: int) -> int:
         delay = BACKOFF[min(failures, len(BACKOFF) - 1)]
-        self.worker.status.emit(f"Camera offline: {error} Retrying in {delay:g} s.")
+        self.status.emit(f"Camera offline: {error} Retrying in {delay:g} s.")
         deadline = time.monotonic() + delay
-        while time.monotonic() < deadline and not self.isInterruptionRequested():
+        while time.monotonic() < deadline and not self.stopping():
             time.sleep(0.05)
         return failures + 1

@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from faceguard.errors import FaceGuardError
 from faceguard.gui.engine import load_pipeline
+from faceguard.gui.loop_worker import LoopWorker
 from faceguard.kiosk.mailbox import LatestFrame
 from faceguard.settings import KioskSettings, load_settings
 from faceguard.store.repository import Store
@@ -46,9 +47,9 @@ class EngineInfo:
     threshold: float
 
 
-class InferenceWorker(QObject):
-    """Opens its own Store (a sqlite connection belongs to one thread) and the face engine in a
-    QThread, then processes the newest frame of ``mailbox`` until stopped.
+class InferenceWorker(LoopWorker):
+    """Opens its own Store (a sqlite connection belongs to one thread) and the face engine in its
+    thread, then processes the newest frame of ``mailbox`` until stopped.
 
     Signals: ``ready(EngineInfo)``; ``result(FrameResult)`` per processed frame; ``failed(exception)``
     when the engine cannot start (the kiosk is out of service); ``problem(exception)`` for a frame
@@ -67,61 +68,42 @@ class InferenceWorker(QObject):
         super().__init__(parent)
         self.db_path, self.settings, self.mailbox = db_path, settings, mailbox
         self.pipeline, self.prepare = pipeline, prepare
-        self._thread = _InferenceThread(self)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Ask the loop to end and wait for it (at most one frame's work)."""
-        self._thread.requestInterruption()
-        self._thread.wait()
-
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
-
-class _InferenceThread(QThread):
-    def __init__(self, worker: InferenceWorker) -> None:
-        super().__init__()
-        self.worker = worker
-
-    def run(self) -> None:
-        worker = self.worker
+    def loop(self) -> None:
         try:
             from faceguard.kiosk.engine import KioskEngine  # torch loads here, not in the GUI thread
 
-            store = Store.open(worker.db_path)
+            store = Store.open(self.db_path)
         except Exception as error:  # noqa: BLE001 - reported on screen
-            worker.failed.emit(error)
+            self.failed.emit(error)
             return
         try:
-            pipeline = worker.pipeline or load_pipeline(worker.settings)
-            if worker.prepare is not None:
-                worker.prepare(store, pipeline)
-            settings = worker.settings
+            pipeline = self.pipeline or load_pipeline(self.settings)
+            if self.prepare is not None:
+                self.prepare(store, pipeline)
+            settings = self.settings
             engine = KioskEngine.open(pipeline, store, settings.policy(), settings.door, settings.threshold)
             stored = load_settings(store)  # changes to these are followed while the kiosk runs
-            worker.ready.emit(EngineInfo(pipeline.spec.name, str(pipeline.encoder.device), len(engine.gallery),
-                                         engine.threshold))
+            self.ready.emit(EngineInfo(pipeline.spec.name, str(pipeline.encoder.device), len(engine.gallery),
+                                       engine.threshold))
         except Exception as error:  # noqa: BLE001
-            worker.failed.emit(error)
+            self.failed.emit(error)
             store.close()
             return
         try:
             checked = time.monotonic()
-            while not self.isInterruptionRequested():
+            while not self.stopping():
                 if time.monotonic() - checked >= SETTINGS_POLL:
                     stored, checked = self._follow_settings(store, engine, stored), time.monotonic()
-                frame = worker.mailbox.take(timeout=0.1)
+                frame = self.mailbox.take(timeout=0.1)
                 if frame is None:
                     continue
                 try:
-                    worker.result.emit(engine.process(frame))
+                    self.result.emit(engine.process(frame))
                 except FaceGuardError as error:
-                    worker.problem.emit(error)
+                    self.problem.emit(error)
         except Exception as error:  # noqa: BLE001 - an engine bug stops the kiosk visibly, never silently
-            worker.failed.emit(error)
+            self.failed.emit(error)
         finally:
             store.close()
 
@@ -130,9 +112,9 @@ class _InferenceThread(QThread):
         try:
             current = load_settings(store)
         except (ValueError, FaceGuardError) as error:  # a bad stored value or a locked file: keep going
-            self.worker.problem.emit(error)
+            self.problem.emit(error)
             return stored
         if current != stored:
             engine.reconfigure(current.policy(), current.door, current.threshold)
-            self.worker.settings_changed.emit(SettingsChange(stored, current))
+            self.settings_changed.emit(SettingsChange(stored, current))
         return current
