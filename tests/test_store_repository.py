@@ -22,17 +22,6 @@ T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def path(tmp_path):
-    return tmp_path / "faceguard.db"
-
-
-@pytest.fixture
-def store(path):
-    with Store.open(path) as store:
-        yield store
-
-
-@pytest.fixture
 def rng():
     return np.random.default_rng(1234)
 
@@ -45,7 +34,7 @@ def table_counts(store: Store) -> dict[str, int]:
 # --- people ----------------------------------------------------------------------------------------
 
 
-def test_enroll_stores_the_person_and_the_template_and_another_connection_sees_them(store, path, rng):
+def test_enroll_stores_the_person_and_the_template_and_another_connection_sees_them(store, db_path, rng):
     template = new_template(rng)
     ada = store.enroll("  Ada Lovelace ", template, badge=" 1001 ", group="staff", notes="night shift",
                        valid_from=T0, valid_until=T0 + timedelta(days=30))
@@ -53,7 +42,7 @@ def test_enroll_stores_the_person_and_the_template_and_another_connection_sees_t
         "Ada Lovelace", "1001", "staff", "night shift", True, 1)
     assert (ada.valid_from, ada.valid_until) == (T0, T0 + timedelta(days=30))
     assert ada.pseudonym.startswith("P-") and ada.created == ada.updated
-    with Store.open(path) as other:
+    with Store.open(db_path) as other:
         assert other.person(ada.id) == ada
         [stored] = other.templates(ada.id)
         np.testing.assert_array_equal(stored.encoding, template.encoding)
@@ -126,14 +115,14 @@ def test_a_validity_period_that_ends_before_it_starts_is_refused(store, rng):
     assert store.person(bob.id) == bob
 
 
-def test_consent_is_stored_with_the_person_and_template_in_one_write_and_round_trips(store, path, rng):
+def test_consent_is_stored_with_the_person_and_template_in_one_write_and_round_trips(store, db_path, rng):
     moment = datetime(2026, 5, 1, 10, 0, 0, 123000, tzinfo=timezone(timedelta(hours=2)))
     ada = store.enroll("Ada", new_template(rng), consent_at=moment, consent_method=" wizard ")
     assert (ada.consent_at, ada.consent_method) == (moment, "wizard")
     assert ada.consent_at.tzinfo == UTC  # stored as UTC text like every other time
     raw = store.db.execute("SELECT consent_at FROM people WHERE id = ?", [ada.id]).fetchone()[0]
     assert raw == "2026-05-01T08:00:00.123+00:00"
-    with Store.open(path) as other:
+    with Store.open(db_path) as other:
         assert other.person(ada.id) == ada
     bob = store.add_person("Bob")
     assert (bob.consent_at, bob.consent_method) == (None, None)  # enrolled without a recorded consent
@@ -338,14 +327,14 @@ def test_log_event_refuses_unknown_decisions_and_logs_an_unknown_person_as_nobod
 # --- settings --------------------------------------------------------------------------------------
 
 
-def test_settings_round_trip_through_a_reopen(store, path):
+def test_settings_round_trip_through_a_reopen(store, db_path):
     values = {"door": "front", "k": 3, "threshold": 0.55, "flags": [True, None], "nested": {"a": {"b": [1, 2]}}}
     for key, value in values.items():
         store.set_setting(key, value)
     store.set_setting("k", 4)  # replaced, not duplicated
     assert store.get_setting("missing") is None
     assert store.get_setting("missing", "fallback") == "fallback"
-    with Store.open(path) as other:
+    with Store.open(db_path) as other:
         assert {key: other.get_setting(key) for key in values} == {**values, "k": 4}
     assert store.db.execute("SELECT count(*) FROM settings WHERE key = 'k'").fetchone()[0] == 1
 
@@ -438,12 +427,12 @@ def test_check_reports_a_dangling_template_and_a_missing_thumbnail(store, rng):
     assert any("no face thumbnail" in p for p in problems), problems
 
 
-def test_backup_during_an_open_read_transaction_is_complete_and_openable(store, path, tmp_path, rng):
+def test_backup_during_an_open_read_transaction_is_complete_and_openable(store, db_path, tmp_path, rng):
     people = [store.enroll(f"P{i}", new_template(rng), badge=str(i)) for i in range(20)]
     for person in people[:5]:
         store.log_event("granted", "matched", person_id=person.id, snapshot=tiny_jpeg(rng))
     store.set_setting("door", "front")
-    reader = sqlite3.connect(path, isolation_level=None)
+    reader = sqlite3.connect(db_path, isolation_level=None)
     reader.execute("BEGIN")
     assert reader.execute("SELECT count(*) FROM people").fetchone()[0] == 20  # holds its snapshot
     late = store.enroll("Late", new_template(rng))  # committed after the reader's snapshot
