@@ -9,6 +9,7 @@ by float rounding).
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -366,3 +367,32 @@ def test_a_person_first_seen_blurred_is_granted_at_a_frame_rate_not_dividing_rec
         image = scene["blurred"] if index < 3 else scene["obama2"]
         results.append(engine.process(Frame(image, t + index * 0.09, index)))
     assert [d.decision.outcome for r in results for d in r.decisions] == [Outcome.LOW_QUALITY, Outcome.GRANTED]
+
+
+def test_a_locked_database_delays_the_access_log_but_never_the_decision(pipeline, store, db_path, obama, scene):
+    """Another program holds the write lock while Barack Obama is at the door: he is granted on the
+    k-th frame as always (the kiosk waits at most LOG_BUSY_TIMEOUT_MS, not the store's 10 s); the
+    event waits in memory, each result says so, and it is written with its own time once the lock
+    is released."""
+    engine = open_engine(pipeline, store)
+    door = Door(engine)
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        results = door.show(scene["obama2"], 4)
+        assert time.monotonic() - started < 4 * (kiosk_engine.LOG_BUSY_TIMEOUT_MS / 1000 + 1.0)
+        assert outcomes(door) == [(2, Outcome.GRANTED)]
+        assert [r.unlogged for r in results] == [0, 0, 1, 1]
+        assert "locked" in results[-1].log_problem
+        assert store.events() == []  # a reader still sees the file; the event is not there yet
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    [after] = door.show(scene["obama2"])
+    assert (after.unlogged, after.log_problem) == (0, None)
+    [event] = store.events()
+    decided = door.decisions()[0][1].decision
+    assert (event.decision, event.person_name, event.door) == ("granted", "Barack Obama", DOOR)
+    assert event.time.timestamp() == pytest.approx(decided.time, abs=1e-3)
+    assert event.has_snapshot

@@ -91,6 +91,7 @@ class KioskWindow(QWidget):
         self.mailbox = LatestFrame()
         self.info: EngineInfo | None = None
         self._faces_at = 0.0
+        self._log_waiting = False
         self._build()
         self.camera = self._new_camera()
         self.inference = self._new_inference(pipeline, prepare)
@@ -177,6 +178,12 @@ class KioskWindow(QWidget):
         self.model.frame_result(result, now)
         if result.decisions and self.settings.sound:
             QApplication.beep()
+        if result.log_problem:
+            self.notice.setText(f"{result.log_problem} {result.unlogged} access event(s) are kept and will "
+                                "be written when the database is free.")
+        elif self._log_waiting:
+            self.notice.setText("All access events are written.")
+        self._log_waiting = result.log_problem is not None
         self._tick()
 
     def _on_camera_status(self, message: str) -> None:

@@ -9,13 +9,14 @@ access log with a face snapshot. Runs in the kiosk's inference thread, which own
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
 from faceguard.camera import Frame
-from faceguard.errors import ExposureError, FaceTooSmallError, QualityError
+from faceguard.errors import ExposureError, FaceTooSmallError, NotFoundError, QualityError, StoreError
 from faceguard.kiosk.tracker import IouTracker, Track
 from faceguard.matching import Match, face_distance
 from faceguard.store.access_log import log_decision
@@ -32,6 +33,11 @@ LIVE_LIMITS = QualityThresholds(min_face_size=60.0, min_sharpness=20.0)
 RECHECK = 1.0
 #: Seconds between looks at the database for people enrolled, changed or removed meanwhile.
 REFRESH = 0.5
+#: How long writing an access event may wait for another program's write lock; a kiosk must not
+#: freeze for the store's usual 10 s. Events that cannot be written wait in memory (up to
+#: ``MAX_UNLOGGED``) and are written, in order and with their own times, as soon as the file is free.
+LOG_BUSY_TIMEOUT_MS = 250
+MAX_UNLOGGED = 10_000
 
 
 @dataclass(frozen=True)
@@ -58,11 +64,23 @@ class DecisionView:
 
 @dataclass(frozen=True)
 class FrameResult:
+    """What one frame gave. ``unlogged``: decisions still waiting to be written to the access log,
+    with ``log_problem`` saying why (None once everything is written)."""
+
     frame_index: int
     frame_time: float
     faces: tuple[FaceView, ...]
     decisions: tuple[DecisionView, ...]
     timings: dict[str, float]  # milliseconds: detect, encode, total
+    unlogged: int = 0
+    log_problem: str | None = None
+
+
+@dataclass(frozen=True)
+class _Event:
+    decision: Decision
+    latency_ms: float
+    snapshot: bytes
 
 
 class KioskEngine:
@@ -73,6 +91,8 @@ class KioskEngine:
         self.policy = AccessPolicy(gallery.status_of, config)
         self.tracker = IouTracker()
         self._refreshed = time.monotonic()
+        self._unlogged: deque[_Event] = deque(maxlen=MAX_UNLOGGED)
+        self._log_problem: str | None = None
 
     def reconfigure(self, config: PolicyConfig, door: str, threshold: float | None) -> None:
         """New voting rules, door name or threshold (None: the model's), from the next frame on."""
@@ -83,6 +103,7 @@ class KioskEngine:
     @classmethod
     def open(cls, pipeline: FacePipeline, store: Store, config: PolicyConfig, door: str,
              threshold: float | None = None) -> KioskEngine:
+        store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
         return cls(pipeline, store, gallery, config, door, threshold)
 
@@ -96,11 +117,26 @@ class KioskEngine:
             self.policy.end_track(track_id)
         due = [t for t in tracks if t.encoded_at is None or not t.decided or frame.time - t.encoded_at >= RECHECK]
         decisions = [d for t, obs in self._observe(frame, due) if (d := self._decide(frame, t, obs))]
+        self._write_log()
         done = time.perf_counter()
         return FrameResult(
             frame.index, frame.time, tuple(_view(t) for t in tracks), tuple(decisions),
             {"detect": (detected - start) * 1e3, "encode": (done - detected) * 1e3, "total": (done - start) * 1e3},
+            len(self._unlogged), self._log_problem,
         )
+
+    def _write_log(self) -> None:
+        """Write the decisions not yet in the access log, oldest first; stop at the first failure."""
+        while self._unlogged:
+            event = self._unlogged[0]
+            try:
+                log_decision(self.store, event.decision, door=self.door, model_id=self.pipeline.spec.id,
+                             latency_ms=event.latency_ms, snapshot=event.snapshot)
+            except StoreError as error:
+                self._log_problem = f"The access log cannot be written: {error}"
+                return
+            self._unlogged.popleft()
+        self._log_problem = None
 
     def _refresh(self) -> None:
         if time.monotonic() - self._refreshed >= REFRESH:
@@ -154,15 +190,18 @@ class KioskEngine:
         # "low quality" the face keeps being encoded every frame (it may turn sharp, or be enrolled now)
         track.decided = decision.person is not None
         latency = time.time() - track.first_seen
-        log_decision(self.store, decision, door=self.door, model_id=self.pipeline.spec.id,
-                     latency_ms=latency * 1e3, snapshot=_snapshot(frame.image, track))
+        self._unlogged.append(_Event(decision, latency * 1e3, _snapshot(frame.image, track)))
         return DecisionView(decision, self._enrolled_face(decision), latency)
 
     def _enrolled_face(self, decision: Decision) -> bytes | None:
+        """The person's first enrolled face for the banner (None if unknown or unreadable now)."""
         if decision.person is None or decision.outcome is Outcome.UNKNOWN:
             return None
-        templates = self.store.templates(decision.person.person_id)
-        return self.store.thumbnail(templates[0].id).jpeg if templates else None
+        try:
+            templates = self.store.templates(decision.person.person_id)
+            return self.store.thumbnail(templates[0].id).jpeg if templates else None
+        except (StoreError, NotFoundError):  # erased meanwhile, or the file is busy: the name suffices
+            return None
 
 
 def _hint(error: QualityError) -> str:

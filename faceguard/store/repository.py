@@ -189,6 +189,10 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def set_busy_timeout(self, milliseconds: int) -> None:
+        """How long a write waits for another program's write lock before DatabaseLockedError."""
+        self.db.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+
     def __enter__(self) -> Store:
         return self
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -150,3 +151,24 @@ def test_settings_saved_by_an_admin_apply_to_the_running_kiosk(qtbot, door, open
     assert "camera" in window.notice.text() and "site_name" in window.notice.text()
     qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=DECISION_TIMEOUT_MS)
     assert window.current_banner.detail == "Barack Obama"
+
+
+def test_a_locked_database_is_reported_and_the_event_written_later(qtbot, door, open_kiosk):
+    """Another program holds the write lock: the kiosk still shows ACCESS GRANTED, says the log is
+    waiting, and writes the event once the lock is gone."""
+    db, camera = door
+    shutil.copy(DATA / "obama2.jpg", camera)
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        window = open_kiosk(db, at_door(camera))
+        qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=DECISION_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: "will be written when the database is free" in window.notice.text(),
+                        timeout=DECISION_TIMEOUT_MS)
+        assert "locked" in window.notice.text()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    qtbot.waitUntil(lambda: window.notice.text() == "All access events are written.", timeout=DECISION_TIMEOUT_MS)
+    with Store.open(db) as store:
+        assert [e.decision for e in store.events()] == ["granted"]
