@@ -226,6 +226,9 @@ def test_cooldown_and_new_appearances_after_a_gap(pipeline, store, obama, scene)
                                    again[0].faces[0].track_id)
     assert len({first_id, back_id, again_id}) == 3
     assert {(f.track_id, f.label) for r in back for f in r.faces} == {(back_id, "Barack Obama")}
+    # the decision withheld by the cooldown settles that appearance: encoded k times, then once a second
+    encoded = [r.frame_index for r in back if r.timings["encode"] > 0.5]
+    assert encoded[:3] == [12, 13, 14] and len(encoded) <= 6
     assert outcomes(door) == [(2, Outcome.GRANTED), (42, Outcome.GRANTED)]
     assert door.decisions()[1][1].decision.track_id == again_id
     assert [e.decision for e in store.events(newest_first=False)] == ["granted", "granted"]

@@ -303,3 +303,20 @@ def test_reconfigure_applies_new_rules_to_running_tracks():
     assert policy.observe(Observation(0.3, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None
     decision = policy.observe(Observation(0.4, 7, Match(1, 1, 0.3, math.inf, 0.6)))
     assert decision is not None and decision.granted
+
+
+def test_settled_says_when_an_appearance_is_decided_about_a_person():
+    """settled(): False while voting, after an unknown event, and for unseen tracks; True after a
+    person's event, and also when the cooldown withheld it."""
+    people = {1: PersonStatus(1, "Ada", True, None, None)}
+    policy = AccessPolicy(people.get, PolicyConfig(k=2, n=3, cooldown=60))
+    ada, stranger = Match(1, 1, 0.3, math.inf, 0.6), Match(None, 1, 0.9, math.inf, 0.6)
+    assert not policy.settled(1)
+    policy.observe(Observation(0.0, 1, ada))
+    assert not policy.settled(1)
+    assert policy.observe(Observation(0.1, 1, ada)).granted and policy.settled(1)
+    policy.observe(Observation(0.0, 2, stranger))
+    assert policy.observe(Observation(0.1, 2, stranger)).outcome is Outcome.UNKNOWN and not policy.settled(2)
+    policy.observe(Observation(0.2, 3, ada))
+    assert policy.observe(Observation(0.3, 3, ada)) is None  # withheld: Ada is in her cooldown
+    assert policy.settled(3)

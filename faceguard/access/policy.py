@@ -198,6 +198,12 @@ class AccessPolicy:
         self._cooldown_until[person_id] = now + self._config.cooldown
         return decision
 
+    def settled(self, track_id: int) -> bool:
+        """Whether the track's appearance is decided about a recognised person (logged, or withheld
+        by the cooldown): later frames of it can change nothing but a new person's face."""
+        track = self._tracks.get(track_id)
+        return track is not None and any(person is not None for _, person in track.emitted)
+
     def end_track(self, track_id: int) -> None:
         """Forget a track the tracker has lost (its next appearance is a new event)."""
         self._tracks.pop(track_id, None)

@@ -184,11 +184,12 @@ class KioskEngine:
 
     def _decide(self, frame: Frame, track: Track, observation: Observation) -> DecisionView | None:
         decision = self.policy.observe(observation)
+        # only a decision about a recognised person (logged or withheld by the cooldown) is final for
+        # this appearance: after "unknown" or "low quality" the face keeps being encoded every frame
+        # (it may turn sharp, or be enrolled meanwhile)
+        track.decided = self.policy.settled(track.track_id)
         if decision is None:
             return None
-        # only a decision about a recognised person is final for this appearance: after "unknown" or
-        # "low quality" the face keeps being encoded every frame (it may turn sharp, or be enrolled now)
-        track.decided = decision.person is not None
         latency = time.time() - track.first_seen
         self._unlogged.append(_Event(decision, latency * 1e3, _snapshot(frame.image, track)))
         return DecisionView(decision, self._enrolled_face(decision), latency)
