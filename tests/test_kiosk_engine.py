@@ -99,12 +99,14 @@ def test_an_enrolled_person_is_granted_once_after_k_frames_and_the_event_is_logg
     """Frames of obama2 (enrolled from obama.jpg): labelled "Barack Obama"/known from the first frame,
     exactly one GRANTED on the k-th frame (none before or after), logged with door, model, distance
     below the threshold, a JPEG snapshot and the latency; the banner gets the enrolled face JPEG.
-    Frames carry wall-clock times as the camera's do, so the latency can be bounded exactly."""
+    Frame times start at the wall clock (as a camera's do, so the latency can be bounded exactly) and
+    step by STEP (so a slow machine cannot push votes out of the policy's window)."""
     engine = open_engine(pipeline, store)
     results, times, spans = [], [], []
+    start = time.time()
     for index in range(6):
         before = time.time()
-        frame = Frame(scene["obama2"], before, index)
+        frame = Frame(scene["obama2"], start + index * STEP, index)
         results.append(engine.process(frame))
         times.append(frame.time)
         spans.append((before, time.time()))
@@ -384,7 +386,7 @@ def test_a_locked_database_delays_the_access_log_but_never_the_decision(pipeline
     try:
         started = time.monotonic()
         results = door.show(scene["obama2"], 4)
-        assert time.monotonic() - started < 4 * (kiosk_engine.LOG_BUSY_TIMEOUT_MS / 1000 + 1.0)
+        assert time.monotonic() - started < 10.0  # two write attempts at the store's usual 10 s would be 20 s
         assert outcomes(door) == [(2, Outcome.GRANTED)]
         assert [r.unlogged for r in results] == [0, 0, 1, 1]
         assert "locked" in results[-1].log_problem

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+import shiboken6
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -24,9 +27,10 @@ class TaskThread(QThread):
     succeeded = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, fn: Callable[..., Any], *args: Any, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, fn: Callable[..., Any], *args: Any, owner: QObject | None = None) -> None:
+        super().__init__()  # never a Qt child: deleting the owner must not destroy a running thread
         self._call = (fn, args)
+        self.owner = owner
 
     def run(self) -> None:
         fn, args = self._call
@@ -40,7 +44,8 @@ class TaskThread(QThread):
             self.succeeded.emit(result)
 
 
-_running: set[TaskThread] = set()  # keeps a parentless task alive until it finishes
+#: Every task until its thread has ended: a QThread object destroyed while running aborts the app.
+_running: set[TaskThread] = set()
 
 
 def run_task(
@@ -53,21 +58,36 @@ def run_task(
     """Start ``fn(*args)`` in a new thread; ``on_result`` / ``on_error`` are called in the GUI thread.
 
     Pass the owning widget as ``parent`` and call ``wait_for_tasks(parent)`` when it closes."""
-    task = TaskThread(fn, *args, parent=parent)
+    task = TaskThread(fn, *args, owner=parent)
     if on_result is not None:
         task.succeeded.connect(on_result)
     if on_error is not None:
         task.failed.connect(on_error)
     _running.add(task)
-    task.finished.connect(lambda: _running.discard(task))
+    task.finished.connect(partial(_release, task))
     task.start()
     return task
 
 
 def wait_for_tasks(owner: QObject) -> None:
-    """Block until the tasks started with ``parent=owner`` have finished (they are never killed mid-write)."""
-    for task in owner.findChildren(TaskThread):
-        task.wait()
+    """Block until the tasks started by ``owner`` or any widget inside it have finished (they are
+    never killed mid-write)."""
+    for task in list(_running):
+        if _inside(task.owner, owner):
+            task.wait()
+
+
+def _release(task: TaskThread) -> None:
+    task.wait()  # "finished" comes from the thread just before it ends; let it end first
+    _running.discard(task)
+
+
+def _inside(child: QObject | None, owner: QObject) -> bool:
+    while child is not None and shiboken6.isValid(child):
+        if child is owner:
+            return True
+        child = child.parent()
+    return False
 
 
 def error_text(error: Exception) -> str:
