@@ -92,6 +92,7 @@ class KioskWindow(QWidget):
         self.info: EngineInfo | None = None
         self._faces_at = 0.0
         self._log_waiting = False
+        self._stopped = False
         self._build()
         self.camera = self._new_camera()
         self.inference = self._new_inference(pipeline, prepare)
@@ -146,6 +147,7 @@ class KioskWindow(QWidget):
 
     def stop(self) -> None:
         """Stop both workers and wait for them (the camera first, so no frame waits for inference)."""
+        self._stopped = True
         self.timer.stop()
         self.camera.stop()
         self.inference.stop()
@@ -202,6 +204,8 @@ class KioskWindow(QWidget):
         """An administrator saved new settings: voting, threshold and door already apply (the engine
         took them); show the new site name, follow the sound choice, reopen a changed camera and
         restart the engine for a new device, model or thread count."""
+        if self._stopped:  # queued before the window closed: start nothing new
+            return
         fields = change.fields
         self.settings = replace(self.settings, **{name: getattr(change.after, name) for name in fields})
         self._show_site()
