@@ -12,11 +12,10 @@ import numpy as np
 
 from faceguard.evaluation.encode import central_face
 from faceguard.matching import Gallery
-from faceguard.vision.image_io import read_image
+from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 from faceguard.vision.pipeline import FacePipeline
 
 T = TypeVar("T")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 GALLERY_SIZES = (10_000, 1_000_000)
 
 

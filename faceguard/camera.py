@@ -18,9 +18,8 @@ import cv2
 import numpy as np
 
 from faceguard.errors import CameraError, ImageError
-from faceguard.vision.image_io import read_image
+from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 #: Frames larger than this (longer side, pixels) are scaled down: detection needs no more.
 MAX_SIDE = 960
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from faceguard.store.repository import NewTemplate, Person, Store
+from faceguard.vision.image_io import photo_source, read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.quality import QualityReport, QualityThresholds
 from faceguard.vision.thumbnail import face_thumbnail
@@ -28,6 +30,11 @@ def prepare_template(
         source=source,
     )
     return template, report
+
+
+def template_from_file(pipeline: FacePipeline, path: Path) -> tuple[NewTemplate, QualityReport]:
+    """``prepare_template`` for the photo file at ``path`` (ImageError when it cannot be read)."""
+    return prepare_template(pipeline, read_image(path), photo_source(path))
 
 
 def enroll_photo(

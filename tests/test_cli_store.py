@@ -19,7 +19,7 @@ from PIL import Image
 
 import faceguard.cli.common
 from faceguard.cli import main
-from faceguard.cli.access import EVENT_COLUMNS
+from faceguard.store.event_export import EVENT_COLUMNS
 from faceguard.cli.common import parse_until, parse_when
 from faceguard.store.migrations import SCHEMA
 from faceguard.store.repository import NewTemplate, Store

@@ -18,19 +18,15 @@ from faceguard.cli.common import (
     parse_until,
     parse_when,
     print_table,
-    show_time,
     threshold_of,
 )
+from faceguard.display import EVENT_TABLE_COLUMNS, event_cells
 from faceguard.errors import FaceGuardError
 from faceguard.matching import Match, face_distance
 from faceguard.store.access_log import log_decision
-from faceguard.store.event_export import (
-    EVENT_COLUMNS,  # noqa: F401 - the CSV columns, still importable from here
-    save_events_csv,
-    write_events_csv,
-)
+from faceguard.store.event_export import save_events_csv, write_events_csv
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.repository import DECISIONS, AccessEvent
+from faceguard.store.repository import DECISIONS
 from faceguard.vision.image_io import read_image
 from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
 
@@ -122,18 +118,11 @@ def run_events(args: argparse.Namespace) -> int:
         person_id = store.find_person(args.person).id if args.person else None
         events = store.events(args.since, args.until, person_id, args.decision, args.limit)
     if args.csv is None:
-        print_table(["time", "door", "decision", "reason", "person", "distance", "message"],
-                    [event_row(event) for event in events])
+        print_table(list(EVENT_TABLE_COLUMNS), [event_cells(event) for event in events])
         return 0
     if args.csv == "-":
         write_events_csv(reversed(events), sys.stdout)
     else:
         print(f"Wrote {save_events_csv(reversed(events), Path(args.csv))} events to {args.csv}.")
     return 0
-
-
-def event_row(event: AccessEvent) -> list[Any]:
-    person = f"#{event.person_id} {event.person_name}" if event.person_name else event.subject
-    distance = None if event.distance is None else f"{event.distance:.3f}"
-    return [show_time(event.time, "seconds"), event.door, event.decision, event.reason, person, distance, event.message]
 

@@ -96,10 +96,6 @@ def encode_single_face(pipeline: FacePipeline, image: np.ndarray) -> EncodedFace
     return pipeline.encode_faces(image, [pipeline.single_face(image)])[0]
 
 
-def photo_source(path: Path) -> str:
-    return f"photo:{path.name}"
-
-
 def describe(person: Person) -> str:
     badge = f", badge {person.badge}" if person.badge else ""
     return f"{person.name} (#{person.id}{badge})"
@@ -125,11 +121,6 @@ def print_fields(fields: list[tuple[str, Any]]) -> None:
     width = max(len(label) for label, _ in fields)
     for label, value in fields:
         print(f"{label.ljust(width)}  {'' if value is None else value}".rstrip())
-
-
-def show_time(moment: datetime | None, timespec: str = "minutes") -> str:
-    """A stored time in the operator's local time ('' for none)."""
-    return "" if moment is None else moment.astimezone().replace(tzinfo=None).isoformat(" ", timespec)
 
 
 def yes_no(flag: bool) -> str:

@@ -18,16 +18,15 @@ from faceguard.cli.common import (
     open_store,
     parse_until,
     parse_when,
-    photo_source,
     print_fields,
     print_table,
-    show_time,
     write_csv,
     yes_no,
 )
+from faceguard.display import local_time
 from faceguard.errors import FaceGuardError, ImageError, QualityError
 from faceguard.store.repository import NewTemplate, now
-from faceguard.vision.image_io import read_image
+from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
 
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
@@ -125,7 +124,7 @@ def run_people_list(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         people = store.people(args.search)
     headers = ["id", "name", "badge", "group", "active", "valid until", "photos"]
-    rows = [[p.id, p.name, p.badge, p.group, yes_no(p.active), show_time(p.valid_until), p.templates] for p in people]
+    rows = [[p.id, p.name, p.badge, p.group, yes_no(p.active), local_time(p.valid_until), p.templates] for p in people]
     if args.csv:
         write_csv(headers, rows, "-")
     else:
@@ -139,15 +138,15 @@ def run_people_show(args: argparse.Namespace) -> int:
         templates = store.templates(person.id)
     print_fields([
         ("id", person.id), ("name", person.name), ("badge", person.badge), ("group", person.group),
-        ("active", yes_no(person.active)), ("valid from", show_time(person.valid_from)),
-        ("valid until", show_time(person.valid_until)), ("notes", person.notes), ("pseudonym", person.pseudonym),
-        ("created", show_time(person.created)), ("updated", show_time(person.updated)),
-        ("consent", f"{show_time(person.consent_at)} ({person.consent_method})" if person.consent_at
+        ("active", yes_no(person.active)), ("valid from", local_time(person.valid_from)),
+        ("valid until", local_time(person.valid_until)), ("notes", person.notes), ("pseudonym", person.pseudonym),
+        ("created", local_time(person.created)), ("updated", local_time(person.updated)),
+        ("consent", f"{local_time(person.consent_at)} ({person.consent_method})" if person.consent_at
          else "not recorded"),
     ])
     print(f"\nphotos ({len(templates)}):")
     print_table(["template", "model", "source", "created", "quality"],
-                [[t.id, t.model_id, t.source, show_time(t.created), quality_summary(t.quality)] for t in templates])
+                [[t.id, t.model_id, t.source, local_time(t.created), quality_summary(t.quality)] for t in templates])
     return 0
 
 
@@ -205,8 +204,6 @@ def confirm(question: str) -> bool:
 
 
 def run_people_import(args: argparse.Namespace) -> int:
-    from faceguard.bench import IMAGE_SUFFIXES
-
     plan = import_plan(args.folder, IMAGE_SUFFIXES)
     with open_store(args, create=True) as store:
         pipeline = common.load_pipeline(args)
@@ -248,12 +245,12 @@ def prepare_templates(
     pipeline: FacePipeline, paths: list[Path], folder: Path, bar: tqdm, errors: list[FaceGuardError]
 ) -> list[NewTemplate]:
     """The templates of the usable photos; each unusable one is reported, added to ``errors`` and skipped."""
-    from faceguard.enrollment import prepare_template
+    from faceguard.enrollment import template_from_file
 
     templates = []
     for path in paths:
         try:
-            templates.append(prepare_template(pipeline, read_image(path), photo_source(path))[0])
+            templates.append(template_from_file(pipeline, path)[0])
         except (ImageError, QualityError) as error:
             errors.append(error)
             bar.write(f"skipped {path.relative_to(folder)}: {error}", file=sys.stderr)

@@ -445,7 +445,7 @@ class Store:
         """Store several settings (JSON values) in one transaction."""
         with write_transaction(self.db):
             self.db.conn.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                                [(key, json.dumps(value)) for key, value in values.items()])
+                                     [(key, json.dumps(value)) for key, value in values.items()])
 
     @_guarded
     def counts(self) -> dict[str, int]:

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from faceguard.bench import IMAGE_SUFFIXES
 from faceguard.errors import FaceGuardError, ImageError
 from faceguard.evaluation.encode import central_face
 from faceguard.vision.align import (
@@ -27,7 +26,7 @@ from faceguard.vision.align import (
     estimate_similarity,
     warp_chip,
 )
-from faceguard.vision.image_io import read_image
+from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.weights import cache_dir
 

@@ -18,6 +18,8 @@ MAX_PIXELS = 40_000_000
 #: JPEGs are decoded at the smallest DCT scale that keeps the longer side at least this long.
 DRAFT_SIDE = 4096
 JPEG_MAGIC = b"\xff\xd8"
+#: File name endings read as photos wherever a folder or a file dialog is searched for them.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 def read_image(source: str | Path | bytes) -> np.ndarray:
@@ -98,3 +100,7 @@ def _to_rgb8(image: Image.Image) -> np.ndarray:
         image = Image.alpha_composite(white, rgba)
     return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
 
+
+def photo_source(path: Path) -> str:
+    """How a template records the photo file it came from: ``photo:<file name>``."""
+    return f"photo:{path.name}"

@@ -23,27 +23,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceguard.display import EVENT_TABLE_COLUMNS, event_cells
 from faceguard.errors import FaceGuardError
-from faceguard.gui.admin.common import POLL_MS, MessageBar, local_time
+from faceguard.gui.admin.common import POLL_MS, MessageBar
 from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.store.event_export import save_events_csv
 from faceguard.store.repository import DECISIONS, AccessEvent, Store
 
-COLUMNS = ("Time", "Door", "Decision", "Reason", "Person", "Distance", "Message")
+COLUMNS = tuple(column.capitalize() for column in EVENT_TABLE_COLUMNS)
 #: The table shows at most this many of the newest matching events; an export writes them all.
 ROW_LIMIT = 5000
 SNAPSHOT_PX = 240
 DEFAULT_DAYS = 7
 DECISION_COLOURS = {"granted": "#d7f0dc", "denied": "#f8d7d4", "unknown": "#fdebc8", "rejected-quality": "#e4e4e4"}
-
-
-def event_cells(event: AccessEvent) -> list[str]:
-    """One table row, worded as ``faceguard events`` prints it (an erased person shows as their pseudonym)."""
-    person = f"#{event.person_id} {event.person_name}" if event.person_name else event.subject or ""
-    distance = "" if event.distance is None else f"{event.distance:.3f}"
-    return [local_time(event.time, "seconds"), event.door or "", event.decision, event.reason, person, distance,
-            event.message or ""]
 
 
 class AccessLogPage(QWidget):

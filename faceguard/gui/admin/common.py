@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from PySide6.QtWidgets import QLabel, QWidget
 
+from faceguard.display import local_time
 from faceguard.store.repository import Person
+from faceguard.vision.image_io import IMAGE_SUFFIXES
 
 #: How often the pages look for changes made by a running kiosk or another admin (milliseconds).
 POLL_MS = 2000
+#: The file dialogs' filter for photos.
+PHOTO_FILTER = f"Photos ({' '.join(f'*{suffix}' for suffix in sorted(IMAGE_SUFFIXES))});;All files (*)"
 
 _STYLES = {
     "error": "background: #fdecea; color: #8a1c12; border: 1px solid #f5c2bd;",
     "info": "background: #e8f1fb; color: #123f6b; border: 1px solid #bcd5f0;",
 }
-
-
-def local_time(moment: datetime | None, timespec: str = "minutes") -> str:
-    """A stored time in the operator's local time ('' for none), as ``faceguard`` prints it."""
-    return "" if moment is None else moment.astimezone().replace(tzinfo=None).isoformat(" ", timespec)
 
 
 def status_text(person: Person, now: float | None = None) -> str:

@@ -32,22 +32,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.camera import IMAGE_SUFFIXES
 from faceguard.errors import FaceGuardError
-from faceguard.gui.admin.common import POLL_MS, MessageBar, status_text, validity_text
+from faceguard.gui.admin.common import PHOTO_FILTER, POLL_MS, MessageBar, status_text, validity_text
 from faceguard.gui.admin.person_dialog import PersonDialog
 from faceguard.gui.engine import EngineLoader
 from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.settings import KioskSettings
 from faceguard.store.repository import NewTemplate, Person, Store
-from faceguard.vision.image_io import read_image
 
 if TYPE_CHECKING:  # torch loads in the background (EngineLoader), never on the GUI thread
     from faceguard.vision.pipeline import FacePipeline
 
 THUMBNAIL_PX = 64
-PHOTO_FILTER = f"Photos ({' '.join(f'*{suffix}' for suffix in sorted(IMAGE_SUFFIXES))});;All files (*)"
 COLUMNS = ("Face", "Name", "Badge", "Group", "Status", "Validity", "Photos")
 _STATUS_COLOURS = {"inactive": "#7a7a7a", "expired": "#b3261e", "not yet valid": "#9a6700"}
 
@@ -57,9 +54,9 @@ _ROOT = QModelIndex()
 
 def encode_photo(pipeline: FacePipeline, path: Path) -> NewTemplate:
     """Read and check one photo and encode its face (runs in a background thread)."""
-    from faceguard.enrollment import prepare_template
+    from faceguard.enrollment import template_from_file
 
-    return prepare_template(pipeline, read_image(path), f"photo:{path.name}")[0]
+    return template_from_file(pipeline, path)[0]
 
 
 class PeopleModel(QAbstractTableModel):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.errors import FaceGuardError
-from faceguard.gui.admin.common import local_time
+from faceguard.display import local_time
 from faceguard.gui.tasks import error_text
 from faceguard.store.repository import Person, Store
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from faceguard.camera import IMAGE_SUFFIXES, Frame
+from faceguard.camera import Frame
 from faceguard.errors import (
     BlurryFaceError,
     ConflictError,
@@ -46,6 +46,7 @@ from faceguard.errors import (
     NotFrontalError,
 )
 from faceguard.gui.admin.capture import CameraCapture, show_frame
+from faceguard.gui.admin.common import PHOTO_FILTER
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.engine import EngineLoader
 from faceguard.gui.images import jpeg_to_pixmap
@@ -53,7 +54,7 @@ from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.matching import verify
 from faceguard.settings import KioskSettings
 from faceguard.store.repository import NewTemplate, Person, Store, now
-from faceguard.vision.image_io import read_image
+from faceguard.vision.image_io import photo_source
 from faceguard.vision.quality import QualityReport, QualityThresholds
 
 if TYPE_CHECKING:
@@ -77,10 +78,11 @@ class Photo:
 
 def prepare(pipeline: FacePipeline, photo: Photo) -> tuple[NewTemplate, QualityReport]:
     """Read the photo (if a file) and check and encode its one face (runs in a background task)."""
-    from faceguard.enrollment import prepare_template  # imports torch: kept off the GUI thread's import
+    from faceguard.enrollment import prepare_template, template_from_file  # torch: off the GUI thread
 
-    image = photo.image if photo.image is not None else read_image(photo.path)
-    return prepare_template(pipeline, image, photo.source)
+    if photo.image is None:
+        return template_from_file(pipeline, photo.path)
+    return prepare_template(pipeline, photo.image, photo.source)
 
 
 def encode_frame(pipeline: FacePipeline, image: np.ndarray) -> np.ndarray:
@@ -195,9 +197,7 @@ class SourcePage(QWizardPage):
         layout.addStretch()
 
     def choose_file(self) -> None:
-        patterns = " ".join(f"*{suffix}" for suffix in sorted(IMAGE_SUFFIXES))
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a photo", self.path_edit.text(),
-                                              f"Photos ({patterns});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a photo", self.path_edit.text(), PHOTO_FILTER)
         if path:
             self.path_edit.setText(path)
             self._path_typed()
@@ -219,7 +219,7 @@ class SourcePage(QWizardPage):
             self.owner.photo = Photo(f"camera:{self.owner.settings.camera}", image=self.captured.image)
         else:
             path = Path(self.path_edit.text().strip()).expanduser()
-            self.owner.photo = Photo(f"photo:{path.name}", path=path)
+            self.owner.photo = Photo(photo_source(path), path=path)
         return True
 
     def _path_typed(self) -> None:
