@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from faceguard.errors import FaceGuardError
+from faceguard.paths import RESOURCES
 
-CALIBRATION_DIR = Path(__file__).resolve().parents[1] / "resources" / "calibration"
+CALIBRATION_DIR = RESOURCES / "calibration"
 FORMAT = "faceguard-calibration/1"
 
 

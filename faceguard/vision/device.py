@@ -6,19 +6,28 @@ import torch
 from threadpoolctl import threadpool_limits
 
 
+_ACCELERATORS = {"cuda": "A CUDA device", "mps": "An MPS device"}
+
+
+def available_devices() -> set[str]:
+    """The device types torch can use on this computer: "cpu", and "cuda" / "mps" when present."""
+    found = {"cpu"}
+    if torch.cuda.is_available():
+        found.add("cuda")
+    if torch.backends.mps.is_available():
+        found.add("mps")
+    return found
+
+
 def select_device(preference: str = "auto") -> torch.device:
     """``auto`` picks CUDA, then Apple MPS, then CPU; ``cpu``/``cuda``/``mps``/``cuda:1`` force one."""
+    available = available_devices()
     if preference == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
+        return torch.device(next(kind for kind in ("cuda", "mps", "cpu") if kind in available))
     device = torch.device(preference)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("A CUDA device was requested but none is available; use --device cpu or auto.")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError("An MPS device was requested but none is available; use --device cpu or auto.")
+    if device.type in _ACCELERATORS and device.type not in available:
+        raise ValueError(f"{_ACCELERATORS[device.type]} was requested but none is available; "
+                         "use --device cpu or auto.")
     return device
 
 

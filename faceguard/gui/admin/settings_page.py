@@ -41,20 +41,15 @@ CAMERA_HINT = ("A webcam number (0 is the first), a video file, an rtsp:// or ht
                "or a folder of photos (shown as a slide show).")
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v);;All files (*)"
 LIVE_NOTE = ("A running kiosk applies saved changes within 2 s (a new camera, device, model or "
-                "thread count reopens its camera or restarts its engine).")
+             "thread count reopens its camera or restarts its engine).")
 UNAVAILABLE = " — not available on this computer"
 
 
 def available_devices() -> set[str]:
-    """The devices torch can use here (imports torch: call it off the GUI thread)."""
-    import torch
+    """The device choices that work here, "auto" included (imports torch: call it off the GUI thread)."""
+    from faceguard.vision import device
 
-    found = {"auto", "cpu"}
-    if torch.cuda.is_available():
-        found.add("cuda")
-    if torch.backends.mps.is_available():
-        found.add("mps")
-    return found
+    return {"auto"} | device.available_devices()
 
 
 class SettingsPage(QWidget):

@@ -1,0 +1,29 @@
+"""Device choice: auto takes the best device present; an absent accelerator is refused with a reason."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from faceguard.vision.device import available_devices, select_device
+
+
+def test_auto_picks_the_best_available_device():
+    available = available_devices()
+    assert "cpu" in available and available <= {"cpu", "cuda", "mps"}
+    best = next(kind for kind in ("cuda", "mps", "cpu") if kind in available)
+    assert select_device("auto") == torch.device(best)
+    assert select_device("cpu") == torch.device("cpu")
+
+
+@pytest.mark.parametrize(("preference", "message"), [
+    ("cuda", "A CUDA device was requested but none is available; use --device cpu or auto."),
+    ("cuda:1", "A CUDA device was requested but none is available; use --device cpu or auto."),
+    ("mps", "An MPS device was requested but none is available; use --device cpu or auto."),
+])
+def test_an_absent_accelerator_is_refused_with_the_reason(preference, message):
+    if torch.device(preference).type in available_devices():
+        pytest.skip(f"this computer has {preference}")
+    with pytest.raises(ValueError) as refused:
+        select_device(preference)
+    assert str(refused.value) == message
