@@ -489,3 +489,12 @@ def test_the_gallery_s_lean_status_read_equals_each_person_s_status(store):
     ]
     assert [status_from_row(row) for row in store.status_rows()] == sorted((p.status() for p in people), key=lambda s: s.person_id)
     assert people[0].status().valid_from == start.timestamp()
+
+
+def test_face_is_the_first_photos_thumbnail(store, rng):
+    """Store.face: the JPEG of the person's first template; None without a photo or a person."""
+    first, second = new_template(rng), new_template(rng)
+    person = store.enroll("Ada Lovelace", first, second)
+    assert store.face(person.id) == first.thumbnail.jpeg != second.thumbnail.jpeg
+    assert store.face(store.add_person("No Photo").id) is None
+    assert store.face(999) is None

@@ -16,7 +16,7 @@ import numpy as np
 
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
 from faceguard.camera import Frame
-from faceguard.errors import ExposureError, FaceTooSmallError, NotFoundError, QualityError, StoreError
+from faceguard.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
 from faceguard.kiosk.tracker import IouTracker, Track
 from faceguard.matching import Match, face_distance
 from faceguard.store.access_log import log_decision
@@ -195,13 +195,12 @@ class KioskEngine:
         return DecisionView(decision, self._enrolled_face(decision), latency)
 
     def _enrolled_face(self, decision: Decision) -> bytes | None:
-        """The person's first enrolled face for the banner (None if unknown or unreadable now)."""
+        """The person's first enrolled face for the banner (None if unknown, erased or unreadable now)."""
         if decision.person is None or decision.outcome is Outcome.UNKNOWN:
             return None
         try:
-            templates = self.store.templates(decision.person.person_id)
-            return self.store.thumbnail(templates[0].id).jpeg if templates else None
-        except (StoreError, NotFoundError):  # erased meanwhile, or the file is busy: the name suffices
+            return self.store.face(decision.person.person_id)
+        except StoreError:  # the file is busy: the name suffices
             return None
 
 

@@ -320,6 +320,15 @@ class Store:
         return [_template(row) for row in self._query("SELECT * FROM templates WHERE person_id = ? ORDER BY id", [person_id])]
 
     @_guarded
+    def face(self, person_id: int) -> bytes | None:
+        """The JPEG face of the person's first enrolled photo (None: no photo, or no such person)."""
+        row = self.db.execute(
+            "SELECT th.jpeg FROM templates t LEFT JOIN template_thumbnails th ON th.template_id = t.id"
+            " WHERE t.person_id = ? ORDER BY t.id LIMIT 1", [person_id]
+        ).fetchone()
+        return None if row is None else row[0]
+
+    @_guarded
     def thumbnail(self, template_id: int) -> Thumbnail:
         row = self.db.execute(
             "SELECT jpeg, landmarks FROM template_thumbnails WHERE template_id = ?", [template_id]

@@ -110,10 +110,9 @@ class PeopleModel(QAbstractTableModel):
         if person.id not in self._thumbnails:
             pixmap = QPixmap()
             try:
-                templates = self.store.templates(person.id)
-                if templates:
-                    pixmap = jpeg_to_pixmap(self.store.thumbnail(templates[0].id).jpeg, THUMBNAIL_PX)
-            except FaceGuardError:  # erased by another admin meanwhile, or unreadable: shown without a face
+                if face := self.store.face(person.id):
+                    pixmap = jpeg_to_pixmap(face, THUMBNAIL_PX)
+            except FaceGuardError:  # unreadable now: shown without a face
                 pass
             self._thumbnails[person.id] = pixmap
         return self._thumbnails[person.id]
