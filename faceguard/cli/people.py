@@ -23,7 +23,7 @@ from faceguard.cli.common import (
     write_csv,
     yes_no,
 )
-from faceguard.display import local_time
+from faceguard.display import consent_text, local_time
 from faceguard.errors import FaceGuardError, ImageError, QualityError
 from faceguard.store.repository import NewTemplate, now
 from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
@@ -141,8 +141,7 @@ def run_people_show(args: argparse.Namespace) -> int:
         ("active", yes_no(person.active)), ("valid from", local_time(person.valid_from)),
         ("valid until", local_time(person.valid_until)), ("notes", person.notes), ("pseudonym", person.pseudonym),
         ("created", local_time(person.created)), ("updated", local_time(person.updated)),
-        ("consent", f"{local_time(person.consent_at)} ({person.consent_method})" if person.consent_at
-         else "not recorded"),
+        ("consent", consent_text(person)),
     ])
     print(f"\nphotos ({len(templates)}):")
     print_table(["template", "model", "source", "created", "quality"],

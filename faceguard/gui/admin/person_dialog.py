@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.errors import FaceGuardError
-from faceguard.display import local_time
+from faceguard.display import consent_text
 from faceguard.gui.tasks import error_text
 from faceguard.store.repository import Person, Store
 
@@ -68,9 +68,6 @@ class PersonDialog(QDialog):
         self.valid_until = LimitEdit(person.valid_until, QDateTime(today.addMonths(1), QTime(23, 59, 59, 999)))
         self.notes = QPlainTextEdit(person.notes or "")
         self.notes.setFixedHeight(72)
-        consent = (f"given {local_time(person.consent_at)}"
-                   + (f" ({person.consent_method})" if person.consent_method else "")
-                   if person.consent_at else "not recorded")
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b3261e;")
@@ -87,7 +84,7 @@ class PersonDialog(QDialog):
         form.addRow("Valid from", self.valid_from)
         form.addRow("Valid until", self.valid_until)
         form.addRow("Notes", self.notes)
-        form.addRow("Consent", QLabel(consent))
+        form.addRow("Consent", QLabel(consent_text(person)))
         form.addRow("Photos", QLabel(str(person.templates)))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
