@@ -79,6 +79,7 @@ class FrameResult:
 @dataclass(frozen=True)
 class _Event:
     decision: Decision
+    door: str
     latency_ms: float
     snapshot: bytes
 
@@ -86,9 +87,9 @@ class _Event:
 class KioskEngine:
     def __init__(self, pipeline: FacePipeline, store: Store, gallery: LiveGallery, config: PolicyConfig,
                  door: str, threshold: float | None = None) -> None:
-        self.pipeline, self.store, self.gallery, self.door = pipeline, store, gallery, door
-        self.threshold = pipeline.threshold if threshold is None else threshold
+        self.pipeline, self.store, self.gallery = pipeline, store, gallery
         self.policy = AccessPolicy(gallery.status_of, config)
+        self.reconfigure(config, door, threshold)
         self.tracker = IouTracker()
         self._refreshed = time.monotonic()
         self._unlogged: deque[_Event] = deque(maxlen=MAX_UNLOGGED)
@@ -130,7 +131,7 @@ class KioskEngine:
         while self._unlogged:
             event = self._unlogged[0]
             try:
-                log_decision(self.store, event.decision, door=self.door, model_id=self.pipeline.spec.id,
+                log_decision(self.store, event.decision, door=event.door, model_id=self.pipeline.spec.id,
                              latency_ms=event.latency_ms, snapshot=event.snapshot)
             except StoreError as error:
                 self._log_problem = f"The access log cannot be written: {error}"
@@ -191,7 +192,7 @@ class KioskEngine:
         if decision is None:
             return None
         latency = time.time() - track.first_seen
-        self._unlogged.append(_Event(decision, latency * 1e3, _snapshot(frame.image, track)))
+        self._unlogged.append(_Event(decision, self.door, latency * 1e3, _snapshot(frame.image, track)))
         return DecisionView(decision, self._enrolled_face(decision), latency)
 
     def _enrolled_face(self, decision: Decision) -> bytes | None:
