@@ -89,7 +89,7 @@ def measure(app, window: KioskWindow, seconds: float) -> dict:
 
     window.camera.frame.connect(on_frame)
     window.inference.result.connect(results.append)
-    window.inference.ready.connect(lambda _: ready.append(time.time()))
+    window.inference.ready.connect(lambda: ready.append(time.time()))
     window.banner_changed.connect(on_banner)
     probe.timeout.connect(on_probe)
     window.show()

@@ -39,25 +39,17 @@ class SettingsChange:
         return {name for name, value in asdict(self.after).items() if getattr(self.before, name) != value}
 
 
-@dataclass(frozen=True)
-class EngineInfo:
-    model: str
-    device: str
-    people: int
-    threshold: float
-
-
 class InferenceWorker(LoopWorker):
     """Opens its own Store (a sqlite connection belongs to one thread) and the face engine in its
     thread, then processes the newest frame of ``mailbox`` until stopped.
 
-    Signals: ``ready(EngineInfo)``; ``result(FrameResult)`` per processed frame; ``failed(exception)``
+    Signals: ``ready()`` once the engine works; ``result(FrameResult)`` per processed frame; ``failed(exception)``
     when the engine cannot start (the kiosk is out of service); ``problem(exception)`` for a frame
     that could not be handled (e.g. the database stayed locked), after which work goes on;
     ``settings_changed(SettingsChange)`` when an administrator saved new settings in the database
     (voting, threshold and door apply at once, here; the window handles the rest)."""
 
-    ready = Signal(object)
+    ready = Signal()
     result = Signal(object)
     failed = Signal(object)
     problem = Signal(object)
@@ -84,8 +76,7 @@ class InferenceWorker(LoopWorker):
             settings = self.settings
             engine = KioskEngine.open(pipeline, store, settings.policy(), settings.door, settings.threshold)
             stored = load_settings(store)  # changes to these are followed while the kiosk runs
-            self.ready.emit(EngineInfo(pipeline.spec.name, str(pipeline.encoder.device), len(engine.gallery),
-                                       engine.threshold))
+            self.ready.emit()
         except Exception as error:  # noqa: BLE001
             self.failed.emit(error)
             store.close()

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLa
 from faceguard.camera import Frame
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.images import jpeg_to_pixmap, rgb_to_qimage
-from faceguard.gui.inference_worker import EngineInfo, InferenceWorker, Prepare, SettingsChange
+from faceguard.gui.inference_worker import InferenceWorker, Prepare, SettingsChange
 from faceguard.gui.tasks import error_text
 from faceguard.gui.video_view import VideoView
-from faceguard.kiosk.banner import Banner, BannerModel, Screen
+from faceguard.kiosk.banner import Banner, BannerModel
 from faceguard.kiosk.engine import FrameResult
 from faceguard.kiosk.mailbox import LatestFrame
 from faceguard.paths import RESOURCES
@@ -89,7 +89,6 @@ class KioskWindow(QWidget):
         self.db_path, self.demo = db_path, demo
         self.model = BannerModel()
         self.mailbox = LatestFrame()
-        self.info: EngineInfo | None = None
         self._faces_at = 0.0
         self._log_waiting = False
         self._stopped = False
@@ -194,8 +193,7 @@ class KioskWindow(QWidget):
             self.video.set_faces(())
         self._tick()
 
-    def _on_ready(self, info: EngineInfo) -> None:
-        self.info = info
+    def _on_ready(self) -> None:
         self.model.engine_ready()
         self.notice.setText("")
         self._tick()
@@ -236,8 +234,6 @@ class KioskWindow(QWidget):
 
     def _tick(self) -> None:
         self.clock.setText(time.strftime("%H:%M"))
-        banner = self.model.banner(time.time())
-        if banner.screen is Screen.IDLE:
-            banner = Banner(Screen.IDLE, time.strftime("%H:%M"), f"{self.settings.site_name} — look at the camera to enter")
+        banner = self.model.banner(time.time(), self.settings.site_name)
         if self.banner.show_banner(banner):
             self.banner_changed.emit(banner)

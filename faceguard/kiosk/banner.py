@@ -7,6 +7,7 @@ idle (clock and site name).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -64,7 +65,7 @@ class BannerModel:
             if view.decision.outcome is not Outcome.LOW_QUALITY:
                 self.decision = (now, view)
 
-    def banner(self, now: float) -> Banner:
+    def banner(self, now: float, site_name: str) -> Banner:
         if self.failure:
             return Banner(Screen.FAILED, "OUT OF SERVICE", self.failure)
         if self.offline:
@@ -80,7 +81,8 @@ class BannerModel:
             if all(face.state == "poor" for face in faces):
                 return Banner(Screen.LOOK, faces[0].label or "Look at the camera")
             return Banner(Screen.CHECKING, "Checking…", "Please look at the camera")
-        return Banner(Screen.IDLE, "Welcome", "Look at the camera to enter")
+        return Banner(Screen.IDLE, time.strftime("%H:%M", time.localtime(now)),
+                      f"{site_name} — look at the camera to enter")
 
 
 def _decision_banner(view: DecisionView) -> Banner:
