@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -21,7 +20,7 @@ def load_pipeline(settings: KioskSettings) -> FacePipeline:
 
 
 class EngineLoader(QObject):
-    """Holds the FacePipeline once loaded; ``when_ready(callback)`` runs callback(pipeline) now or later.
+    """Holds the FacePipeline once loaded (``pipeline``; ``ready(pipeline)`` when it arrives).
 
     ``failed(error)`` carries the reason (weights missing, device unavailable…) for the window to show."""
 
@@ -46,12 +45,6 @@ class EngineLoader(QObject):
         if self.pipeline is None and not self._loading:
             self._loading, self.error = True, None
             run_task(load_pipeline, settings, on_result=self._loaded, on_error=self._failed, parent=self)
-
-    def when_ready(self, callback: Callable[[FacePipeline], None]) -> None:
-        if self.pipeline is not None:
-            callback(self.pipeline)
-        else:
-            self.ready.connect(callback)
 
     def wait(self) -> None:
         """Block until a load in progress ends (call before the owning window closes)."""
