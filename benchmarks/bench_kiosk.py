@@ -33,7 +33,7 @@ from faceguard.gui.app import application
 from faceguard.gui.kiosk import KioskWindow
 from faceguard.kiosk.banner import Banner, Screen
 from faceguard.kiosk.demo import demo_settings, prepare_demo
-from faceguard.kiosk.engine import FrameResult
+from faceguard.kiosk.results import FrameResult
 
 PROBE_MS = 10
 

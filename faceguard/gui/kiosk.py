@@ -23,7 +23,7 @@ from faceguard.gui.inference_worker import InferenceWorker, Prepare, SettingsCha
 from faceguard.gui.tasks import error_text
 from faceguard.gui.video_view import VideoView
 from faceguard.kiosk.banner import Banner, BannerModel
-from faceguard.kiosk.engine import FrameResult
+from faceguard.kiosk.results import FrameResult
 from faceguard.kiosk.mailbox import LatestFrame
 from faceguard.paths import RESOURCES
 from faceguard.settings import KioskSettings

@@ -17,6 +17,7 @@ import numpy as np
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
 from faceguard.camera import Frame
 from faceguard.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
+from faceguard.kiosk.results import DecisionView, FaceView, FrameResult
 from faceguard.kiosk.tracker import IouTracker, Track
 from faceguard.matching import Match, face_distance
 from faceguard.store.access_log import log_decision
@@ -38,42 +39,6 @@ REFRESH = 0.5
 #: ``MAX_UNLOGGED``) and are written, in order and with their own times, as soon as the file is free.
 LOG_BUSY_TIMEOUT_MS = 250
 MAX_UNLOGGED = 10_000
-
-
-@dataclass(frozen=True)
-class FaceView:
-    """A face to draw: box (x1, y1, x2, y2) in frame pixels, its label and state (pending; known: an
-    enrolled person who may enter; refused: enrolled but deactivated or outside their validity;
-    unknown; poor: too small, blurred or turned away to recognise)."""
-
-    track_id: int
-    box: tuple[float, float, float, float]
-    label: str
-    state: str
-
-
-@dataclass(frozen=True)
-class DecisionView:
-    """A decision with what the banner shows: the person's enrolled face (JPEG) and the latency
-    from the face's first frame to the decision."""
-
-    decision: Decision
-    thumbnail: bytes | None
-    latency: float
-
-
-@dataclass(frozen=True)
-class FrameResult:
-    """What one frame gave. ``unlogged``: decisions still waiting to be written to the access log,
-    with ``log_problem`` saying why (None once everything is written)."""
-
-    frame_index: int
-    frame_time: float
-    faces: tuple[FaceView, ...]
-    decisions: tuple[DecisionView, ...]
-    timings: dict[str, float]  # milliseconds: detect, encode, total
-    unlogged: int = 0
-    log_problem: str | None = None
 
 
 @dataclass(frozen=True)

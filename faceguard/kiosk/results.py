@@ -1,0 +1,44 @@
+"""What the kiosk engine makes of a frame, as plain data for the screen (no engine imports, so the
+window can use them without loading torch)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faceguard.access.policy import Decision
+
+
+@dataclass(frozen=True)
+class FaceView:
+    """A face to draw: box (x1, y1, x2, y2) in frame pixels, its label and state (pending; known: an
+    enrolled person who may enter; refused: enrolled but deactivated or outside their validity;
+    unknown; poor: too small, blurred or turned away to recognise)."""
+
+    track_id: int
+    box: tuple[float, float, float, float]
+    label: str
+    state: str
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """A decision with what the banner shows: the person's enrolled face (JPEG) and the latency
+    from the face's first frame to the decision."""
+
+    decision: Decision
+    thumbnail: bytes | None
+    latency: float
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What one frame gave. ``unlogged``: decisions still waiting to be written to the access log,
+    with ``log_problem`` saying why (None once everything is written)."""
+
+    frame_index: int
+    frame_time: float
+    faces: tuple[FaceView, ...]
+    decisions: tuple[DecisionView, ...]
+    timings: dict[str, float]  # milliseconds: detect, encode, total
+    unlogged: int = 0
+    log_problem: str | None = None
