@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 from PySide6.QtCore import QObject, QThread
+
+from faceguard.gui.tasks import start_kept_alive
 
 
 class LoopWorker(QObject):
@@ -21,9 +22,7 @@ class LoopWorker(QObject):
         raise NotImplementedError
 
     def start(self) -> None:
-        _live.add(self._thread)
-        self._thread.finished.connect(partial(_release, self._thread))
-        self._thread.start()
+        start_kept_alive(self._thread)  # it outlives a worker deleted without stop()
 
     def stop(self) -> None:
         self._thread.requestInterruption()
@@ -34,15 +33,6 @@ class LoopWorker(QObject):
 
     def is_running(self) -> bool:
         return self._thread.isRunning()
-
-
-#: Every loop thread until it has ended, so it outlives a worker deleted without ``stop()``.
-_live: set[QThread] = set()
-
-
-def _release(thread: QThread) -> None:
-    thread.wait()  # "finished" comes from the thread just before it ends; let it end first
-    _live.discard(thread)
 
 
 class _LoopThread(QThread):

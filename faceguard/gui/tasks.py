@@ -44,8 +44,15 @@ class TaskThread(QThread):
             self.succeeded.emit(result)
 
 
-#: Every task until its thread has ended: a QThread object destroyed while running aborts the app.
-_running: set[TaskThread] = set()
+#: Every started thread until it has ended: a QThread object destroyed while running aborts the app.
+_alive: set[QThread] = set()
+
+
+def start_kept_alive(thread: QThread) -> None:
+    """Start ``thread`` and hold a reference to it until it has ended, whoever else lets go of it."""
+    _alive.add(thread)
+    thread.finished.connect(partial(_release, thread))
+    thread.start()
 
 
 def run_task(
@@ -63,23 +70,21 @@ def run_task(
         task.succeeded.connect(on_result)
     if on_error is not None:
         task.failed.connect(on_error)
-    _running.add(task)
-    task.finished.connect(partial(_release, task))
-    task.start()
+    start_kept_alive(task)
     return task
 
 
 def wait_for_tasks(owner: QObject) -> None:
     """Block until the tasks started by ``owner`` or any widget inside it have finished (they are
     never killed mid-write)."""
-    for task in list(_running):
-        if _inside(task.owner, owner):
-            task.wait()
+    for thread in list(_alive):
+        if isinstance(thread, TaskThread) and _inside(thread.owner, owner):
+            thread.wait()
 
 
-def _release(task: TaskThread) -> None:
-    task.wait()  # "finished" comes from the thread just before it ends; let it end first
-    _running.discard(task)
+def _release(thread: QThread) -> None:
+    thread.wait()  # "finished" comes from the thread just before it ends; let it end first
+    _alive.discard(thread)
 
 
 def _inside(child: QObject | None, owner: QObject) -> bool:
