@@ -100,3 +100,12 @@ def check_quality(report: QualityReport, limits: QualityThresholds = QualityThre
     low, high = limits.pitch_range
     if abs(report.yaw) > limits.max_yaw or not low <= report.pitch <= high:
         raise NotFrontalError("The face is turned away. Look straight at the camera.")
+
+
+def check_usable(report: QualityReport) -> None:
+    """Raise when the face cannot be used at all, whatever the admin accepts (fallback: size only)."""
+    if report.face_size < 20:
+        raise FaceTooSmallError(
+            f"The face is far too small to recognise ({report.face_size:.0f} pixels across). Move much closer "
+            "or use a higher-resolution photo."
+        )
