@@ -45,6 +45,9 @@ R = TypeVar("R")
 #: away longer simply reloads in full.
 CHANGE_LOG_RETENTION = timedelta(days=7)
 DECISIONS = ("granted", "denied", "unknown", "rejected-quality")
+#: The key of a template's quality figures that records, for a photo the admin enrolled below the
+#: recommended quality, the warning they accepted (e.g. "The face is blurred. …").
+ACCEPTED_BELOW = "accepted_below"
 
 
 def now() -> datetime:
@@ -86,24 +89,35 @@ class Person:
         return _status(self.id, self.name, self.active, self.valid_from, self.valid_until)
 
 
+class _Quality:
+    """What templates know of their photo's quality."""
+
+    quality: dict[str, float | str]  # the measured figures, and ACCEPTED_BELOW when it applies
+
+    @property
+    def accepted_below(self) -> str | None:
+        """The warning accepted when this photo was enrolled below the recommended quality, else None."""
+        return self.quality.get(ACCEPTED_BELOW)  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, eq=False)
-class NewTemplate:
+class NewTemplate(_Quality):
     """A face ready to store: its encoding by ``model_id``, its thumbnail and how it was taken."""
 
     model_id: str
     encoding: np.ndarray
     thumbnail: Thumbnail
-    quality: dict[str, float]
+    quality: dict[str, float | str]
     source: str  # e.g. "photo:alice.jpg" or "camera:0"
 
 
 @dataclass(frozen=True, eq=False)
-class Template:
+class Template(_Quality):
     id: int
     person_id: int
     model_id: str
     encoding: np.ndarray
-    quality: dict[str, float]
+    quality: dict[str, float | str]
     source: str | None
     created: datetime
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceguard.errors import MultipleFacesError, NoFaceError
+from faceguard.errors import MultipleFacesError, NoFaceError, QualityError
 from faceguard.matching import Gallery, Match
 from faceguard.types import Face
 from faceguard.vision.align import align_face
@@ -19,6 +19,7 @@ from faceguard.vision.quality import (
     QualityThresholds,
     assess_quality,
     check_quality,
+    check_usable,
 )
 from faceguard.vision.spec import ModelSpec, get_model_spec
 
@@ -35,6 +36,14 @@ class EncodedFace:
     chip: np.ndarray
     encoding: np.ndarray
     model_id: str
+
+
+@dataclass(frozen=True, eq=False)
+class EnrolledFace(EncodedFace):
+    """The face of an enrollment photo. ``accepted_below``: the warning of a photo the admin enrolled
+    below the recommended quality (what is wrong with it), None when it meets that quality."""
+
+    accepted_below: str | None = None
 
 
 class FacePipeline:
@@ -97,18 +106,27 @@ class FacePipeline:
         return list(zip(encoded, matches))
 
     def enroll(
-        self, image: np.ndarray, limits: QualityThresholds = QualityThresholds()
-    ) -> tuple[EncodedFace, QualityReport]:
+        self, image: np.ndarray, limits: QualityThresholds = QualityThresholds(), accept_low_quality: bool = False
+    ) -> tuple[EnrolledFace, QualityReport]:
         """Encode the one person in an enrollment photo after checking it is fit for recognition.
 
-        Raises NoFaceError, MultipleFacesError or a QualityError subclass with guidance.
+        Raises NoFaceError, MultipleFacesError, or the QualityError of a face too poor to use at all. A
+        face below the recommended quality (``limits``) raises its QualityError too, unless
+        ``accept_low_quality``: then it is enrolled and the result carries that error's message.
         """
         face = self.single_face(image)
         chip = self.align(image, [face])
         report = assess_quality(face, chip[0])
-        check_quality(report, limits)
+        check_usable(report)
+        warning = None
+        try:
+            check_quality(report, limits)
+        except QualityError as error:
+            if not accept_low_quality:
+                raise
+            warning = str(error)
         encoding = self.encode(chip)[0]
-        return EncodedFace(face, chip[0], encoding, self.spec.id), report
+        return EnrolledFace(face, chip[0], encoding, self.spec.id, warning), report
 
     def single_face(self, image: np.ndarray) -> Face:
         """The one face in ``image``, ignoring much smaller faces in the background."""
