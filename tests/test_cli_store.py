@@ -13,6 +13,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -315,6 +316,75 @@ def test_an_interrupted_import_leaves_whole_people_only(db, import_folder, capsy
     assert main(["people", "import", str(import_folder)]) == 130
     assert inserted and people(db) == []  # Barack Obama's first photo was written, then rolled back with him
 
+
+
+# --- photos below the recommended quality ----------------------------------------------------------
+
+HINT = "This is below the recommended quality; --accept-low-quality enrolls it anyway (recognition may be less reliable)."
+
+
+@pytest.fixture
+def blurred(tmp_path, photo, pipeline):
+    """obama.jpg slightly out of focus (a real photo, lossless): usable, below the recommended sharpness.
+    Returns its path and the warning the engine gives for it."""
+    path = tmp_path / "blurred.png"
+    Image.fromarray(cv2.GaussianBlur(photo("obama.jpg"), (0, 0), 2.5)).save(path)
+    warning = pipeline.enroll(np.asarray(Image.open(path)), accept_low_quality=True)[0].accepted_below
+    assert warning is not None and "blurred" in warning
+    return path, warning
+
+
+def test_enroll_refuses_a_low_quality_photo_with_the_hint_and_accepts_it_with_the_flag(db, blurred, capsys):
+    path, warning = blurred
+    code, out, err = run(capsys, "enroll", "Barack Obama", str(path), "--badge", "44")
+    assert (code, out, err) == (5, "", f"error: {warning} {HINT}\n") and not people(db)
+
+    code, out, err = run(capsys, "enroll", "Barack Obama", str(path), "--badge", "44", "--accept-low-quality")
+    assert code == 0 and out.startswith("Enrolled Barack Obama (#1, badge 44) from blurred.png. Quality: face ")
+    assert err.startswith(f"warning: blurred.png is below the recommended quality (recorded with the photo): "
+                          f"{warning}\n")
+    with Store.open(db) as store:
+        assert store.templates(1)[0].accepted_below == warning
+    _, out, _ = run(capsys, "people", "show", "44")
+    assert out.endswith(f"\ntemplate 1 was enrolled below the recommended quality: {warning}\n")
+
+
+def test_add_photo_refuses_a_low_quality_photo_unless_accepted(db, obama, blurred, capsys):
+    path, warning = blurred
+    code, _, err = run(capsys, "people", "add-photo", "44", str(path))
+    assert code == 5 and err == f"error: {warning} {HINT}\n" and people(db)[0].templates == 1
+    code, out, err = run(capsys, "people", "add-photo", "44", str(path), "--accept-low-quality")
+    assert code == 0 and out.startswith("Added blurred.png to Barack Obama (#1, badge 44) as template 2.")
+    assert "below the recommended quality" in err
+    _, out, _ = run(capsys, "people", "show", "44")
+    assert f"template 2 was enrolled below the recommended quality: {warning}" in out
+    assert "template 1 was" not in out  # the first photo met the recommended quality
+
+
+def test_import_skips_low_quality_photos_with_the_hint_unless_accepted(db, import_folder, blurred, capsys):
+    path, warning = blurred
+    shutil.copy(path, import_folder / "Barack_Obama" / "blurred.png")
+    code, out, err = run(capsys, "people", "import", str(import_folder))
+    assert code == 0 and out == "Imported 3 people (4 photos); 3 photos skipped.\n"
+    assert f"skipped Barack_Obama/blurred.png: {warning} {HINT}" in err
+
+    db.unlink()
+    code, out, err = run(capsys, "people", "import", str(import_folder), "--accept-low-quality")
+    assert code == 0 and out == "Imported 3 people (5 photos, 1 below the recommended quality); 2 photos skipped.\n"
+    assert f"accepted Barack_Obama/blurred.png below the recommended quality: {warning}" in err
+    with Store.open(db) as store:
+        obama = store.find_person("Barack Obama")
+        assert [t.accepted_below for t in store.templates(obama.id)] == [warning, None, None]  # blurred, obama, obama3
+
+
+def test_the_flag_never_enrolls_a_photo_without_exactly_one_face_or_an_unreadable_one(db, tmp_path, photo, capsys):
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg at all")
+    for path, expected in [(DATA / "coffee.jpg", (5, "error: No face was found in the photo.")),
+                           (two_faces(tmp_path, photo), (5, "error: 2 faces were found in the photo")),
+                           (tmp_path / "broken.jpg", (4, "error: 'broken.jpg' is not an image file"))]:
+        code, _, err = run(capsys, "enroll", "Somebody", str(path), "--accept-low-quality")
+        assert (code, err[:len(expected[1])]) == expected and "--accept-low-quality" not in err
+    assert not people(db)
 
 # --- events -----------------------------------------------------------------------------------------
 

@@ -29,11 +29,17 @@ from faceguard.store.repository import NewTemplate, now
 from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from faceguard.vision.pipeline import FacePipeline
 
 PERSON_FIELDS = ("badge", "group", "valid_from", "valid_until", "notes")
 NO_CONSENT = ("Consent not recorded: pass --consent once a person has agreed to have their face stored for "
               "door access.")
+LOW_QUALITY_HINT = ("This is below the recommended quality; --accept-low-quality enrolls it anyway "
+                    "(recognition may be less reliable).")
+ACCEPT_LOW_QUALITY_HELP = ("enroll a usable photo below the recommended quality anyway (recognition may be less "
+                           "reliable); the warning is recorded with the photo")
 
 
 QUALITY_FIGURES = (("face_size", "face {:.0f} px"), ("sharpness", "sharpness {:.0f}"),
@@ -58,6 +64,7 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
     add_person_options(enroll)
     enroll.add_argument("--consent", action="store_true",
                         help="the person agreed to have their face stored for door access (records when)")
+    enroll.add_argument("--accept-low-quality", action="store_true", help=ACCEPT_LOW_QUALITY_HELP)
     enroll.set_defaults(run=run_enroll)
 
     people = commands.add_parser("people", help="list, show, edit and remove enrolled people").add_subparsers(
@@ -73,6 +80,7 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
     add_photo = people.add_parser("add-photo", parents=[engine, database], help="add another photo of a person")
     add_photo.add_argument("ref", metavar="REF", help="badge, #id or name")
     add_photo.add_argument("photo", type=Path, metavar="PHOTO")
+    add_photo.add_argument("--accept-low-quality", action="store_true", help=ACCEPT_LOW_QUALITY_HELP)
     add_photo.set_defaults(run=run_people_add_photo)
     edit = people.add_parser("edit", parents=[database], help="change a person's details", epilog=WHEN_HELP)
     edit.add_argument("ref", metavar="REF", help="badge, #id or name")
@@ -94,6 +102,7 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
     bulk.add_argument("--consent", action="store_true",
                       help="everyone in the folder agreed to have their face stored, e.g. on signed forms "
                            "(records when)")
+    bulk.add_argument("--accept-low-quality", action="store_true", help=ACCEPT_LOW_QUALITY_HELP)
     bulk.set_defaults(run=run_people_import)
     reencode = people.add_parser(
         "reencode", parents=[engine, database],
@@ -107,14 +116,13 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
 
 
 def run_enroll(args: argparse.Namespace) -> int:
-    from faceguard.enrollment import enroll_photo
-
     image = read_image(args.photo)
     with open_store(args, create=True) as store:
         details = {**person_details(args, PERSON_FIELDS), **consent_details(args, "cli")}
-        person = enroll_photo(store, common.load_pipeline(args), image, args.name, photo_source(args.photo), **details)
-        quality = store.templates(person.id)[-1].quality
-    print(f"Enrolled {describe(person)} from {args.photo.name}. Quality: {quality_summary(quality)}.")
+        template = checked_template(common.load_pipeline(args), image, args.photo, args.accept_low_quality)
+        person = store.enroll(args.name, template, **details)
+    print(f"Enrolled {describe(person)} from {args.photo.name}. Quality: {quality_summary(template.quality)}.")
+    warn_if_accepted(template, args.photo.name)
     if not args.consent:
         print(NO_CONSENT, file=sys.stderr)
     return 0
@@ -146,20 +154,40 @@ def run_people_show(args: argparse.Namespace) -> int:
     print(f"\nphotos ({len(templates)}):")
     print_table(["template", "model", "source", "created", "quality"],
                 [[t.id, t.model_id, t.source, local_time(t.created), quality_summary(t.quality)] for t in templates])
+    for template in templates:
+        if template.accepted_below is not None:
+            print(f"template {template.id} was enrolled below the recommended quality: {template.accepted_below}")
     return 0
 
 
 def run_people_add_photo(args: argparse.Namespace) -> int:
-    from faceguard.enrollment import add_photo
-
     with open_store(args) as store:
         person = store.find_person(args.ref)
         image = read_image(args.photo)
-        template_id = add_photo(store, common.load_pipeline(args), person, image, photo_source(args.photo))
-        quality = store.templates(person.id)[-1].quality
+        template = checked_template(common.load_pipeline(args), image, args.photo, args.accept_low_quality)
+        template_id = store.add_template(person.id, template)
     print(f"Added {args.photo.name} to {describe(person)} as template {template_id}. "
-          f"Quality: {quality_summary(quality)}.")
+          f"Quality: {quality_summary(template.quality)}.")
+    warn_if_accepted(template, args.photo.name)
     return 0
+
+
+def checked_template(pipeline: FacePipeline, image: np.ndarray, path: Path, accept_low_quality: bool) -> NewTemplate:
+    """The template of the photo at ``path``; one below the recommended quality only with
+    ``accept_low_quality`` (otherwise its QualityError, with the hint that the flag enrolls it anyway)."""
+    from faceguard.enrollment import prepare_template
+
+    template, _ = prepare_template(pipeline, image, photo_source(path), accept_low_quality=True)
+    if template.accepted_below is not None and not accept_low_quality:
+        raise QualityError(f"{template.accepted_below} {LOW_QUALITY_HINT}")
+    return template
+
+
+def warn_if_accepted(template: NewTemplate, photo: str) -> None:
+    """Say on stderr that ``photo`` was enrolled below the recommended quality, and why."""
+    if template.accepted_below is not None:
+        print(f"warning: {photo} is below the recommended quality (recorded with the photo): "
+              f"{template.accepted_below}", file=sys.stderr)
 
 
 def run_people_edit(args: argparse.Namespace) -> int:
@@ -207,14 +235,16 @@ def run_people_import(args: argparse.Namespace) -> int:
     with open_store(args, create=True) as store:
         pipeline = common.load_pipeline(args)
         errors: list[FaceGuardError] = []
-        people = photos = 0
+        people = photos = accepted = 0
         with tqdm(total=sum(len(paths) for _, paths in plan), desc="importing", unit="photo") as bar:
             for name, paths in plan:
-                templates = prepare_templates(pipeline, paths, args.folder, bar, errors)
+                templates = prepare_templates(pipeline, paths, args.folder, args.accept_low_quality, bar, errors)
                 if templates:
                     store.enroll(name, *templates, **consent_details(args, "import"))
                     people, photos = people + 1, photos + len(templates)
-    print(f"Imported {people} people ({photos} photos); {len(errors)} photos skipped.")
+                    accepted += sum(template.accepted_below is not None for template in templates)
+    below = f", {accepted} below the recommended quality" if accepted else ""
+    print(f"Imported {people} people ({photos} photos{below}); {len(errors)} photos skipped.")
     if people and not args.consent:
         print(NO_CONSENT, file=sys.stderr)
     return 0 if people else errors[0].exit_code
@@ -241,18 +271,23 @@ def is_photo(path: Path, suffixes: set[str]) -> bool:
 
 
 def prepare_templates(
-    pipeline: FacePipeline, paths: list[Path], folder: Path, bar: tqdm, errors: list[FaceGuardError]
+    pipeline: FacePipeline, paths: list[Path], folder: Path, accept_low_quality: bool, bar: tqdm,
+    errors: list[FaceGuardError],
 ) -> list[NewTemplate]:
-    """The templates of the usable photos; each unusable one is reported, added to ``errors`` and skipped."""
-    from faceguard.enrollment import template_from_file
-
+    """The templates of the usable photos (below the recommended quality only when accepted, and then
+    reported); each refused one is reported, added to ``errors`` and skipped."""
     templates = []
     for path in paths:
+        name = path.relative_to(folder)
         try:
-            templates.append(template_from_file(pipeline, path)[0])
+            templates.append(checked_template(pipeline, read_image(path), path, accept_low_quality))
         except (ImageError, QualityError) as error:
             errors.append(error)
-            bar.write(f"skipped {path.relative_to(folder)}: {error}", file=sys.stderr)
+            bar.write(f"skipped {name}: {error}", file=sys.stderr)
+        else:
+            if templates[-1].accepted_below is not None:
+                bar.write(f"accepted {name} below the recommended quality: {templates[-1].accepted_below}",
+                          file=sys.stderr)
         bar.update()
     return templates
 
@@ -267,7 +302,7 @@ def person_details(args: argparse.Namespace, fields: Iterable[str]) -> dict[str,
     return {field: value for field in fields if (value := getattr(args, field)) is not None}
 
 
-def quality_summary(quality: dict[str, float]) -> str:
+def quality_summary(quality: dict[str, float | str]) -> str:
     return ", ".join(text.format(quality[key]) for key, text in QUALITY_FIGURES if key in quality)
 
 
