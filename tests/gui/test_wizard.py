@@ -13,10 +13,11 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QWizard
 
-from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, EnrollmentWizard
+from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, WARNING_STYLE, EnrollmentWizard
 from faceguard.gui.engine import EngineLoader
 from faceguard.settings import KioskSettings
 from faceguard.store.repository import Store
+from faceguard.vision.image_io import read_image
 from tests.conftest import DATA
 
 WAIT = 10_000
@@ -152,6 +153,8 @@ def bad_photo(tmp_path, photo, kind: str) -> str:
         return str(path)
     if kind == "missing":
         return str(tmp_path / "nowhere.jpg")
+    if kind == "slightly blurred":
+        return write_rgb(tmp_path / "soft.png", cv2.GaussianBlur(obama, (0, 0), 2.5))
     if kind == "blurred":
         return write_rgb(tmp_path / "blurred.jpg", cv2.GaussianBlur(obama, (0, 0), max(obama.shape) / 300))
     if kind == "dark":
@@ -165,9 +168,6 @@ def bad_photo(tmp_path, photo, kind: str) -> str:
     ("two faces", "2 faces found."),
     ("unreadable", "The file cannot be used."),
     ("missing", "The file cannot be used."),
-    ("blurred", "The photo is blurred."),
-    ("dark", "The face is too dark or too bright."),
-    ("tiny", "The face is too small."),
 ])
 def test_a_photo_that_cannot_be_enrolled_gets_specific_guidance_and_a_way_back(
         qtbot, monkeypatch, make_wizard, store, tmp_path, photo, kind, headline):
@@ -177,7 +177,7 @@ def test_a_photo_that_cannot_be_enrolled_gets_specific_guidance_and_a_way_back(
     page = wizard.check_page
     assert page.status_label.text().startswith(f"<b>{headline}</b> ")
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
-    assert page.face_label.pixmap().isNull()
+    assert page.face_label.pixmap().isNull() and not page.accept_check.isVisible()  # no way to enroll it anyway
 
     click(qtbot, page.retry_button)  # choose another photo: this one is good
     assert wizard.currentId() == SOURCE
@@ -187,6 +187,53 @@ def test_a_photo_that_cannot_be_enrolled_gets_specific_guidance_and_a_way_back(
     assert not page.face_label.pixmap().isNull()
     assert table_counts(store)["people"] == 0
 
+
+@pytest.mark.parametrize(("kind", "problem"), [
+    ("blurred", "blurred"), ("dark", "too dark"), ("tiny", "too small")])
+def test_a_photo_below_the_recommended_quality_is_enrolled_only_once_the_admin_ticks_enroll_anyway(
+        qtbot, monkeypatch, make_wizard, store, tmp_path, photo, pipeline, kind, problem):
+    path = bad_photo(tmp_path, photo, kind)
+    warning = pipeline.enroll(read_image(path), accept_low_quality=True)[0].accepted_below
+    wizard = make_wizard()
+    choose_file(qtbot, monkeypatch, wizard, path)
+    page, next_button = wizard.check_page, wizard.button(QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(page.accept_check.isVisible, timeout=WAIT)
+    assert problem in warning
+    assert page.status_label.text() == f"<b>Below the recommended quality.</b> {warning}"
+    assert page.status_label.styleSheet() == WARNING_STYLE and page.retry_button.isVisible()
+    assert page.accept_check.text() == "Enroll anyway (recognition may be less reliable)"
+    assert not page.face_label.pixmap().isNull()  # the face that would be stored, to judge
+    assert not page.accept_check.isChecked() and not next_button.isEnabled()
+    click(qtbot, page.accept_check)
+    assert next_button.isEnabled()
+    click(qtbot, page.accept_check)  # unticked again
+    assert not next_button.isEnabled()
+    click(qtbot, page.accept_check)
+    click(qtbot, next_button)
+    fill_details(qtbot, wizard, "Barack Obama")
+    click(qtbot, enroll_button(wizard))
+    assert wizard.currentId() == DONE
+    [template] = store.templates(store.people()[0].id)
+    assert template.accepted_below == warning and template.quality["accepted_below"] == warning
+
+
+def test_going_back_from_a_low_quality_photo_to_a_good_one_needs_no_ticking(
+        qtbot, monkeypatch, make_wizard, store, tmp_path, photo):
+    wizard = make_wizard()
+    choose_file(qtbot, monkeypatch, wizard, bad_photo(tmp_path, photo, "slightly blurred"))
+    page = wizard.check_page
+    qtbot.waitUntil(page.accept_check.isVisible, timeout=WAIT)
+    click(qtbot, page.accept_check)
+    click(qtbot, page.retry_button)
+    choose_file(qtbot, monkeypatch, wizard, DATA / "obama.jpg")
+    wait_for_check(qtbot, wizard)
+    assert page.isComplete() and not page.accept_check.isVisible() and not page.accept_check.isChecked()
+    assert page.status_label.text() == "Good photo. This is the face that will be stored:"
+    click(qtbot, wizard.button(QWizard.WizardButton.NextButton))
+    fill_details(qtbot, wizard, "Barack Obama")
+    click(qtbot, enroll_button(wizard))
+    [template] = store.templates(store.people()[0].id)
+    assert template.accepted_below is None and "accepted_below" not in template.quality
 
 def test_a_result_for_an_abandoned_photo_is_ignored(qtbot, monkeypatch, make_wizard):
     wizard = make_wizard()

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 SOURCE, CHECK, DETAILS, DONE = range(4)
 ERROR_STYLE = "color: #b00020;"
+WARNING_STYLE = "color: #9a6700;"  # amber: usable, but below the recommended quality
 OK_STYLE = "color: #1b5e20;"
 #: How long "Verify now" watches the camera before saying the person was not recognised.
 VERIFY_SECONDS = 10.0
@@ -77,12 +78,13 @@ class Photo:
 
 
 def prepare(pipeline: FacePipeline, photo: Photo) -> tuple[NewTemplate, QualityReport]:
-    """Read the photo (if a file) and check and encode its one face (runs in a background task)."""
+    """Read the photo (if a file) and check and encode its one face (runs in a background task). A face
+    below the recommended quality is prepared too, its template carrying the warning the admin must accept."""
     from faceguard.enrollment import prepare_template, template_from_file  # torch: off the GUI thread
 
     if photo.image is None:
-        return template_from_file(pipeline, photo.path)
-    return prepare_template(pipeline, photo.image, photo.source)
+        return template_from_file(pipeline, photo.path, accept_low_quality=True)
+    return prepare_template(pipeline, photo.image, photo.source, accept_low_quality=True)
 
 
 def encode_frame(pipeline: FacePipeline, image: np.ndarray) -> np.ndarray:
@@ -238,7 +240,8 @@ class SourcePage(QWizardPage):
 
 
 class CheckPage(QWizardPage):
-    """Find, check and encode the face in the background; show the aligned face or what is wrong."""
+    """Find, check and encode the face in the background; show the aligned face or what is wrong. A face
+    below the recommended quality goes on only once the admin ticks "Enroll anyway"."""
 
     def __init__(self, wizard: EnrollmentWizard) -> None:
         super().__init__()
@@ -252,6 +255,8 @@ class CheckPage(QWizardPage):
         self.status_label = QLabel(wordWrap=True)
         self.face_label = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.quality_label = QLabel(wordWrap=True, alignment=Qt.AlignmentFlag.AlignCenter)
+        self.accept_check = QCheckBox("Enroll anyway (recognition may be less reliable)")
+        self.accept_check.toggled.connect(lambda _checked: self.completeChanged.emit())
         self.retry_button = QPushButton("Choose another photo")
         self.retry_button.clicked.connect(wizard.back)
         layout = QVBoxLayout(self)
@@ -259,6 +264,7 @@ class CheckPage(QWizardPage):
         layout.addWidget(self.status_label)
         layout.addWidget(self.face_label)
         layout.addWidget(self.quality_label)
+        layout.addWidget(self.accept_check)
         layout.addWidget(self.retry_button, alignment=Qt.AlignmentFlag.AlignLeft)
         layout.addStretch()
         wizard.engine.ready.connect(self._engine_ready)
@@ -268,6 +274,8 @@ class CheckPage(QWizardPage):
         self.forget()
         self.face_label.clear()
         self.quality_label.clear()
+        self.accept_check.hide()
+        self.accept_check.setChecked(False)
         self.retry_button.hide()
         engine = self.owner.engine
         if engine.pipeline is not None:
@@ -291,7 +299,8 @@ class CheckPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return self.owner.template is not None
+        template = self.owner.template
+        return template is not None and (template.accepted_below is None or self.accept_check.isChecked())
 
     def _start(self) -> None:
         self._waiting = False
@@ -323,8 +332,15 @@ class CheckPage(QWizardPage):
             return
         template, report = result
         self.busy.hide()
-        self.status_label.setStyleSheet(OK_STYLE)
-        self.status_label.setText("Good photo. This is the face that will be stored:")
+        if template.accepted_below is None:
+            self.status_label.setStyleSheet(OK_STYLE)
+            self.status_label.setText("Good photo. This is the face that will be stored:")
+        else:
+            self.status_label.setStyleSheet(WARNING_STYLE)
+            self.status_label.setText(f"<b>Below the recommended quality.</b> "
+                                      f"{html.escape(template.accepted_below, quote=False)}")
+            self.accept_check.show()
+            self.retry_button.show()
         self.face_label.setPixmap(jpeg_to_pixmap(template.thumbnail.jpeg, 240))
         self.quality_label.setText(quality_text(report))
         self.owner.template = template
