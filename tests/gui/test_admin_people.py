@@ -5,7 +5,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
+import cv2
+import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox
 
@@ -18,6 +21,7 @@ from faceguard.gui.admin.window import AdminWindow
 from faceguard.gui.engine import EngineLoader
 from faceguard.settings import KioskSettings, load_settings
 from faceguard.store.repository import Store
+from faceguard.vision.image_io import read_image
 
 from ..conftest import DATA
 
@@ -191,6 +195,48 @@ def test_an_unusable_photo_is_explained_and_adds_nothing(page, store, people, qt
     assert page.message.text().startswith(expected)
     assert store.person(obama.id).templates == 1 and cells(page, "Barack Obama")[-1] == "1"
 
+
+@pytest.mark.parametrize("answer", [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], ids=["no", "yes"])
+def test_a_photo_below_the_recommended_quality_is_added_only_when_the_admin_says_so(
+        page, store, people, qtbot, monkeypatch, tmp_path, photo, pipeline, answer):
+    obama, _ = people
+    path = tmp_path / "soft.png"
+    Image.fromarray(cv2.GaussianBlur(photo("obama2.jpg"), (0, 0), 4)).save(path)
+    warning = pipeline.enroll(read_image(path), accept_low_quality=True)[0].accepted_below
+    assert warning is not None and "blurred" in warning
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, buttons, default: asked.append(
+        (title, text, default)) or answer)
+    choose_file(monkeypatch, path)
+    select(page, "Barack Obama")
+    qtbot.mouseClick(page.add_photo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(asked), timeout=20000)
+    assert asked == [("Photo below the recommended quality",
+                      f"soft.png is below the recommended quality:\n\n{warning}\n\nAdd it to Barack Obama anyway? "
+                      "Recognition may be less reliable; the warning is recorded with the photo.",
+                      QMessageBox.StandardButton.No)]
+    if answer == QMessageBox.StandardButton.No:
+        assert page.message.text() == "soft.png was not added to Barack Obama." and not page.message.is_error
+        assert [t.source for t in store.templates(obama.id)] == ["photo:obama.jpg"]
+    else:
+        assert page.message.text() == "Added soft.png to Barack Obama (2 photos)."
+        assert [(t.source, t.accepted_below) for t in store.templates(obama.id)] == [
+            ("photo:obama.jpg", None), ("photo:soft.png", warning)]
+
+
+def test_an_unusable_photo_is_never_offered_for_adding_anyway(page, store, people, qtbot, monkeypatch, tmp_path,
+                                                             photo):
+    obama, _ = people
+    path = tmp_path / "group.png"
+    Image.fromarray(np.hstack([photo("obama.jpg"), photo("obama.jpg")])).save(path)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: pytest.fail("offered to add an unusable photo"))
+    choose_file(monkeypatch, path)
+    select(page, "Barack Obama")
+    qtbot.mouseClick(page.add_photo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.is_error, timeout=20000)
+    assert page.message.text() == ("group.png was not added to Barack Obama: 2 faces were found in the photo; it "
+                                   "must show exactly one person.")
+    assert store.person(obama.id).templates == 1
 
 def test_add_photo_waits_for_the_engine(qtbot, store, people, monkeypatch):
     page = open_page(qtbot, store, EngineLoader())

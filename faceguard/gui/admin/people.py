@@ -53,10 +53,11 @@ _ROOT = QModelIndex()
 
 
 def encode_photo(pipeline: FacePipeline, path: Path) -> NewTemplate:
-    """Read and check one photo and encode its face (runs in a background thread)."""
+    """Read and check one photo and encode its face (runs in a background thread); a face below the
+    recommended quality is encoded too, its template carrying the warning the admin must accept."""
     from faceguard.enrollment import template_from_file
 
-    return template_from_file(pipeline, path)[0]
+    return template_from_file(pipeline, path, accept_low_quality=True)[0]
 
 
 class PeopleModel(QAbstractTableModel):
@@ -301,6 +302,9 @@ class PeoplePage(QWidget):
         self.message.show_info(text)
 
     def _photo_encoded(self, person: Person, photo: Path, template: NewTemplate) -> None:
+        if template.accepted_below is not None and not self._accept_low_quality(person, photo, template):
+            self.message.show_info(f"{photo.name} was not added to {person.name}.")
+            return
         try:
             self.store.add_template(person.id, template)
             updated = self.store.person(person.id)
@@ -308,6 +312,16 @@ class PeoplePage(QWidget):
             self.message.show_error(f"{photo.name} was not added to {person.name}: {error_text(error)}")
             return
         self._written(updated, f"Added {photo.name} to {updated.name} ({updated.templates} photos).")
+
+    def _accept_low_quality(self, person: Person, photo: Path, template: NewTemplate) -> bool:
+        """Ask whether to add a photo below the recommended quality anyway (the answer defaults to No)."""
+        question = (f"{photo.name} is below the recommended quality:\n\n{template.accepted_below}\n\n"
+                    f"Add it to {person.name} anyway? Recognition may be less reliable; the warning is "
+                    "recorded with the photo.")
+        answer = QMessageBox.question(self, "Photo below the recommended quality", question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _photo_failed(self, person: Person, photo: Path, error: Exception) -> None:
         self.message.show_error(f"{photo.name} was not added to {person.name}: {error_text(error)}")
