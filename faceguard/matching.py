@@ -76,6 +76,10 @@ class Gallery:
         return self._size
 
     @property
+    def identity_count(self) -> int:
+        return len(self._code_of)
+
+    @property
     def identities(self) -> set[Identity]:
         return set(self._code_of)
 

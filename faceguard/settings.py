@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, get_type_hints
 
 from faceguard.access.policy import PolicyConfig
+from faceguard.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
 
 PREFIX = "kiosk."
@@ -19,7 +20,9 @@ class KioskSettings:
     """What an administrator may change; each field is stored under ``kiosk.<field>``.
 
     camera: a webcam index ("0"), a video file, an rtsp:// or http:// URL, or a folder of images.
-    threshold: the distance threshold, None for the model's calibrated one.
+    threshold: a fixed distance threshold; None derives it from ``max_fpir`` and the number of people
+    enrolled (``faceguard.site_threshold``).
+    max_fpir: the site's target: at most this share of strangers' appearances matched to someone.
     threads: CPU threads for inference (1 keeps the other core free for camera and screen).
     """
 
@@ -29,6 +32,7 @@ class KioskSettings:
     device: str = "auto"
     model: str = "dlib-resnet"
     threshold: float | None = None
+    max_fpir: float = DEFAULT_MAX_FPIR
     threads: int = 1
     k: int = 3
     n: int = 5
@@ -44,6 +48,8 @@ class KioskSettings:
             raise ValueError(f"The device must be one of {', '.join(DEVICES)} (or cuda:N), got '{self.device}'.")
         if self.threshold is not None and not 0 < self.threshold < 2:
             raise ValueError(f"The threshold must be between 0 and 2, got {self.threshold}.")
+        if not 0 < self.max_fpir < 1:
+            raise ValueError(f"The share of strangers let in must be between 0 and 1, got {self.max_fpir}.")
         if self.threads < 1:
             raise ValueError(f"Inference needs at least one thread, got {self.threads}.")
         self.policy()  # k, n and cooldown are checked by the policy's own rules

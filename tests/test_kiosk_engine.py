@@ -19,10 +19,13 @@ import pytest
 
 from faceguard.access.policy import Outcome, PolicyConfig
 from faceguard.camera import Frame
+from faceguard.calibration import DEFAULT_MAX_FPIR
 from faceguard.enrollment import enroll_photo, prepare_template
 from faceguard.kiosk import engine as kiosk_engine
 from faceguard.kiosk.engine import KioskEngine
+from faceguard.site_threshold import SiteThreshold
 from faceguard.vision.image_io import read_image
+from tests.store_helpers import new_template
 
 STEP = 0.125
 DOOR = "front door"
@@ -84,7 +87,9 @@ class Door:
 
 
 def open_engine(pipeline, store, config=CONFIG, threshold=None):
-    return KioskEngine.open(pipeline, store, config, DOOR, threshold)
+    """The engine with the site's derived threshold (the default target), or a fixed ``threshold``."""
+    rule = SiteThreshold.for_model(pipeline.spec, DEFAULT_MAX_FPIR, threshold)
+    return KioskEngine.open(pipeline, store, config, DOOR, rule)
 
 
 def outcomes(door):
@@ -126,8 +131,9 @@ def test_an_enrolled_person_is_granted_once_after_k_frames_and_the_event_is_logg
     assert decision.message == "Access granted: Barack Obama."
     assert decision.track_id == track_ids.pop()
     assert decision.time == times[2]
-    assert decision.threshold == pipeline.threshold
-    assert 0.0 < decision.distance < pipeline.threshold
+    assert decision.threshold == engine.threshold < pipeline.threshold  # one enrolled: FMR 1e-3, not 1:1's
+    assert engine.threshold == SiteThreshold.for_model(pipeline.spec, DEFAULT_MAX_FPIR).for_gallery(1)
+    assert 0.0 < decision.distance < engine.threshold
     assert spans[2][0] - times[0] <= shown.latency <= spans[2][1] - times[0]
     assert shown.thumbnail == enrolled_jpeg(store, obama.id)
     assert shown.thumbnail[:2] == b"\xff\xd8"
@@ -138,7 +144,7 @@ def test_an_enrolled_person_is_granted_once_after_k_frames_and_the_event_is_logg
     assert event.message == "Access granted: Barack Obama."
     assert event.model_id == pipeline.spec.id
     assert event.distance == pytest.approx(decision.distance)
-    assert event.threshold == pytest.approx(pipeline.threshold)
+    assert event.threshold == pytest.approx(engine.threshold)
     assert event.latency_ms == pytest.approx(shown.latency * 1e3)
     assert abs(event.time - datetime.fromtimestamp(times[2], UTC)) < timedelta(milliseconds=2)
     assert event.has_snapshot
@@ -158,7 +164,7 @@ def test_a_stranger_gets_exactly_one_unknown_event(pipeline, store, obama, scene
     assert shown.decision.outcome is Outcome.UNKNOWN
     assert shown.decision.person is None
     assert shown.decision.message == "Unknown face."
-    assert shown.decision.distance > pipeline.threshold
+    assert shown.decision.distance > door.engine.threshold
     assert shown.thumbnail is None
     [event] = store.events()
     assert (event.decision, event.reason, event.person_id, event.door) == ("unknown", "unknown", None, DOOR)
@@ -401,3 +407,18 @@ def test_a_locked_database_delays_the_access_log_but_never_the_decision(pipeline
     assert (event.decision, event.person_name, event.door) == ("granted", "Barack Obama", DOOR)
     assert event.time.timestamp() == pytest.approx(decided.time, abs=1e-3)
     assert event.has_snapshot
+
+
+def test_the_derived_threshold_tightens_as_people_are_enrolled(pipeline, store, obama):
+    """With more people enrolled a stranger has more chances to match: the door's threshold follows
+    the gallery's size at once (a fixed threshold does not move)."""
+    engine = open_engine(pipeline, store)
+    alone = engine.threshold
+    rng = np.random.default_rng(3)
+    for number in range(50):
+        store.enroll(f"Person {number}", new_template(rng, model_id=pipeline.spec.id, dim=pipeline.spec.dim))
+    engine.gallery.refresh()
+    assert engine.gallery.people == 51
+    assert engine.threshold < alone
+    assert engine.threshold == SiteThreshold.for_model(pipeline.spec, DEFAULT_MAX_FPIR).for_gallery(51)
+    assert open_engine(pipeline, store, threshold=0.5).threshold == 0.5

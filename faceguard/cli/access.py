@@ -23,6 +23,8 @@ from faceguard.cli.common import (
 from faceguard.display import EVENT_TABLE_COLUMNS, event_cells
 from faceguard.errors import FaceGuardError
 from faceguard.matching import Match, face_distance
+from faceguard.settings import load_settings
+from faceguard.site_threshold import SiteThreshold
 from faceguard.store.access_log import log_decision
 from faceguard.store.event_export import save_events_csv, write_events_csv
 from faceguard.store.live_gallery import LiveGallery
@@ -35,7 +37,9 @@ def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database
     identify = commands.add_parser("identify", parents=[engine, database],
                                    help="1:K: who is in these photos? (logs no access event)")
     identify.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
-    identify.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
+    identify.add_argument("--threshold", type=float, default=None,
+                          help="distance threshold (default: the kiosk's, derived from its target share of strangers "
+                               "let in and the number of people enrolled)")
     identify.set_defaults(run=run_identify)
 
     verify = commands.add_parser("verify", parents=[engine, database],
@@ -62,8 +66,10 @@ def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database
 def run_identify(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         pipeline = common.load_pipeline(args)
-        threshold = threshold_of(args, pipeline)
+        settings = load_settings(store)
         live = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
+    fixed = settings.threshold if args.threshold is None else args.threshold
+    threshold = SiteThreshold.for_model(pipeline.spec, settings.max_fpir, fixed).for_gallery(live.people)
     recognised = False
     for photo in args.photos:
         matches = [match for _, match in pipeline.identify(read_image(photo), live.gallery, threshold)]

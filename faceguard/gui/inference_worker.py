@@ -15,6 +15,7 @@ from faceguard.gui.engine import load_pipeline
 from faceguard.gui.loop_worker import LoopWorker
 from faceguard.kiosk.mailbox import LatestFrame
 from faceguard.settings import KioskSettings, load_settings
+from faceguard.site_threshold import SiteThreshold
 from faceguard.store.repository import Store
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ class InferenceWorker(LoopWorker):
             if self.prepare is not None:
                 self.prepare(store, pipeline)
             settings = self.settings
-            engine = KioskEngine.open(pipeline, store, settings.policy(), settings.door, settings.threshold)
+            threshold = SiteThreshold.for_model(pipeline.spec, settings.max_fpir, settings.threshold)
+            engine = KioskEngine.open(pipeline, store, settings.policy(), settings.door, threshold)
             stored = load_settings(store)  # changes to these are followed while the kiosk runs
             self.ready.emit()
         except Exception as error:  # noqa: BLE001
@@ -106,6 +108,7 @@ class InferenceWorker(LoopWorker):
             self.problem.emit(error)
             return stored
         if current != stored:
-            engine.reconfigure(current.policy(), current.door, current.threshold)
+            threshold = SiteThreshold.for_model(engine.pipeline.spec, current.max_fpir, current.threshold)
+            engine.reconfigure(current.policy(), current.door, threshold)
             self.settings_changed.emit(SettingsChange(stored, current))
         return current

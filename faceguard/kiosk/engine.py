@@ -2,7 +2,8 @@
 
 Per frame: detect faces, follow them with the tracker, check each face's quality, encode only the
 faces that need it (new or undecided faces every frame, decided ones once every ``RECHECK`` seconds),
-match them against the live gallery, let the access policy vote, and write every decision to the
+match them against the live gallery at the site's threshold for today's number of people
+(``faceguard.site_threshold``), let the access policy vote, and write every decision to the
 access log with a face snapshot. Runs in the kiosk's inference thread, which owns the Store.
 """
 
@@ -20,6 +21,7 @@ from faceguard.errors import ExposureError, FaceTooSmallError, QualityError, Sto
 from faceguard.kiosk.results import DecisionView, FaceView, FrameResult
 from faceguard.kiosk.tracker import IouTracker, Track
 from faceguard.matching import Match, face_distance
+from faceguard.site_threshold import SiteThreshold
 from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
@@ -51,7 +53,7 @@ class _Event:
 
 class KioskEngine:
     def __init__(self, pipeline: FacePipeline, store: Store, gallery: LiveGallery, config: PolicyConfig,
-                 door: str, threshold: float | None = None) -> None:
+                 door: str, threshold: SiteThreshold) -> None:
         self.pipeline, self.store, self.gallery = pipeline, store, gallery
         self.policy = AccessPolicy(gallery.status_of, config)
         self.reconfigure(config, door, threshold)
@@ -60,15 +62,20 @@ class KioskEngine:
         self._unlogged: deque[_Event] = deque(maxlen=MAX_UNLOGGED)
         self._log_problem: str | None = None
 
-    def reconfigure(self, config: PolicyConfig, door: str, threshold: float | None) -> None:
-        """New voting rules, door name or threshold (None: the model's), from the next frame on."""
+    def reconfigure(self, config: PolicyConfig, door: str, threshold: SiteThreshold) -> None:
+        """New voting rules, door name or threshold rule, from the next frame on."""
         self.policy.reconfigure(config)
         self.door = door
-        self.threshold = self.pipeline.threshold if threshold is None else threshold
+        self.threshold_rule = threshold
+
+    @property
+    def threshold(self) -> float:
+        """The distance threshold now: the rule's for the number of people in the gallery."""
+        return self.threshold_rule.for_gallery(self.gallery.people)
 
     @classmethod
     def open(cls, pipeline: FacePipeline, store: Store, config: PolicyConfig, door: str,
-             threshold: float | None = None) -> KioskEngine:
+             threshold: SiteThreshold) -> KioskEngine:
         store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
         return cls(pipeline, store, gallery, config, door, threshold)
@@ -136,7 +143,8 @@ class KioskEngine:
 
     def _follow(self, track: Track, encoding: np.ndarray, now: float) -> None:
         """Keep the track's encoding; a face that no longer matches it is a new appearance."""
-        if track.encoding is not None and face_distance(encoding[None], track.encoding[None])[0, 0] > self.threshold:
+        same_face = self.threshold_rule.one_to_one()
+        if track.encoding is not None and face_distance(encoding[None], track.encoding[None])[0, 0] > same_face:
             self.policy.end_track(self.tracker.restart(track, now))
         track.encoding = encoding
 

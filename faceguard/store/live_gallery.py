@@ -39,6 +39,11 @@ class LiveGallery:
     def __len__(self) -> int:
         return len(self.gallery)
 
+    @property
+    def people(self) -> int:
+        """How many people have a template of this model (each is a stranger's chance to match)."""
+        return self.gallery.identity_count
+
     def status_of(self, person_id: int) -> PersonStatus | None:
         """The person's status as of the last refresh (None if erased or never enrolled)."""
         row = self._status.get(person_id)

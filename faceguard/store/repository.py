@@ -471,6 +471,12 @@ class Store:
                                      [(key, json.dumps(value)) for key, value in values.items()])
 
     @_guarded
+    def enrolled_count(self, model_id: str) -> int:
+        """How many people have at least one template of ``model_id`` (the size of its gallery)."""
+        sql = "SELECT count(DISTINCT person_id) FROM templates WHERE model_id = ?"
+        return int(self.db.execute(sql, [model_id]).fetchone()[0])
+
+    @_guarded
     def counts(self) -> dict[str, int]:
         tables = ["people", "templates", "access_events"]
         return {table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}

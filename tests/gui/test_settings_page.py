@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from faceguard.calibration import Calibration
-from faceguard.gui.admin.settings_page import LIVE_NOTE, UNAVAILABLE, SettingsPage
+from faceguard.gui.admin.settings_page import DERIVED_TEXT, LIVE_NOTE, UNAVAILABLE, SettingsPage, _percent
 from faceguard.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
-from faceguard.vision.spec import get_model_spec, models_dir, spec_to_json
+from faceguard.vision.spec import get_model_spec, list_models, models_dir, spec_to_json
+from tests.store_helpers import new_template
 
 DLIB = get_model_spec("dlib-resnet")
 STORED = KioskSettings(site_name="Lab 4", door="Back door", camera="tests/data", device="cpu", threshold=0.55,
@@ -40,9 +42,22 @@ def make_page(qtbot, store):
         page.close()
 
 
-def rates_text(threshold: float) -> str:
-    far, frr = Calibration.load(DLIB.id).error_rates(threshold)
-    return f"FAR {100 * far:.1f} % · FRR {100 * frr:.1f} % on LFW DevTrain calibration pairs (n=2200)"
+CALIBRATION = Calibration.load(DLIB.id)
+
+
+def shows_rates(page: SettingsPage, threshold: float, enrolled: int) -> bool:
+    """The rates line names the gallery size, the threshold and its 1:N and 1:1 figures."""
+    fpir, fnir = CALIBRATION.open_set_rates(threshold, enrolled)
+    text = page.rates.text()
+    return (f"With {enrolled:,} people enrolled: threshold {threshold:.3f}" in text
+            and f"{_percent(fpir)} of strangers matched" in text and f"{_percent(fnir)} of enrolled" in text
+            and "on 2,200 LFW DevTrain calibration pairs" in text)
+
+
+def enroll_people(store: Store, count: int) -> None:
+    rng = np.random.default_rng(7)
+    for number in range(count):
+        store.enroll(f"Person {number}", new_template(rng, model_id=DLIB.id, dim=DLIB.dim))
 
 
 def stored_keys(db_path) -> list[str]:
@@ -58,7 +73,8 @@ def test_the_page_shows_the_stored_values(store, make_page):
     assert not page.calibrated.isChecked() and page.threshold.isEnabled() and page.threshold.value() == 0.55
     assert (page.threads.value(), page.k.value(), page.n.value(), page.cooldown.value()) == (2, 2, 4, 7.5)
     assert not page.sound.isChecked()
-    assert page.rates.text() == rates_text(0.55)
+    assert shows_rates(page, 0.55, 0)
+    assert "Badge + face (1:1) checks use 0.550" in page.rates.text()
     assert page.settings() == STORED
 
 
@@ -113,26 +129,40 @@ def test_other_refusals_show_their_message(qtbot, db_path, make_page, edit, mess
 
 def test_the_rates_follow_the_threshold(make_page):
     page = make_page()
-    assert page.calibrated.isChecked() and not page.threshold.isEnabled()
-    assert page.calibrated.text() == "Use the model's calibrated threshold (0.599)"
-    assert page.threshold.value() == DLIB.threshold
-    assert page.rates.text() == "FAR 0.6 % · FRR 0.4 % on LFW DevTrain calibration pairs (n=2200)"
     page.calibrated.setChecked(False)
     for threshold in (0.45, 0.5, 0.7):
         page.threshold.setValue(threshold)
-        assert page.rates.text() == rates_text(threshold)
-    assert rates_text(0.45) != rates_text(0.5) != rates_text(0.7)
+        assert shows_rates(page, threshold, 0)
 
 
-def test_using_the_calibrated_threshold_stores_none(store, db_path, make_page):
+def test_the_derived_threshold_follows_the_target_and_the_number_enrolled(store, make_page):
+    """1 in 1,000 strangers by default; the threshold tightens as people are enrolled or the target is
+    made stricter, and the figures shown are those of the derived threshold."""
+    page = make_page()
+    assert page.calibrated.isChecked() and page.calibrated.text() == DERIVED_TEXT
+    assert not page.threshold.isEnabled() and page.strangers.value() == 1000
+    alone = CALIBRATION.site_threshold(0.001, 0)
+    assert page.threshold.value() == pytest.approx(alone, abs=5e-4) and shows_rates(page, alone, 0)
+    assert alone < DLIB.threshold  # a door is stricter than the 1:1 threshold even for one person
+    enroll_people(store, 30)
+    page.revert()
+    crowded = CALIBRATION.site_threshold(0.001, 30)
+    assert crowded < alone and page.threshold.value() == pytest.approx(crowded, abs=5e-4)
+    assert shows_rates(page, crowded, 30)
+    page.strangers.setValue(100)
+    looser = CALIBRATION.site_threshold(0.01, 30)
+    assert looser > crowded and page.threshold.value() == pytest.approx(looser, abs=5e-4)
+
+
+def test_deriving_the_threshold_stores_none_and_the_target(store, db_path, make_page):
     save_settings(store, STORED)
     page = make_page()
     page.calibrated.setChecked(True)
-    assert not page.threshold.isEnabled() and page.threshold.value() == DLIB.threshold
-    assert page.rates.text() == rates_text(DLIB.threshold)
+    page.strangers.setValue(5000)
+    assert not page.threshold.isEnabled()
     page.save()
     with Store.open(db_path, create=False) as other:
-        assert load_settings(other) == replace(STORED, threshold=None)
+        assert load_settings(other) == replace(STORED, threshold=None, max_fpir=1 / 5000)
 
 
 def test_revert_shows_what_is_stored_now(qtbot, store, make_page):
@@ -150,9 +180,10 @@ def test_a_model_without_calibration_says_so(make_page):
     (folder / "mine.json").write_text(__import__("json").dumps(spec_to_json(mine)), encoding="utf-8")
     page = make_page()
     page.model.setCurrentIndex(page.model.findData("mine"))
-    assert page.rates.text() == "No calibration data for this model."
+    assert page.rates.text() == (f"Threshold {DLIB.threshold:.3f}. No calibration data for this model: "
+                                 "its error rates are unknown.")
     page.model.setCurrentIndex(page.model.findData("dlib-resnet"))
-    assert page.rates.text() == rates_text(DLIB.threshold)
+    assert shows_rates(page, CALIBRATION.site_threshold(0.001, 0), 0)
 
 
 def test_a_stored_model_that_is_not_installed_cannot_be_saved(store, db_path, make_page):
@@ -161,7 +192,8 @@ def test_a_stored_model_that_is_not_installed_cannot_be_saved(store, db_path, ma
     assert page.model.currentText() == "ghost"
     assert page.rates.text() == "The model 'ghost' is not installed on this computer."
     page.save()
-    assert page.message.text() == "Unknown model 'ghost'. Known models: dlib-resnet."
+    known = ", ".join(spec.name for spec in list_models())
+    assert page.message.text() == f"Unknown model 'ghost'. Known models: {known}."
     assert stored_keys(db_path) == [PREFIX + "model"]
 
 

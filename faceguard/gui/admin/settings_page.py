@@ -1,8 +1,11 @@
 """The kiosk's settings page: every field of KioskSettings, checked by its own rules before it is stored.
 
-Beside the threshold, the page says what it means: the false accept and false reject rates it gives
-on the model's calibration pairs (``faceguard.calibration``). A running kiosk on the same database
-picks up saved changes within seconds.
+The threshold is set for the site: the administrator states how many strangers may at most be matched
+to someone ("1 in X"), and the door's threshold follows from the model's calibration data and the
+number of people enrolled now (``faceguard.site_threshold``); a fixed threshold may be set instead.
+Either way the page shows what it means for today's gallery: the expected share of strangers matched
+(FPIR) and of enrolled people missed (FNIR), and the 1:1 rates a badge + face check gets. A running
+kiosk on the same database picks up saved changes within seconds.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from faceguard.errors import FaceGuardError
 from faceguard.gui.admin.common import MessageBar
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.settings import DEVICES, KioskSettings, load_settings, save_settings
+from faceguard.site_threshold import SiteThreshold
 from faceguard.store.repository import Store
 from faceguard.vision.spec import ModelSpec, get_model_spec, list_models
 
@@ -43,6 +47,7 @@ VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v);;All files (*)"
 LIVE_NOTE = ("A running kiosk applies saved changes within 2 s (a new camera, device, model or "
              "thread count reopens its camera or restarts its engine).")
 UNAVAILABLE = " — not available on this computer"
+DERIVED_TEXT = "Derive the threshold from this target and the number of people enrolled"
 
 
 def available_devices() -> set[str]:
@@ -85,12 +90,18 @@ class SettingsPage(QWidget):
         for spec in list_models():
             self.model.addItem(spec.name, spec.name)
 
-        self.calibrated = QCheckBox("Use the model's calibrated threshold")
+        self.strangers = QSpinBox()
+        self.strangers.setRange(10, 100_000_000)
+        self.strangers.setGroupSeparatorShown(True)
+        self.strangers.setPrefix("1 in ")
+        self.strangers.setSuffix(" strangers at most")
+        self.calibrated = QCheckBox(DERIVED_TEXT)
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.0, 1.999)
         self.threshold.setDecimals(3)
         self.threshold.setSingleStep(0.01)
         self.rates = QLabel()
+        self.rates.setWordWrap(True)
         self.threads = QSpinBox()
         self.threads.setRange(1, 256)
         self.k = QSpinBox()
@@ -112,6 +123,7 @@ class SettingsPage(QWidget):
         self.calibrated.toggled.connect(self._threshold_mode_changed)
         self.model.currentIndexChanged.connect(self._model_changed)
         self.threshold.valueChanged.connect(self._update_rates)
+        self.strangers.valueChanged.connect(self._threshold_mode_changed)
         self._build_layout(camera_hint)
         self.revert()
         run_task(available_devices, on_result=self._mark_devices, on_error=self._devices_unknown, parent=self)
@@ -120,9 +132,6 @@ class SettingsPage(QWidget):
         camera_row = QHBoxLayout()
         camera_row.addWidget(self.camera, 1)
         camera_row.addWidget(self.browse)
-        threshold_row = QHBoxLayout()
-        threshold_row.addWidget(self.threshold)
-        threshold_row.addWidget(self.rates, 1)
         voting_row = QHBoxLayout()
         voting_row.addWidget(self.k)
         voting_row.addWidget(QLabel("of the last"))
@@ -137,8 +146,10 @@ class SettingsPage(QWidget):
         form.addRow("Device", self.device)
         form.addRow("", self.device_hint)
         form.addRow("Model", self.model)
+        form.addRow("Strangers matched", self.strangers)
         form.addRow("Threshold", self.calibrated)
-        form.addRow("", threshold_row)
+        form.addRow("", self.threshold)
+        form.addRow("", self.rates)
         form.addRow("Inference threads", self.threads)
         form.addRow("", QLabel(f"This computer has {os.cpu_count() or 1} CPU cores; one thread leaves the "
                                "others to the camera and the screen."))
@@ -175,6 +186,7 @@ class SettingsPage(QWidget):
         self.camera.setText(settings.camera)
         _select(self.device, settings.device)
         _select(self.model, settings.model)
+        self.strangers.setValue(round(1 / settings.max_fpir))
         self.calibrated.setChecked(settings.threshold is None)
         self._model_changed()
         if settings.threshold is not None:
@@ -191,7 +203,7 @@ class SettingsPage(QWidget):
             site_name=self.site_name.text().strip(), door=self.door.text().strip(),
             camera=self.camera.text().strip(), device=self.device.currentData(), model=self.model.currentData(),
             threshold=None if self.calibrated.isChecked() else self.threshold.value(),
-            threads=self.threads.value(), k=self.k.value(), n=self.n.value(), cooldown=self.cooldown.value(),
+            max_fpir=1 / self.strangers.value(), threads=self.threads.value(), k=self.k.value(), n=self.n.value(), cooldown=self.cooldown.value(),
             sound=self.sound.isChecked())
 
     def save(self) -> None:
@@ -215,17 +227,22 @@ class SettingsPage(QWidget):
             return None
 
     def _model_changed(self) -> None:
-        spec = self._spec()
-        self.calibrated.setText("Use the model's calibrated threshold"
-                                + (f" ({spec.threshold:.3f})" if spec is not None else ""))
         self._threshold_mode_changed()
 
+    def _rule(self, spec: ModelSpec) -> SiteThreshold:
+        """The threshold rule as entered (CalibrationError if the model's calibration file is unusable)."""
+        fixed = None if self.calibrated.isChecked() else self.threshold.value()  # not rounded
+        return SiteThreshold(spec, self._calibration(spec.id), 1 / self.strangers.value(), fixed)
+
     def _threshold_mode_changed(self) -> None:
-        use_model = self.calibrated.isChecked()
-        self.threshold.setEnabled(not use_model)
+        derive = self.calibrated.isChecked()
+        self.threshold.setEnabled(not derive)
         spec = self._spec()
-        if use_model and spec is not None:
-            self.threshold.setValue(spec.threshold)
+        if derive and spec is not None:
+            try:
+                self.threshold.setValue(self._rule(spec).for_gallery(self._enrolled(spec.id)))
+            except FaceGuardError:
+                pass  # _update_rates says why
         self._update_rates()
 
     def _update_rates(self) -> None:
@@ -234,17 +251,17 @@ class SettingsPage(QWidget):
             self.rates.setText(f"The model '{self.model.currentData()}' is not installed on this computer.")
             return
         try:
-            calibration = self._calibration(spec.id)
+            rule = self._rule(spec)
         except FaceGuardError as error:
             self.rates.setText(str(error))
             return
-        if calibration is None:
-            self.rates.setText("No calibration data for this model.")
-            return
-        threshold = spec.threshold if self.calibrated.isChecked() else self.threshold.value()  # not rounded
-        far, frr = calibration.error_rates(threshold)
-        self.rates.setText(f"FAR {100 * far:.1f} % · FRR {100 * frr:.1f} % on {calibration.source} "
-                           f"calibration pairs (n={calibration.pairs})")
+        self.rates.setText(describe_rule(rule, self._enrolled(spec.id)))
+
+    def _enrolled(self, model_id: str) -> int:
+        try:
+            return self.store.enrolled_count(model_id)
+        except FaceGuardError:
+            return 0
 
     def _calibration(self, model_id: str) -> Calibration | None:
         if model_id not in self._calibrations:
@@ -292,3 +309,24 @@ def _select(combo: QComboBox, value: str) -> None:
         combo.addItem(value, value)
         index = combo.count() - 1
     combo.setCurrentIndex(index)
+
+
+def describe_rule(rule: SiteThreshold, enrolled: int) -> str:
+    """What the threshold means today: 1:N rates for this gallery, and the badge + face (1:1) rates."""
+    calibration = rule.calibration
+    threshold = rule.for_gallery(enrolled)
+    if calibration is None:
+        return f"Threshold {threshold:.3f}. No calibration data for this model: its error rates are unknown."
+    fpir, fnir = calibration.open_set_rates(threshold, enrolled)
+    people = f"{enrolled:,} {'person' if enrolled == 1 else 'people'}"
+    limit = (" The target is stricter than the calibration data can measure at this size: the threshold "
+             "stops just below the closest stranger pair measured." if rule.beyond_data(enrolled) else "")
+    far, frr = calibration.error_rates(rule.one_to_one())
+    return (f"With {people} enrolled: threshold {threshold:.3f}, expected {_percent(fpir)} of strangers matched "
+            f"to someone (FPIR) and {_percent(fnir)} of enrolled people not recognised (FNIR).{limit} "
+            f"Badge + face (1:1) checks use {rule.one_to_one():.3f}: FAR {_percent(far)}, FRR {_percent(frr)} "
+            f"on {calibration.pairs:,} {calibration.source} calibration pairs.")
+
+
+def _percent(rate: float) -> str:
+    return f"{100 * rate:.2g} %" if 0 < rate < 0.01 else f"{100 * rate:.1f} %"
