@@ -28,7 +28,8 @@ exit codes:
   2    bad command line, or a change the database refuses (an empty name, valid until before valid from)
   3    model weights are not installed
   4    a photo cannot be read (missing, empty, damaged, not an image)
-  5    a photo is unusable: no face, several faces, too small, blurred, badly lit or turned away
+  5    a photo is refused: no face, several faces, or below the recommended quality (too small,
+       blurred, badly lit or turned away; --accept-low-quality enrolls those anyway)
   6    no such person (badge, #id or name)
   7    conflict: the badge belongs to someone else, or several people share the name
   8    database problem: not a FaceGuard database, locked, read-only, disk full, damaged, too new
