@@ -393,6 +393,26 @@ def test_a_thumbnail_round_trips_with_its_landmarks(store, rng):
         store.add_template(person.id + 100, template)
 
 
+def test_people_without_a_model_are_those_with_only_other_models_templates(store, db_path, rng):
+    """Counted per person, not per template: a re-encode into the model would help exactly them."""
+    old, new = "old@1", "new@2"
+    ada = store.enroll("Ada", new_template(rng, model_id=old), new_template(rng, model_id=old))
+    bob = store.enroll("Bob", new_template(rng, model_id=old))
+    store.add_template(bob.id, new_template(rng, model_id=new, dim=512))
+    store.enroll("Cy", new_template(rng, model_id=new, dim=512))
+    store.enroll("Di", new_template(rng, model_id="other@1"))
+    store.add_person("Nobody yet")
+    with Store.open(db_path, create=False) as other:  # what another program reads from the file
+        assert other.people_without_model(new) == 2  # Ada and Di
+        assert other.people_without_model(old) == 2  # Cy and Di
+        assert other.people_without_model("never-used@1") == 4
+        assert other.enrolled_by_model() == {new: 2, old: 2, "other@1": 1}
+    store.add_template(ada.id, new_template(rng, model_id=new, dim=512))
+    assert store.people_without_model(new) == 1
+    store.remove_person(bob.id)
+    assert store.people_without_model(old) == 2 and store.enrolled_by_model() == {new: 2, old: 1, "other@1": 1}
+
+
 # --- maintenance -----------------------------------------------------------------------------------
 
 

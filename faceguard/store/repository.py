@@ -477,6 +477,20 @@ class Store:
         return int(self.db.execute(sql, [model_id]).fetchone()[0])
 
     @_guarded
+    def people_without_model(self, model_id: str) -> int:
+        """How many people have templates of other models but none of ``model_id``: those its gallery
+        lacks until their faces are re-encoded with it (``faceguard.reencode``)."""
+        sql = ("SELECT (SELECT count(DISTINCT person_id) FROM templates)"
+               " - (SELECT count(DISTINCT person_id) FROM templates WHERE model_id = ?)")
+        return int(self.db.execute(sql, [model_id]).fetchone()[0])
+
+    @_guarded
+    def enrolled_by_model(self) -> dict[str, int]:
+        """For each model with templates, how many people have at least one of them (by model id)."""
+        sql = "SELECT model_id, count(DISTINCT person_id) FROM templates GROUP BY model_id ORDER BY model_id"
+        return {model_id: int(people) for model_id, people in self.db.execute(sql).fetchall()}
+
+    @_guarded
     def counts(self) -> dict[str, int]:
         tables = ["people", "templates", "access_events"]
         return {table: self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
