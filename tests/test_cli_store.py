@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import cv2
@@ -22,6 +23,8 @@ import faceguard.cli.common
 from faceguard.cli import main
 from faceguard.store.event_export import EVENT_COLUMNS
 from faceguard.cli.common import parse_until, parse_when
+from faceguard.enrollment import prepare_template
+from faceguard.settings import PREFIX
 from faceguard.store.migrations import SCHEMA
 from faceguard.store.repository import NewTemplate, Store
 from faceguard.vision.thumbnail import Thumbnail
@@ -462,13 +465,38 @@ def test_db_backup_writes_a_copy_with_the_same_counts(db, log, tmp_path, capsys)
             "people": 1, "templates": 1, "access_events": 3}
 
 
+def info_fields(capsys) -> dict[str, str]:
+    code, out, _ = run(capsys, "db", "info")
+    assert code == 0
+    return {label: value.strip() for label, value in (line.split("  ", 1) for line in out.splitlines())}
+
+
 def test_db_check_and_info_on_a_sound_file(db, log, capsys):
     assert run(capsys, "db", "check") == (0, "ok: 1 people, 1 photos, 3 access events\n", "")
-    code, out, _ = run(capsys, "db", "info")
-    fields = {label: value.strip() for label, value in (line.split("  ", 1) for line in out.splitlines())}
-    assert code == 0 and fields["path"] == str(db.resolve()) and fields["schema"] == f"{len(SCHEMA)}/{len(SCHEMA)}"
+    fields = info_fields(capsys)
+    assert fields["path"] == str(db.resolve()) and fields["schema"] == f"{len(SCHEMA)}/{len(SCHEMA)}"
     assert (fields["people"], fields["photos"], fields["access events"]) == ("1", "1", "3")
     assert fields["size"].endswith("KiB")
+
+
+def test_db_info_counts_people_per_model_and_says_how_to_re_encode_those_the_kiosk_model_lacks(
+        db, obama, pipeline, photo, capsys):
+    """Obama enrolled from a photo (dlib), Biden with a template of a model the kiosk no longer uses."""
+    with Store.open(db) as store:
+        template = prepare_template(pipeline, photo("biden.jpg"), "photo:biden.jpg")[0]
+        store.enroll("Joe Biden", replace(template, model_id="retired@1"))
+    fields = info_fields(capsys)
+    assert (fields["model dlib-resnet@1"], fields["model retired@1"]) == ("1 person with templates",) * 2
+    assert fields["kiosk model"] == ("dlib-resnet@1: 1 person has no template of it yet, so the kiosk cannot "
+                                     "recognise them")
+    assert fields["to fix"].startswith("faceguard people reencode --model dlib-resnet  ")
+    assert run(capsys, "people", "reencode", "--model", "dlib-resnet", "--threads", "1")[0] == 0
+    fields = info_fields(capsys)
+    assert fields["model dlib-resnet@1"] == "2 people with templates" and "to fix" not in fields
+    assert fields["kiosk model"] == "dlib-resnet@1: everyone with a face template has one of it"
+    with Store.open(db) as store:
+        store.set_setting(PREFIX + "model", "ghost")
+    assert info_fields(capsys)["kiosk model"].startswith("Unknown model 'ghost'. Known models: dlib-resnet")
 
 
 def test_db_check_lists_problems_and_exits_8(db, log, capsys):
@@ -509,7 +537,8 @@ def test_help_lists_the_exit_codes(capsys):
 
 def test_database_commands_do_not_load_the_engine(db, obama):
     script = ("import sys; from faceguard.cli import main; "
-              f"code = main(['people', 'list', '--db', {str(db)!r}]) + main(['db', 'check', '--db', {str(db)!r}]); "
+              f"code = main(['people', 'list', '--db', {str(db)!r}]) + main(['db', 'check', '--db', {str(db)!r}]) "
+              f"+ main(['db', 'info', '--db', {str(db)!r}]); "
               "sys.exit(code or 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                             cwd=DATA.parent.parent)
