@@ -53,6 +53,36 @@ def test_evaluate_reports_a_malformed_pairs_file(lfw_like, capsys):
     assert "pairs.txt" in capsys.readouterr().err
 
 
+def test_evaluate_open_set_writes_the_figures_and_the_det_plot(lfw_like):
+    root, pairs = lfw_like  # Obama enrolled from photo 1, probed with photo 2; Biden, Collins, Coffee strangers
+    out, plot = root / "open-set.json", root / "det.png"
+    assert main(["evaluate", "--open-set", str(root / "lfw"), "--json", str(out), "--plot", str(plot),
+                 "--threads", "1"]) == 0
+    report = json.loads(out.read_text())
+    assert report["model"] == "dlib-resnet@1" and report["enrolled"] == 1 and report["fte"] == 0.0
+    assert report["mated_probes"] == 1 and report["nonmated_probes"] == 3 and report["rank1"] == 1.0
+    assert {"0.01", "0.001"} == report["fnir_at_fpir"].keys()
+    assert report["site_threshold"]["max_fpir"] == 0.001 and report["site_threshold"]["threshold"] > 0
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_open_set_on_the_people_of_a_pairs_file(lfw_like):
+    root, pairs = lfw_like
+    out = root / "open-set.json"
+    assert main(["evaluate", "--open-set", str(root / "lfw"), "--people-from", str(pairs), "--max-fpir", "0.01",
+                 "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["nonmated_probes"] == 2 and report["site_threshold"]["max_fpir"] == 0.01  # Coffee is not named
+
+
+@pytest.mark.parametrize("arguments", [["--pairs", "pairs.txt"], ["--open-set", "lfw", "--calibrate", "pairs.txt"],
+                                       ["--pairs", "pairs.txt", "--root", ".", "--people-from", "pairs.txt"],
+                                       ["--open-set", "lfw", "--max-fpir", "1"]])
+def test_evaluate_refuses_options_of_the_other_mode(arguments, capsys):
+    assert main(["evaluate", *arguments]) == 2
+    assert "--" in capsys.readouterr().err
+
+
 def test_compare_exit_codes(capsys):
     assert main(["compare", str(DATA / "obama.jpg"), str(DATA / "obama2.jpg")]) == 0
     assert "SAME PERSON" in capsys.readouterr().out

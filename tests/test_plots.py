@@ -39,3 +39,12 @@ def test_plot_training_writes_png_from_metrics_rows(tmp_path: Path) -> None:
     path = plot_training(rows, tmp_path / "training.png", "run")
     assert path.read_bytes()[:8] == PNG_SIGNATURE
     np.testing.assert_allclose(_rolling_mean([1.0, 3.0, 5.0]), [1.0, 2.0, 3.0])
+
+
+def test_plot_det_writes_png_with_operating_points(tmp_path: Path) -> None:
+    from faceguard.evaluation.plots import plot_det
+
+    distances, mated = synthetic()
+    path = plot_det(distances, mated, tmp_path / "det.png", "Synthetic 1:N", {"1:1": 1.1, "site": 0.9})
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+    assert plot_det(distances, mated, tmp_path / "plain.png", "No points").read_bytes().startswith(PNG_SIGNATURE)

@@ -1,5 +1,5 @@
-"""Engine commands: demo, compare (1:1 on two photos), evaluate (LFW pairs), bench (latency), and the
-models: models (list them) and export (register a trained checkpoint as a model)."""
+"""Engine commands: demo, compare (1:1 on two photos), evaluate (LFW pairs, or 1:N on a folder of people),
+bench (latency), and the models: models (list them) and export (register a trained checkpoint as a model)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from faceguard.cli import common
+from faceguard.calibration import DEFAULT_MAX_FPIR
 from faceguard.cli.common import encode_single_face, threshold_of
 from faceguard.errors import FaceGuardError
 from faceguard.matching import Gallery, verify
@@ -31,12 +32,23 @@ def add_engine_commands(commands: Any, engine: argparse.ArgumentParser) -> None:
     compare.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
     compare.set_defaults(run=run_compare)
 
-    evaluate = commands.add_parser("evaluate", parents=[engine], help="verification accuracy on an LFW pairs file")
-    evaluate.add_argument("--pairs", type=Path, required=True, help="pairs file (View 1 header N, View 2 header 10 300)")
-    evaluate.add_argument("--root", type=Path, required=True, help="folder holding Name/Name_NNNN.jpg (or lfw/ inside)")
-    evaluate.add_argument("--calibrate", type=Path, help="pairs file whose best threshold is applied to --pairs")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[engine], help="verification accuracy on an LFW pairs file, or 1:N identification",
+        description="--pairs: 1:1 verification on an LFW pairs file. --open-set: 1:N identification as at a door "
+                    "(see faceguard.evaluation.open_set): each person with 2+ photos enrolled from the first, "
+                    "probed with the second; people with one photo probe as strangers.")
+    mode = evaluate.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--pairs", type=Path, help="pairs file (View 1 header N, View 2 header 10 300)")
+    mode.add_argument("--open-set", type=Path, metavar="DIR", help="folder of people, DIR/Name/*.jpg")
+    evaluate.add_argument("--root", type=Path, help="with --pairs: folder holding Name/Name_NNNN.jpg (or lfw/ inside)")
+    evaluate.add_argument("--calibrate", type=Path, help="with --pairs: pairs file whose best threshold is applied")
+    evaluate.add_argument("--people-from", type=Path, metavar="PAIRS",
+                          help="with --open-set: only the people this pairs file names")
+    evaluate.add_argument("--max-fpir", type=float, default=DEFAULT_MAX_FPIR,
+                          help=f"with --open-set: site target for the derived threshold (default: {DEFAULT_MAX_FPIR})")
     evaluate.add_argument("--json", type=Path, help="write the figures to this JSON file")
-    evaluate.add_argument("--plot", type=Path, help="write the ROC curve and distance histogram to this PNG")
+    evaluate.add_argument("--plot", type=Path, help="write the ROC curve and distance histogram (--open-set: the "
+                          "DET curve) to this PNG")
     evaluate.set_defaults(run=run_evaluate)
 
     bench = commands.add_parser("bench", parents=[engine], help="per-stage latency on a folder of photos")
@@ -95,6 +107,14 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    if args.open_set:
+        if args.root or args.calibrate:
+            raise common.UsageError("--root and --calibrate go with --pairs, not --open-set.")
+        return _run_open_set(args)
+    if args.root is None:
+        raise common.UsageError("--pairs needs --root, the folder holding the pairs' images.")
+    if args.people_from:
+        raise common.UsageError("--people-from goes with --open-set.")
     from faceguard.evaluation.encode import encode_images, pair_distances, unique_images
     from faceguard.evaluation.metrics import best_threshold, summarize
     from faceguard.evaluation.pairs import read_pairs
@@ -125,6 +145,54 @@ def run_evaluate(args: argparse.Namespace) -> int:
         from faceguard.evaluation.plots import plot_roc
 
         plot_roc(distances, same, args.plot, f"{pipeline.spec.id} on {args.pairs.name}", threshold=threshold)
+    return 0
+
+
+def _run_open_set(args: argparse.Namespace) -> int:
+    from faceguard.calibration import Calibration
+    from faceguard.evaluation import open_set
+    from faceguard.evaluation.encode import encode_images
+    from faceguard.evaluation.pairs import read_pairs
+
+    if not 0.0 < args.max_fpir < 1.0:
+        raise common.UsageError("--max-fpir must lie strictly between 0 and 1.")
+    people = open_set.people_in(read_pairs(args.people_from, args.open_set)) if args.people_from else None
+    split = open_set.split_people(args.open_set, people)
+    if not split.enrol or not split.nonmated:
+        raise FaceGuardError(f"{args.open_set} needs people with two or more photos and people with one.")
+    pipeline = common.load_pipeline(args)
+    spec = pipeline.spec
+    enrolled, failures = {}, {}
+    for person, encoding, reason in tqdm(open_set.enroll(pipeline, split.enrol), total=len(split.enrol),
+                                         desc="enrolling", unit="person"):
+        if encoding is None:
+            failures[person] = reason
+        else:
+            enrolled[person] = encoding
+    if not enrolled:
+        raise FaceGuardError("No one could be enrolled: every first photo was refused.")
+    probes = [split.mated[person] for person in enrolled] + list(split.nonmated.values())
+    encodings = dict(tqdm(encode_images(pipeline, probes), total=len(probes), desc="probing", unit="img"))
+    searches = open_set.search(enrolled, {person: encodings[split.mated[person]] for person in enrolled},
+                               [encodings[path] for path in split.nonmated.values()], spec.id)
+    figures = {
+        "model": spec.id,
+        "dataset": str(args.open_set),
+        "people_from": str(args.people_from) if args.people_from else None,
+        **open_set.report(searches, len(split.enrol), failures, Calibration.load(spec.id), args.max_fpir,
+                          spec.threshold),
+    }
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.plot:
+        from faceguard.evaluation.plots import plot_det
+
+        site = figures["site_threshold"]["threshold"]
+        marks = {"model's 1:1 threshold": spec.threshold,
+                 **({f"site threshold (FPIR ≤ {args.max_fpir:g})": site} if site is not None else {})}
+        source = args.people_from.name if args.people_from else args.open_set.name
+        plot_det(*searches.scores(), args.plot, f"{spec.id}: 1:N on {source}, {len(enrolled)} enrolled", marks)
     return 0
 
 

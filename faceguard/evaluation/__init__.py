@@ -1,1 +1,1 @@
-"""Verification metrics for benchmarking: LFW pairs parsing, accuracy/ROC/EER, and plots (no Qt, no torch)."""
+"""Benchmarking: LFW pairs, verification (1:1) and open-set identification (1:N) figures, and their plots."""

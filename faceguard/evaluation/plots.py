@@ -35,6 +35,42 @@ def plot_roc(distances: ArrayLike, same: ArrayLike, path: str | Path, title: str
     return target
 
 
+def plot_det(distances: ArrayLike, mated: ArrayLike, path: str | Path, title: str,
+             thresholds: Mapping[str, float] | None = None) -> Path:
+    """Write a PNG: the open-set DET curve, FNIR against FPIR on log axes.
+
+    ``distances`` are the probes' nearest-match distances (+inf for a miss at every threshold, which
+    the curve never accepts) and ``mated`` marks the probes of enrolled people; each of ``thresholds``
+    (label: threshold) is marked as an operating point. Rates of 0 are drawn at half the smallest
+    non-zero rate. Returns the path.
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    s = np.asarray(mated, dtype=bool)
+    fpir, tpir, curve_thresholds = roc(d, s)
+    fpir, tpir = fpir[curve_thresholds < np.inf], tpir[curve_thresholds < np.inf]
+    fpir_floor, fnir_floor = 0.5 / np.count_nonzero(~s), 0.5 / np.count_nonzero(s)
+    figure = Figure(figsize=(6.5, 5.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    axes.plot(np.maximum(fpir, fpir_floor), np.maximum(1.0 - tpir, fnir_floor), color="tab:blue", label="DET")
+    for (label, threshold), colour in zip((thresholds or {}).items(), ("tab:red", "tab:green", "tab:purple")):
+        op_fpir, op_fnir = far_frr_at(d, s, threshold)
+        axes.plot([max(op_fpir, fpir_floor)], [max(op_fnir, fnir_floor)], "o", color=colour,
+                  label=f"{label} {threshold:.3f}: FPIR {op_fpir:.2%}, FNIR {op_fnir:.2%}")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlim(fpir_floor, 1.0)
+    axes.set_ylim(fnir_floor, 1.0)
+    axes.set_xlabel(f"FPIR: strangers matched to someone (log scale, {np.count_nonzero(~s)} non-mated probes)")
+    axes.set_ylabel(f"FNIR: enrolled people missed (log scale, {np.count_nonzero(s)} mated probes)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="lower left", fontsize="small")
+    axes.set_title(title)
+    target = Path(path)
+    figure.savefig(target, format="png", dpi=120)
+    return target
+
+
 def _draw_roc(axes: Axes, d: np.ndarray, s: np.ndarray, threshold: float | None) -> None:
     far, tar, _ = roc(d, s)
     floor = 0.5 / np.count_nonzero(~s)  # FAR 0 drawn at half the smallest non-zero FAR
