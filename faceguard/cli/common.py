@@ -42,7 +42,7 @@ def engine_options() -> argparse.ArgumentParser:
     engine.add_argument("--model", default="dlib-resnet", metavar="NAME",
                         help="the face encoder: dlib-resnet (builtin) or an exported model (see: faceguard models)")
     engine.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
-    engine.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
+    engine.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: the cores other programs leave free)")
     return engine
 
 

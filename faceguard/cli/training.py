@@ -43,7 +43,7 @@ def add_training_commands(commands: Any) -> None:
     train.add_argument("--out", type=Path, default=Path("runs/train"), help="checkpoints, metrics.csv and plots")
     train.add_argument("--resume", type=Path, metavar="CHECKPOINT", help="continue a run from its checkpoint")
     train.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
-    train.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    train.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores other programs leave free)")
     train.set_defaults(run=run_train)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 from threadpoolctl import threadpool_limits
 
@@ -31,17 +33,32 @@ def select_device(preference: str = "auto") -> torch.device:
     return device
 
 
-def set_threads(threads: int | None) -> None:
-    """Limit torch's intra-op CPU threads (``None`` keeps torch's default, one per core) and run
-    numpy's BLAS on one thread.
+def free_cores() -> int:
+    """The cores this process may use that other work does not keep busy: the usable cores less the
+    1-minute load average, rounded, and at least one."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        busy = round(os.getloadavg()[0])
+    except (AttributeError, OSError):  # no load average on this OS
+        busy = 0
+    return max(1, min(usable, usable - busy))
 
+
+def set_threads(threads: int | None) -> int:
+    """Set torch's intra-op CPU threads (``None``: :func:`free_cores`) and run numpy's BLAS on one
+    thread; returns the thread count.
+
+    A thread pool wider than the cores left free collapses: each forward waits for its slowest thread,
+    and that one waits for a core (``faceguard bench`` beside two CPU-burning processes: README
+    "Speed"). OpenMP's idle threads sleep rather than spin (``faceguard/__init__.py``).
     Two thread pools that both spin-wait (torch's OpenMP and OpenBLAS) fight over the cores: on this
     2-core machine interleaving detection, encoding and gallery matching ran 3x slower (end-to-end
     p50 60 ms vs 20 ms, ``faceguard bench``). Matching is one matrix-vector product per probe and
     stays memory-bound on one thread.
     """
-    if threads is not None:
-        if threads < 1:
-            raise ValueError("The thread count must be at least 1.")
-        torch.set_num_threads(threads)
+    if threads is not None and threads < 1:
+        raise ValueError("The thread count must be at least 1.")
+    count = free_cores() if threads is None else threads
+    torch.set_num_threads(count)
     threadpool_limits(limits=1, user_api="blas")
+    return count
