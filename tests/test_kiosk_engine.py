@@ -23,8 +23,11 @@ from faceguard.calibration import DEFAULT_MAX_FPIR
 from faceguard.enrollment import enroll_photo, prepare_template
 from faceguard.kiosk import engine as kiosk_engine
 from faceguard.kiosk.engine import KioskEngine
+from faceguard.reencode import reencode
 from faceguard.site_threshold import SiteThreshold
+from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
+from tests.model_helpers import load_tiny
 from tests.store_helpers import new_template
 
 STEP = 0.125
@@ -422,3 +425,46 @@ def test_the_derived_threshold_tightens_as_people_are_enrolled(pipeline, store, 
     assert engine.threshold < alone
     assert engine.threshold == SiteThreshold.for_model(pipeline.spec, DEFAULT_MAX_FPIR).for_gallery(51)
     assert open_engine(pipeline, store, threshold=0.5).threshold == 0.5
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A second, cheap model: the one a database from before an upgrade was enrolled with."""
+    return load_tiny(tmp_path_factory.mktemp("models"))
+
+
+def test_people_with_only_another_models_templates_are_reported_until_re_encoded(
+        pipeline, store, db_path, photo, scene, tiny, monkeypatch):
+    """Obama's only template is of the old model: every result says the kiosk cannot recognise him, and
+    he is denied as unknown. Re-encoded from his stored thumbnail by the admin (another connection),
+    he is in the gallery at the next refresh, the line is gone and he is granted."""
+    monkeypatch.setattr(kiosk_engine, "RECOUNT", 0.0)
+    enroll_photo(store, tiny, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
+    door = Door(open_engine(pipeline, store))
+    before = door.show(scene["obama2"], 3)
+    assert {result.gallery_problem for result in before} == {
+        "1 enrolled person has no face template for dlib-resnet yet and cannot be recognised here: an "
+        "administrator must re-encode them (admin window: Settings → Re-encode now)."}
+    assert outcomes(door) == [(2, Outcome.UNKNOWN)]
+    with Store.open(db_path) as admin:
+        assert reencode(admin, pipeline).reencoded == 1
+    time.sleep(kiosk_engine.REFRESH + 0.05)
+    after = door.show(scene["obama2"], 3)
+    assert [(r.gallery_problem, r.faces[0].label) for r in after] == [(None, "Barack Obama")] * 3
+    assert outcomes(door)[1:] == [(5, Outcome.GRANTED)]
+
+
+def test_the_count_is_made_again_only_after_changes_and_at_most_every_recount(
+        pipeline, store, photo, scene, tiny, monkeypatch):
+    """Counting reads every template, so a kiosk counts at start-up, then only after a change, and
+    no more often than RECOUNT: a second person enrolled with the old model shows once it has passed."""
+    monkeypatch.setattr(kiosk_engine, "RECOUNT", 3600.0)
+    enroll_photo(store, tiny, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
+    door = Door(open_engine(pipeline, store))
+    enroll_photo(store, tiny, photo("biden.jpg"), "Joe Biden", "photo:biden.jpg")
+    time.sleep(kiosk_engine.REFRESH + 0.05)
+    [result] = door.show(scene["coffee"])
+    assert result.gallery_problem.startswith("1 enrolled person has")
+    monkeypatch.setattr(kiosk_engine, "RECOUNT", 0.0)  # as if an hour had passed
+    [result] = door.show(scene["coffee"])
+    assert result.gallery_problem.startswith("2 enrolled people have no face template for dlib-resnet yet")

@@ -91,6 +91,8 @@ class KioskWindow(QWidget):
         self.mailbox = LatestFrame()
         self._faces_at = 0.0
         self._log_waiting = False
+        self._service: tuple[str, ...] = ()  # the notice's lines about problems that last until fixed
+        self._note = ""  # the notice's last passing message
         self._stopped = False
         self._build()
         self.camera = self._new_camera()
@@ -116,6 +118,7 @@ class KioskWindow(QWidget):
         self.banner = StatusBanner()
         self.notice = QLabel()
         self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)  # a service line may be longer than the window is wide
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.video, 1)
@@ -179,13 +182,27 @@ class KioskWindow(QWidget):
         self.model.frame_result(result, now)
         if result.decisions and self.settings.sound:
             QApplication.beep()
-        if result.log_problem:
-            self.notice.setText(f"{result.log_problem} {result.unlogged} access event(s) are kept and will "
-                                "be written when the database is free.")
-        elif self._log_waiting:
-            self.notice.setText("All access events are written.")
-        self._log_waiting = result.log_problem is not None
+        self._follow_service(result)
         self._tick()
+
+    def _follow_service(self, result: FrameResult) -> None:
+        """Keep the notice's service lines on what the engine reports: access events waiting to be
+        written (and say when all are), enrolled people this model cannot recognise yet."""
+        log = None
+        if result.log_problem:
+            log = (f"{result.log_problem} {result.unlogged} access event(s) are kept and will be written "
+                   "when the database is free.")
+        elif self._log_waiting:
+            self._note = "All access events are written."
+        self._log_waiting = result.log_problem is not None
+        self._show_notice(service=tuple(line for line in (log, result.gallery_problem) if line))
+
+    def _show_notice(self, note: str | None = None, service: tuple[str, ...] | None = None) -> None:
+        """The notice line: the service lines, which stay until the problem is fixed, above the latest
+        passing message; a new ``note`` or ``service`` replaces the shown one."""
+        self._note = self._note if note is None else note
+        self._service = self._service if service is None else service
+        self.notice.setText("\n".join(line for line in (*self._service, self._note) if line))
 
     def _on_camera_status(self, message: str) -> None:
         self.model.camera_status(message)
@@ -195,7 +212,7 @@ class KioskWindow(QWidget):
 
     def _on_ready(self) -> None:
         self.model.engine_ready()
-        self.notice.setText("")
+        self._show_notice(note="", service=())
         self._tick()
 
     def _on_settings_changed(self, change: SettingsChange) -> None:
@@ -218,7 +235,7 @@ class KioskWindow(QWidget):
             self.camera.deleteLater()
             self.camera = self._new_camera()
             self.camera.start()
-        self.notice.setText(f"Settings changed: {', '.join(sorted(fields))}.")
+        self._show_notice(note=f"Settings changed: {', '.join(sorted(fields))}.")
         self._tick()
 
     def _show_site(self) -> None:
@@ -226,7 +243,7 @@ class KioskWindow(QWidget):
         self.setWindowTitle(f"FaceGuard kiosk — {self.settings.site_name}" + (" (DEMO)" if self.demo else ""))
 
     def _on_problem(self, error: Exception) -> None:
-        self.notice.setText(error_text(error))
+        self._show_notice(note=error_text(error))
 
     def _on_failed(self, error: Exception) -> None:
         self.model.engine_failed(error_text(error))

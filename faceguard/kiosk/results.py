@@ -33,7 +33,8 @@ class DecisionView:
 @dataclass(frozen=True)
 class FrameResult:
     """What one frame gave. ``unlogged``: decisions still waiting to be written to the access log,
-    with ``log_problem`` saying why (None once everything is written)."""
+    with ``log_problem`` saying why (None once everything is written). ``gallery_problem``: how many
+    enrolled people this model cannot recognise until they are re-encoded (None when there are none)."""
 
     frame_index: int
     frame_time: float
@@ -42,3 +43,4 @@ class FrameResult:
     timings: dict[str, float]  # milliseconds: detect, encode, total
     unlogged: int = 0
     log_problem: str | None = None
+    gallery_problem: str | None = None

@@ -11,10 +11,13 @@ import pytest
 
 from faceguard.enrollment import enroll_photo
 from faceguard.gui.kiosk import KioskWindow
+from faceguard.kiosk import engine as kiosk_engine
 from faceguard.kiosk.banner import Screen
 from faceguard.kiosk.demo import demo_settings, prepare_demo
+from faceguard.reencode import reencode
 from faceguard.settings import KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
+from tests.model_helpers import load_tiny
 
 DATA = Path(__file__).parents[1] / "data"
 #: Generous bounds for a busy 2-core CI machine; a decision normally shows within a second.
@@ -172,3 +175,27 @@ def test_a_locked_database_is_reported_and_the_event_written_later(qtbot, door, 
     qtbot.waitUntil(lambda: window.notice.text() == "All access events are written.", timeout=DECISION_TIMEOUT_MS)
     with Store.open(db) as store:
         assert [e.decision for e in store.events()] == ["granted"]
+
+
+def test_people_the_model_cannot_recognise_are_shown_until_re_encoded(qtbot, tmp_path, pipeline, photo, open_kiosk,
+                                                                     monkeypatch):
+    """A database from before a model upgrade: Obama's only template is of the old model. The kiosk
+    keeps working, denies him as unknown and says on screen why; once an administrator re-encodes
+    him the line goes and he is granted, without a restart."""
+    monkeypatch.setattr(kiosk_engine, "RECOUNT", 0.0)
+    db = tmp_path / "kiosk.db"
+    with Store.open(db) as store:
+        enroll_photo(store, load_tiny(tmp_path / "models"), photo("obama.jpg"), "Barack Obama", "obama.jpg")
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    shutil.copy(DATA / "obama2.jpg", camera)
+    window = open_kiosk(db, at_door(camera))
+    missing = "1 enrolled person has no face template for dlib-resnet yet"
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.DENIED, timeout=DECISION_TIMEOUT_MS)
+    assert window.current_banner.detail == "Unknown face"
+    assert window.notice.text() == kiosk_engine.missing_problem(1, "dlib-resnet") and missing in window.notice.text()
+    assert window.notice.isVisible()
+    with Store.open(db) as admin:
+        reencode(admin, pipeline)
+    qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=DECISION_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.notice.text() == "", timeout=DECISION_TIMEOUT_MS)
