@@ -1,4 +1,4 @@
-"""Encoder networks that can be trained here: a small MobileFaceNet-like net and dlib's ResNet.
+"""Encoder networks that can be trained here: a small MobileFaceNet-like net, dlib's ResNet and SFace.
 
 Every network maps float (N, 3, S, S) RGB in [0, 255] to (N, dim) encodings, normalising its input
 itself, so :class:`faceguard.vision.encoder.Encoder` runs any of them the same way. Outputs are not
@@ -14,7 +14,8 @@ from torch import nn
 
 from faceguard.vision.align import ARCFACE_112_TEMPLATE
 from faceguard.vision.encoder import LEVELS, DlibResNet, dlib_state_dict
-from faceguard.vision.spec import DLIB_RESNET_V1
+from faceguard.vision.sface import SFaceNet, sface_state_dict
+from faceguard.vision.spec import DLIB_RESNET_V1, SFACE_V1
 
 
 class Architecture(NamedTuple):
@@ -27,6 +28,7 @@ class Architecture(NamedTuple):
 ARCHITECTURES: dict[str, Architecture] = {
     "small-facenet": Architecture(112, tuple((float(x), float(y)) for x, y in ARCFACE_112_TEMPLATE)),
     "dlib-resnet": Architecture(DLIB_RESNET_V1.input_size, DLIB_RESNET_V1.template),
+    "sface": Architecture(SFACE_V1.input_size, SFACE_V1.template),
 }
 
 
@@ -117,9 +119,9 @@ def _halved(side: int) -> int:
 def build_model(architecture: str, pretrained: bool = True, *, dim: int | None = None,
                 input_size: int | None = None) -> nn.Module:
     """A fresh network: ``small-facenet`` with random weights (from torch's current seed), or
-    ``dlib-resnet`` with dlib's converted weights when ``pretrained`` (else uninitialised-as-built).
+    ``dlib-resnet`` / ``sface`` with their converted weights when ``pretrained`` (else uninitialised-as-built).
 
-    ``dim``/``input_size`` size a small-facenet (defaults 128 and 112); dlib's ResNet has fixed ones.
+    ``dim``/``input_size`` size a small-facenet (defaults 128 and 112); dlib's ResNet and SFace have fixed ones.
     """
     if architecture == "small-facenet":
         return SmallFaceNet(dim or 128, input_size or ARCHITECTURES[architecture].input_size)
@@ -129,6 +131,13 @@ def build_model(architecture: str, pretrained: bool = True, *, dim: int | None =
         model = DlibResNet()
         if pretrained:
             model.load_state_dict(dlib_state_dict())
+        return model
+    if architecture == "sface":
+        if dim not in (None, 128) or input_size not in (None, 112):
+            raise ValueError(f"sface takes 112x112 chips and gives 128 dimensions, not {input_size} and {dim}.")
+        model = SFaceNet()
+        if pretrained:
+            model.load_state_dict(sface_state_dict())
         return model
     known = ", ".join(ARCHITECTURES)
     raise ValueError(f"Unknown architecture '{architecture}'. Known architectures: {known}.")

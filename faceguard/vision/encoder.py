@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceguard.errors import MissingWeightsError
-from faceguard.vision import dlib_format, weights
+from faceguard.vision import dlib_format, sface, weights
 from faceguard.vision.device import select_device
 from faceguard.vision.spec import ModelSpec
 from faceguard.vision.weights import StateDict
@@ -224,7 +224,7 @@ class DlibEncoder(Encoder):
 
 
 def load_encoder(spec: ModelSpec, device: torch.device | str = "auto") -> Encoder:
-    """The encoder ``spec`` describes: its architecture with dlib's converted weights (the builtin) or
+    """The encoder ``spec`` describes: its architecture with converted pretrained weights (a builtin) or
     the exported state dict at ``spec.weights_path`` (checked against ``spec.weights_sha256``)."""
     torch_device = device if isinstance(device, torch.device) else select_device(device)
     model = build_network(spec.architecture, pretrained=spec.weights_path is None, dim=spec.dim,
@@ -245,13 +245,18 @@ def load_encoder(spec: ModelSpec, device: torch.device | str = "auto") -> Encode
 def build_network(architecture: str, pretrained: bool, dim: int, input_size: int) -> nn.Module:
     """The network of ``architecture`` (see ``faceguard.training.models.build_model``).
 
-    dlib's ResNet is built here, so the builtin model never imports the training package; the other
-    architectures come from there (imported on use: training imports vision, not the reverse).
+    dlib's ResNet and SFace are built here, so the builtin models never import the training package;
+    the other architectures come from there (imported on use: training imports vision, not the reverse).
     """
     if architecture == "dlib-resnet" and dim == EMBEDDING_SIZE:
         model = DlibResNet()
         if pretrained:
             model.load_state_dict(dlib_state_dict())
+        return model
+    if architecture == "sface" and dim == sface.EMBEDDING_SIZE and input_size == sface.INPUT_SIZE:
+        model = sface.SFaceNet()
+        if pretrained:
+            model.load_state_dict(sface.sface_state_dict())
         return model
     from faceguard.training.models import build_model
 
