@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -9,10 +10,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from faceguard.calibration import Calibration
+from faceguard.enrollment import enroll_photo, prepare_template
 from faceguard.gui.admin.settings_page import DERIVED_TEXT, LIVE_NOTE, UNAVAILABLE, SettingsPage, _percent
 from faceguard.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
+from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import get_model_spec, list_models, models_dir, spec_to_json
+from tests.model_helpers import TINY, export_tiny
 from tests.store_helpers import new_template
 
 DLIB = get_model_spec("dlib-resnet")
@@ -216,3 +220,110 @@ def test_devices_this_computer_lacks_are_marked(qtbot, store, make_page):
     marked = {page.device.itemData(i): page.device.itemText(i).endswith(UNAVAILABLE) for i in range(page.device.count())}
     assert marked == {"auto": False, "cpu": False, **lacking, "cuda:1": lacking["cuda"]}
     assert page.device.currentData() == "cuda:1"
+
+
+# --- people without a template of the model -------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_installed():
+    """The model "tiny" exported into this test's models folder: the new model of an upgrade."""
+    folder = models_dir()
+    folder.mkdir()
+    export_tiny(folder)
+    return get_model_spec(TINY)
+
+
+@pytest.fixture
+def enrolled(store, pipeline, photo):
+    """Barack Obama and Joe Biden, enrolled from their photos with dlib-resnet (the old model)."""
+    return [enroll_photo(store, pipeline, photo(f"{name.split()[1].lower()}.jpg"), name, "photo")
+            for name in ("Barack Obama", "Joe Biden")]
+
+
+def missing_line(count: str) -> str:
+    return (f"{count} no face template for tiny yet: the kiosk will not recognise them until their faces are "
+            "re-encoded.")
+
+
+def test_a_model_lacking_enrolled_people_says_so_and_re_encode_now_makes_their_templates(
+        qtbot, store, make_page, tiny_installed, enrolled, monkeypatch):
+    """The engine loads in the background, the page says how far it got and stays usable; at the end
+    the line goes and the summary shows."""
+    loaded_in = []
+    load = FacePipeline.load
+    monkeypatch.setattr(FacePipeline, "load", lambda **options: loaded_in.append(threading.current_thread())
+                        or load(**options))
+    page = make_page()
+    assert page.model_missing.isHidden()  # everyone has a dlib-resnet template
+    page.model.setCurrentIndex(page.model.findData(TINY))
+    assert page.model_missing.isVisible() and page.model_status.text() == missing_line("2 people have")
+    progress = []
+    page.reencode_progress.connect(lambda done, total: progress.append((done, total, page.model_status.text())))
+    qtbot.mouseClick(page.reencode_button, Qt.MouseButton.LeftButton)
+    assert not page.reencode_button.isEnabled() and page.model_status.text() == "Loading tiny…"
+    page.k.setValue(2)  # the page stays usable meanwhile
+    qtbot.waitUntil(lambda: page.reencode_button.isEnabled(), timeout=60_000)
+    assert loaded_in and threading.main_thread() not in loaded_in
+    assert progress == [(1, 2, "Re-encoding with tiny… 1 / 2"), (2, 2, "Re-encoding with tiny… 2 / 2")]
+    assert page.model_missing.isHidden() and page.k.value() == 2
+    assert not page.message.is_error and page.message.text().startswith(
+        "2 people: 2 face templates re-encoded with tiny@1, 0 already done.")
+    assert store.enrolled_count(tiny_installed.id) == 2 and store.people_without_model(tiny_installed.id) == 0
+    page.model.setCurrentIndex(page.model.findData("dlib-resnet"))
+    assert page.model_missing.isHidden()  # the old templates are kept
+
+
+def test_a_face_that_cannot_be_re_encoded_is_reported_and_its_person_still_counted(
+        qtbot, store, make_page, tiny_installed, enrolled):
+    obama, biden = enrolled
+    [broken] = store.templates(obama.id)
+    store.db.execute("UPDATE template_thumbnails SET jpeg = ? WHERE template_id = ?", [b"not a jpeg", broken.id])
+    page = make_page()
+    page.model.setCurrentIndex(page.model.findData(TINY))
+    page.reencode()
+    qtbot.waitUntil(lambda: page.reencode_button.isEnabled(), timeout=60_000)
+    assert page.message.is_error and "1 face templates re-encoded with tiny@1, 0 already done, 1 failed" in (
+        page.message.text())
+    assert f"Template {broken.id} of person #{obama.id} failed: " in page.message.text()
+    assert "not a readable image" in page.message.text()
+    assert page.model_missing.isVisible() and page.model_status.text() == missing_line("1 person has")
+
+
+def test_an_engine_that_cannot_load_is_shown_not_raised(qtbot, store, make_page, tiny_installed, enrolled):
+    page = make_page()
+    page.model.setCurrentIndex(page.model.findData(TINY))
+    (models_dir() / f"{TINY}.pt").unlink()  # the weights went missing after the page opened
+    page.reencode()
+    qtbot.waitUntil(lambda: page.reencode_button.isEnabled(), timeout=60_000)
+    assert page.message.is_error and page.message.text().startswith(
+        "Re-encoding with tiny failed: The weights of model tiny@1 are missing:")
+    assert page.model_status.text() == missing_line("2 people have")
+    assert store.enrolled_count(tiny_installed.id) == 0
+
+
+def test_closing_the_page_stops_a_re_encoding_after_the_current_person(
+        qtbot, store, pipeline, photo, make_page, tiny_installed):
+    """What was written stays (each person is one transaction); running it again goes on from there."""
+    template, _ = prepare_template(pipeline, photo("obama.jpg"), "photo:obama.jpg")
+    for number in range(500):
+        store.enroll(f"Person {number}", template)
+    page = make_page()
+    page.model.setCurrentIndex(page.model.findData(TINY))
+    started = []
+    page.reencode_progress.connect(lambda done, total: started.append(done))
+    page.reencode()
+    qtbot.waitUntil(lambda: bool(started), timeout=60_000)
+    page.close()
+    assert 0 < store.enrolled_count(tiny_installed.id) < 500
+
+
+def test_saving_a_model_that_lacks_enrolled_people_warns_but_saves(store, db_path, make_page, tiny_installed,
+                                                                   enrolled):
+    page = make_page()
+    page.model.setCurrentIndex(page.model.findData(TINY))
+    page.save()
+    assert page.message.is_error and page.message.text() == (
+        f"Saved, but {missing_line('2 people have')} Use Re-encode now under Model. {LIVE_NOTE}")
+    with Store.open(db_path, create=False) as other:
+        assert load_settings(other).model == TINY

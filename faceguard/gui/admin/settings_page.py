@@ -6,11 +6,19 @@ number of people enrolled now (``faceguard.site_threshold``); a fixed threshold 
 Either way the page shows what it means for today's gallery: the expected share of strangers matched
 (FPIR) and of enrolled people missed (FNIR), and the 1:1 rates a badge + face check gets. A running
 kiosk on the same database picks up saved changes within seconds.
+
+Under the model the page says how many enrolled people have no template of it (their faces were
+encoded with another model, e.g. before an upgrade), and "Re-encode now" makes those templates from
+the stored thumbnails in the background (``faceguard.reencode``).
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
@@ -39,6 +47,9 @@ from faceguard.site_threshold import SiteThreshold
 from faceguard.store.repository import Store
 from faceguard.vision.spec import ModelSpec, get_model_spec, list_models
 
+if TYPE_CHECKING:
+    from faceguard.reencode import ReencodeReport
+
 DEVICE_NAMES = {"auto": "Automatic (best available)", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)",
                 "mps": "MPS (Apple GPU)"}
 CAMERA_HINT = ("A webcam number (0 is the first), a video file, an rtsp:// or http:// stream URL, "
@@ -48,6 +59,35 @@ LIVE_NOTE = ("A running kiosk applies saved changes within 2 s (a new camera, de
              "thread count reopens its camera or restarts its engine).")
 UNAVAILABLE = " — not available on this computer"
 DERIVED_TEXT = "Derive the threshold from this target and the number of people enrolled"
+
+
+def missing_text(missing: int, model: str) -> str:
+    """What it means that ``missing`` enrolled people have no template of ``model``."""
+    people = "1 person has" if missing == 1 else f"{missing:,} people have"
+    return (f"{people} no face template for {model} yet: the kiosk will not recognise them until their "
+            "faces are re-encoded.")
+
+
+def reencode_in_thread(db_path: Path, model: str, device: str, threads: int,
+                       progress: Callable[[int, int], None]) -> ReencodeReport:
+    """Load ``model`` and give every enrolled face a template of it, through a Store of this thread's
+    own (a connection belongs to one thread). Runs in a task thread: torch loads here."""
+    from faceguard.reencode import reencode
+    from faceguard.vision.pipeline import FacePipeline
+
+    pipeline = FacePipeline.load(device=device, threads=threads, model=model)
+    with Store.open(db_path, create=False) as store:
+        return reencode(store, pipeline, progress)
+
+
+def report_text(report: ReencodeReport) -> str:
+    """The re-encoding's summary, and the first failure's reason when some failed."""
+    if not report.failed:
+        return report.summary()
+    first, more = report.failed[0], len(report.failed) - 1
+    others = f" ({more} more: 'faceguard people reencode --model {report.model_id}' lists each)" if more else ""
+    return (f"{report.summary()} Template {first.template_id} of person #{first.person_id} failed: "
+            f"{first.reason}{others}")
 
 
 def available_devices() -> set[str]:
@@ -60,10 +100,12 @@ def available_devices() -> set[str]:
 class SettingsPage(QWidget):
     """Edit and store the kiosk's settings; ``saved(KioskSettings)`` after each successful save.
 
-    A background check marks the devices this computer lacks: close the page (or call ``wait()``)
-    before deleting it."""
+    A background check marks the devices this computer lacks, and "Re-encode now" runs in the
+    background: close the page (or call ``wait()``) before deleting it. ``reencode_progress(done,
+    total)`` comes after each person re-encoded."""
 
     saved = Signal(object)
+    reencode_progress = Signal(int, int)
 
     def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +131,14 @@ class SettingsPage(QWidget):
         self.model = QComboBox()
         for spec in list_models():
             self.model.addItem(spec.name, spec.name)
+        self.model_status = QLabel()
+        self.model_status.setWordWrap(True)
+        self.reencode_button = QPushButton("Re-encode now")
+        self.reencode_button.setToolTip("Make the missing templates from the face thumbnails the database "
+                                        "keeps (nobody is re-enrolled; templates of other models are kept).")
+        self.model_missing = QWidget()
+        self._reencoding: str | None = None  # the model being re-encoded
+        self._stop = threading.Event()  # set when the page closes: the re-encoding stops after the current person
 
         self.strangers = QSpinBox()
         self.strangers.setRange(10, 100_000_000)
@@ -124,6 +174,8 @@ class SettingsPage(QWidget):
         self.model.currentIndexChanged.connect(self._model_changed)
         self.threshold.valueChanged.connect(self._update_rates)
         self.strangers.valueChanged.connect(self._threshold_mode_changed)
+        self.reencode_button.clicked.connect(self.reencode)
+        self.reencode_progress.connect(self._show_progress)
         self._build_layout(camera_hint)
         self.revert()
         run_task(available_devices, on_result=self._mark_devices, on_error=self._devices_unknown, parent=self)
@@ -145,7 +197,12 @@ class SettingsPage(QWidget):
         form.addRow("", camera_hint)
         form.addRow("Device", self.device)
         form.addRow("", self.device_hint)
+        missing_row = QHBoxLayout(self.model_missing)
+        missing_row.setContentsMargins(0, 0, 0, 0)
+        missing_row.addWidget(self.model_status, 1)
+        missing_row.addWidget(self.reencode_button)
         form.addRow("Model", self.model)
+        form.addRow("", self.model_missing)
         form.addRow("Strangers matched", self.strangers)
         form.addRow("Threshold", self.calibrated)
         form.addRow("", self.threshold)
@@ -210,13 +267,70 @@ class SettingsPage(QWidget):
         """Store the settings in one transaction; on a refusal show why and keep the input."""
         try:
             settings = self.settings()
-            get_model_spec(settings.model)
+            spec = get_model_spec(settings.model)
             save_settings(self.store, settings)
         except (ValueError, FaceGuardError) as error:
             self.message.show_error(str(error))
             return
-        self.message.show_info(f"Saved. {LIVE_NOTE}")
+        missing = self._missing(spec)
+        if missing:
+            self.message.show_error(f"Saved, but {missing_text(missing, spec.name)} Use Re-encode now under "
+                                    f"Model. {LIVE_NOTE}")
+        else:
+            self.message.show_info(f"Saved. {LIVE_NOTE}")
         self.saved.emit(settings)
+
+    # --- people without a template of the model ----------------------------------------------------
+
+    def reencode(self) -> None:
+        """Re-encode every enrolled face with the selected model in the background; the page stays usable."""
+        model = self.model.currentData()
+        self._reencoding = model
+        self._stop.clear()
+        self.reencode_button.setEnabled(False)
+        self.model_status.setText(f"Loading {model}…")
+        run_task(reencode_in_thread, self.store.path, model, self.device.currentData(), self.threads.value(),
+                 self._progress, on_result=self._reencoded, on_error=self._reencode_failed, parent=self)
+
+    def _progress(self, done: int, total: int) -> None:
+        """After each person, in the re-encoding thread: report, or stop if the page is closing."""
+        if self._stop.is_set():
+            raise FaceGuardError("Re-encoding stopped as the page closed; what was done is kept, and "
+                                 "running it again goes on from there.")
+        self.reencode_progress.emit(done, total)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.model_status.setText(f"Re-encoding with {self._reencoding}… {done:,} / {total:,}")
+
+    def _reencoded(self, report: ReencodeReport) -> None:
+        (self.message.show_error if report.failed else self.message.show_info)(report_text(report))
+        self._reencode_ended()
+
+    def _reencode_failed(self, error: Exception) -> None:
+        self.message.show_error(f"Re-encoding with {self._reencoding} failed: {error_text(error)}")
+        self._reencode_ended()
+
+    def _reencode_ended(self) -> None:
+        """New templates: the missing count, the gallery's size and so the derived threshold change."""
+        self._reencoding = None
+        self.reencode_button.setEnabled(True)
+        self._model_changed()
+
+    def _show_missing(self) -> None:
+        """Under the model: how many enrolled people it cannot recognise yet (hidden when none)."""
+        if self._reencoding is not None:  # its progress shows instead
+            return
+        spec = self._spec()
+        missing = 0 if spec is None else self._missing(spec)
+        self.model_missing.setVisible(missing > 0)
+        if spec is not None and missing:
+            self.model_status.setText(missing_text(missing, spec.name))
+
+    def _missing(self, spec: ModelSpec) -> int:
+        try:
+            return self.store.people_without_model(spec.id)
+        except FaceGuardError:
+            return 0
 
     # --- threshold and its error rates ------------------------------------------------------------
 
@@ -228,6 +342,7 @@ class SettingsPage(QWidget):
 
     def _model_changed(self) -> None:
         self._threshold_mode_changed()
+        self._show_missing()
 
     def _rule(self, spec: ModelSpec) -> SiteThreshold:
         """The threshold rule as entered (CalibrationError if the model's calibration file is unusable)."""
@@ -294,10 +409,12 @@ class SettingsPage(QWidget):
         self.device_hint.setText(f"Cannot tell which devices this computer has: {error_text(error)}")
 
     def wait(self) -> None:
-        """Block until the device check ends (a running check must not be deleted with the page)."""
+        """Block until the device check and a re-encoding end (a running task must not be deleted with
+        the page)."""
         wait_for_tasks(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._stop.set()
         self.wait()
         super().closeEvent(event)
 
