@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,10 +51,10 @@ from faceguard.enrollment import enroll_photo, prepare_template
 from faceguard.matching import Gallery
 from faceguard.store.db import write_transaction
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.repository import CHANGE_LOG_RETENTION, Store, now, to_text
+from faceguard.store.repository import CHANGE_LOG_RETENTION, NewTemplate, Store, now, to_text
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import FacePipeline
-from faceguard.vision.thumbnail import face_thumbnail
+from faceguard.vision.thumbnail import Thumbnail, face_thumbnail
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = ROOT / "tests" / "data"
@@ -115,46 +115,52 @@ def file_bytes(path: Path) -> dict[str, int]:
 # --- setup ---------------------------------------------------------------------------------------
 
 
-def populate(path: Path, count: int, model_id: str, dim: int, sample: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Give the database at ``path`` ``count`` people with one random template each, in one transaction.
+def insert_people(conn: sqlite3.Connection, first_id: int, templates: Sequence[NewTemplate]) -> None:
+    """INSERT the rows ``Store.enroll`` writes for people ``first_id``, ``first_id + 1``, … with one
+    template each (``templates``, in order), in the caller's transaction: people (name "Person
+    <7-digit id>", no badge/group/validity/notes, active, a unique pseudonym ``P-<16 hex>``, created =
+    updated), templates (id = the person's id, model_id, little-endian float32 encoding, quality JSON,
+    source, created) and template_thumbnails (JPEG, landmarks JSON rounded to 2 decimals). The
+    templates_added trigger fills the change log as usual. Template ids follow person ids, so every
+    person already in the file must have exactly one template too."""
+    ids = range(first_id, first_id + len(templates))
+    stamp = to_text(now())
+    conn.executemany(
+        "INSERT INTO people (id, name, badge, group_name, active, valid_from, valid_until, notes,"
+        " pseudonym, created, updated) VALUES (?, ?, NULL, NULL, 1, NULL, NULL, NULL, ?, ?, ?)",
+        ((i, f"Person {i:07d}", f"P-{secrets.token_hex(8)}", stamp, stamp) for i in ids),
+    )
+    conn.executemany(
+        "INSERT INTO templates (id, person_id, model_id, encoding, quality, source, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ((i, i, t.model_id, np.asarray(t.encoding, "<f4").tobytes(), json.dumps(t.quality), t.source, stamp)
+         for i, t in zip(ids, templates)),
+    )
+    conn.executemany(
+        "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
+        ((i, t.thumbnail.jpeg, json.dumps(np.round(t.thumbnail.landmarks, 2).tolist()))
+         for i, t in zip(ids, templates)),
+    )
 
-    Raw SQL through ``store.db`` (one commit instead of ``count`` fsynced ones), writing the rows
-    ``Store.enroll`` writes: people (name, no badge/group/validity/notes, active, a unique
-    pseudonym ``P-<16 hex>``, created = updated), templates (person_id, model_id, little-endian
-    float32 encoding, quality JSON, source, created) and template_thumbnails (template_id, JPEG,
-    landmarks JSON rounded to 2 decimals). The templates_added trigger fills the change log as usual.
-    """
+
+def populate(path: Path, count: int, model_id: str, dim: int, sample: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Give the database at ``path`` ``count`` people with one random template each, in one transaction
+    (raw SQL through ``store.db``, one commit instead of ``count`` fsynced ones: see ``insert_people``)."""
     rng = np.random.default_rng(seed)
-    quality = json.dumps(sample["quality"])
-    jpeg = sample["jpeg"]
-    landmarks = json.dumps(np.round(sample["landmarks"], 2).tolist())
+    thumbnail = Thumbnail(sample["jpeg"], sample["landmarks"])
     start = time.perf_counter()
     with Store.open(path) as store:
         if store.counts()["people"]:
             raise SystemExit(f"{path} already has people but not {count} templates of {model_id}; use a new --db.")
-        conn = store.db.conn
         with write_transaction(store.db), tqdm(total=count, desc=f"bulk insert {count:,}", unit="person") as bar:
             for first in range(1, count + 1, BATCH):
                 ids = range(first, min(first + BATCH, count + 1))
                 encodings = rng.standard_normal((len(ids), dim), dtype=np.float32)
                 encodings /= np.linalg.norm(encodings, axis=1, keepdims=True)
-                encodings = encodings.astype("<f4", copy=False)
-                stamp = to_text(now())
-                conn.executemany(
-                    "INSERT INTO people (id, name, badge, group_name, active, valid_from, valid_until, notes,"
-                    " pseudonym, created, updated) VALUES (?, ?, NULL, NULL, 1, NULL, NULL, NULL, ?, ?, ?)",
-                    ((i, f"Person {i:07d}", f"P-{secrets.token_hex(8)}", stamp, stamp) for i in ids),
-                )
-                conn.executemany(
-                    "INSERT INTO templates (id, person_id, model_id, encoding, quality, source, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    ((i, i, model_id, row.tobytes(), quality, f"bench:person-{i}", stamp)
-                     for i, row in zip(ids, encodings)),
-                )
-                conn.executemany(
-                    "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
-                    ((i, jpeg, landmarks) for i in ids),
-                )
+                insert_people(store.db.conn, first, [
+                    NewTemplate(model_id, row, thumbnail, sample["quality"], f"bench:person-{i}")
+                    for i, row in zip(ids, encodings)
+                ])
                 bar.update(len(ids))
     insert_s = time.perf_counter() - start
     with Store.open(path) as store:
