@@ -481,22 +481,25 @@ def test_db_check_and_info_on_a_sound_file(db, log, capsys):
 
 def test_db_info_counts_people_per_model_and_says_how_to_re_encode_those_the_kiosk_model_lacks(
         db, obama, pipeline, photo, capsys):
-    """Obama enrolled from a photo (dlib), Biden with a template of a model the kiosk no longer uses."""
+    """The kiosk runs the engine's model; Obama was enrolled from a photo with it, Biden with a model
+    the kiosk no longer uses."""
+    name, model_id = pipeline.spec.name, pipeline.spec.id
     with Store.open(db) as store:
+        store.set_setting(PREFIX + "model", name)
         template = prepare_template(pipeline, photo("biden.jpg"), "photo:biden.jpg")[0]
         store.enroll("Joe Biden", replace(template, model_id="retired@1"))
     fields = info_fields(capsys)
-    assert (fields["model dlib-resnet@1"], fields["model retired@1"]) == ("1 person with templates",) * 2
-    assert fields["kiosk model"] == ("dlib-resnet@1: 1 person has no template of it yet, so the kiosk cannot "
+    assert (fields[f"model {model_id}"], fields["model retired@1"]) == ("1 person with templates",) * 2
+    assert fields["kiosk model"] == (f"{model_id}: 1 person has no template of it yet, so the kiosk cannot "
                                      "recognise them")
-    assert fields["to fix"].startswith("faceguard people reencode --model dlib-resnet  ")
-    assert run(capsys, "people", "reencode", "--model", "dlib-resnet", "--threads", "1")[0] == 0
+    assert fields["to fix"].startswith(f"faceguard people reencode --model {name}  ")
+    assert run(capsys, "people", "reencode", "--model", name, "--threads", "1")[0] == 0
     fields = info_fields(capsys)
-    assert fields["model dlib-resnet@1"] == "2 people with templates" and "to fix" not in fields
-    assert fields["kiosk model"] == "dlib-resnet@1: everyone with a face template has one of it"
+    assert fields[f"model {model_id}"] == "2 people with templates" and "to fix" not in fields
+    assert fields["kiosk model"] == f"{model_id}: everyone with a face template has one of it"
     with Store.open(db) as store:
         store.set_setting(PREFIX + "model", "ghost")
-    assert info_fields(capsys)["kiosk model"].startswith("Unknown model 'ghost'. Known models: dlib-resnet")
+    assert info_fields(capsys)["kiosk model"].startswith("Unknown model 'ghost'. Known models: ")
 
 
 def test_db_check_lists_problems_and_exits_8(db, log, capsys):

@@ -443,7 +443,7 @@ def test_people_with_only_another_models_templates_are_reported_until_re_encoded
     door = Door(open_engine(pipeline, store))
     before = door.show(scene["obama2"], 3)
     assert {result.gallery_problem for result in before} == {
-        "1 enrolled person has no face template for dlib-resnet yet and cannot be recognised here: an "
+        f"1 enrolled person has no face template for {pipeline.spec.name} yet and cannot be recognised here: an "
         "administrator must re-encode them (admin window: Settings → Re-encode now)."}
     assert outcomes(door) == [(2, Outcome.UNKNOWN)]
     with Store.open(db_path) as admin:
@@ -467,4 +467,4 @@ def test_the_count_is_made_again_only_after_changes_and_at_most_every_recount(
     assert result.gallery_problem.startswith("1 enrolled person has")
     monkeypatch.setattr(kiosk_engine, "RECOUNT", 0.0)  # as if an hour had passed
     [result] = door.show(scene["coffee"])
-    assert result.gallery_problem.startswith("2 enrolled people have no face template for dlib-resnet yet")
+    assert result.gallery_problem.startswith(f"2 enrolled people have no face template for {pipeline.spec.name} yet")

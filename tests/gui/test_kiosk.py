@@ -190,10 +190,10 @@ def test_people_the_model_cannot_recognise_are_shown_until_re_encoded(qtbot, tmp
     camera.mkdir()
     shutil.copy(DATA / "obama2.jpg", camera)
     window = open_kiosk(db, at_door(camera))
-    missing = "1 enrolled person has no face template for dlib-resnet yet"
+    missing = f"1 enrolled person has no face template for {pipeline.spec.name} yet"
     qtbot.waitUntil(lambda: window.current_banner.screen is Screen.DENIED, timeout=DECISION_TIMEOUT_MS)
     assert window.current_banner.detail == "Unknown face"
-    assert window.notice.text() == kiosk_engine.missing_problem(1, "dlib-resnet") and missing in window.notice.text()
+    assert window.notice.text() == kiosk_engine.missing_problem(1, pipeline.spec.name) and missing in window.notice.text()
     assert window.notice.isVisible()
     with Store.open(db) as admin:
         reencode(admin, pipeline)

@@ -236,7 +236,7 @@ def tiny_installed():
 
 @pytest.fixture
 def enrolled(store, pipeline, photo):
-    """Barack Obama and Joe Biden, enrolled from their photos with dlib-resnet (the old model)."""
+    """Barack Obama and Joe Biden, enrolled from their photos with the default model (the old one here)."""
     return [enroll_photo(store, pipeline, photo(f"{name.split()[1].lower()}.jpg"), name, "photo")
             for name in ("Barack Obama", "Joe Biden")]
 
@@ -247,7 +247,7 @@ def missing_line(count: str) -> str:
 
 
 def test_a_model_lacking_enrolled_people_says_so_and_re_encode_now_makes_their_templates(
-        qtbot, store, make_page, tiny_installed, enrolled, monkeypatch):
+        qtbot, store, pipeline, make_page, tiny_installed, enrolled, monkeypatch):
     """The engine loads in the background, the page says how far it got and stays usable; at the end
     the line goes and the summary shows."""
     loaded_in = []
@@ -255,7 +255,8 @@ def test_a_model_lacking_enrolled_people_says_so_and_re_encode_now_makes_their_t
     monkeypatch.setattr(FacePipeline, "load", lambda **options: loaded_in.append(threading.current_thread())
                         or load(**options))
     page = make_page()
-    assert page.model_missing.isHidden()  # everyone has a dlib-resnet template
+    page.model.setCurrentIndex(page.model.findData(pipeline.spec.name))
+    assert page.model_missing.isHidden()  # everyone has a template of the model they were enrolled with
     page.model.setCurrentIndex(page.model.findData(TINY))
     assert page.model_missing.isVisible() and page.model_status.text() == missing_line("2 people have")
     progress = []
@@ -270,7 +271,7 @@ def test_a_model_lacking_enrolled_people_says_so_and_re_encode_now_makes_their_t
     assert not page.message.is_error and page.message.text().startswith(
         "2 people: 2 face templates re-encoded with tiny@1, 0 already done.")
     assert store.enrolled_count(tiny_installed.id) == 2 and store.people_without_model(tiny_installed.id) == 0
-    page.model.setCurrentIndex(page.model.findData("dlib-resnet"))
+    page.model.setCurrentIndex(page.model.findData(pipeline.spec.name))
     assert page.model_missing.isHidden()  # the old templates are kept
 
 
