@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -108,9 +109,11 @@ class AdminWindow(QMainWindow):
         self.setWindowTitle(f"FaceGuard admin — {settings.site_name}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Close open dialogs (the wizard stops its camera), then wait for work still running."""
-        for dialog in self.findChildren(QDialog):
-            dialog.close()
+        """Close open dialogs (the wizard stops its camera) and the Settings page (a re-encode stops after
+        the current person), then wait for work still running."""
+        pages = self.settings_tab.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        for child in [*self.findChildren(QDialog), *pages]:
+            child.close()
         self.people.timer.stop()
         self.access_log.timer.stop()
         wait_for_tasks(self)
