@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faceguard.errors import MissingWeightsError
-from faceguard.vision import dlib_format, sface, weights
+from faceguard.vision import dlib_format, fusion, sface, weights
 from faceguard.vision.device import select_device
 from faceguard.vision.spec import ModelSpec
 from faceguard.vision.weights import StateDict
@@ -227,6 +227,11 @@ def load_encoder(spec: ModelSpec, device: torch.device | str = "auto") -> Encode
     """The encoder ``spec`` describes: its architecture with converted pretrained weights (a builtin) or
     the exported state dict at ``spec.weights_path`` (checked against ``spec.weights_sha256``)."""
     torch_device = device if isinstance(device, torch.device) else select_device(device)
+    if spec.architecture == fusion.ARCHITECTURE:  # builtin only: the two pretrained networks in one
+        model: nn.Module = fusion.DlibSFaceFusion(
+            build_network("dlib-resnet", True, EMBEDDING_SIZE, INPUT_SIZE),
+            build_network("sface", True, sface.EMBEDDING_SIZE, sface.INPUT_SIZE), np.asarray(spec.template))
+        return Encoder(model, torch_device, spec.flip, spec.input_size, spec.dim, spec.normalize)
     model = build_network(spec.architecture, pretrained=spec.weights_path is None, dim=spec.dim,
                           input_size=spec.input_size)
     if spec.weights_path is not None:
