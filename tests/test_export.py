@@ -23,9 +23,11 @@ from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
 from faceguard.training.models import ARCHITECTURES, SmallFaceNet
 from faceguard.vision.encoder import DlibResNet, Encoder, dlib_state_dict, load_encoder
 from faceguard.vision.pipeline import FacePipeline
-from faceguard.vision.spec import DLIB_RESNET_V1, get_model_spec, list_models
+from faceguard.vision.spec import BUILTIN_MODELS, DLIB_RESNET_V1, get_model_spec, list_models
 
 from .conftest import DATA
+
+BUILTINS = [spec.id for spec in BUILTIN_MODELS.values()]  # listed first, in this order
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +77,7 @@ def test_export_writes_the_spec_and_weights(checkpoint, models_dir):
     assert sorted(p.name for p in models_dir.iterdir()) == ["tiny.json", "tiny.pt"]
     assert json.loads((models_dir / "tiny.json").read_text())["weights_path"] == "tiny.pt"  # folder can move
     assert get_model_spec("tiny") == spec == get_model_spec("tiny@1")
-    assert [s.id for s in list_models()] == ["dlib-resnet@1", "sface@1", "tiny@1"]
+    assert [s.id for s in list_models()] == [*BUILTINS, "tiny@1"]
     state = torch.load(models_dir / "tiny.pt", weights_only=True)
     assert set(state) == set(SmallFaceNet().state_dict())
 
@@ -190,8 +192,9 @@ def test_damaged_model_files_are_reported_not_loaded(checkpoint, models_dir):
     with pytest.raises(FaceGuardError, match="broken.json"):
         get_model_spec("broken")
     problems: list[str] = []
-    assert [s.id for s in list_models(problems)] == ["dlib-resnet@1", "sface@1", "tiny@1"] and "broken.json" in problems[0]
-    with pytest.raises(ValueError, match="Unknown model 'nothing'. Known models: dlib-resnet, sface, tiny"):
+    assert [s.id for s in list_models(problems)] == [*BUILTINS, "tiny@1"] and "broken.json" in problems[0]
+    known = ", ".join([*BUILTIN_MODELS, "tiny"])
+    with pytest.raises(ValueError, match=f"Unknown model 'nothing'. Known models: {known}"):
         get_model_spec("nothing")
 
 
@@ -223,10 +226,10 @@ def test_the_cli_exports_lists_and_runs_a_model(checkpoint, capsys):
     assert "tiny@1" in out and "small-facenet" in out and "1.5000" in out and "--model tiny" in out
     assert main(["models"]) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert rows[1].split()[:2] == ["dlib-resnet@1", "dlib-resnet"] and "builtin" in rows[1]
-    assert rows[2].split()[:2] == ["sface@1", "sface"] and "builtin" in rows[2]
-    assert rows[3].split()[:5] == ["tiny@1", "small-facenet", "112x112", "128", "1.5000"]
-    assert "trained: checkpoint-best.pt, epoch 3" in rows[3]
+    builtin, exported = rows[1:1 + len(BUILTINS)], rows[1 + len(BUILTINS)]
+    assert [row.split()[0] for row in builtin] == BUILTINS and all("builtin" in row for row in builtin)
+    assert exported.split()[:5] == ["tiny@1", "small-facenet", "112x112", "128", "1.5000"]
+    assert "trained: checkpoint-best.pt, epoch 3" in exported
     assert main(["export", str(checkpoint), "--name", "tiny"]) == 7
     assert "already exported" in capsys.readouterr().err
     assert main(["compare", "--model", "tiny", "--device", "cpu", str(DATA / "obama.jpg"),
