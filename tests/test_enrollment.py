@@ -70,7 +70,7 @@ def test_a_rejected_photo_stores_nothing(store, pipeline, photo, image, error):
     assert store.counts() == before and [p.name for p in store.people()] == ["Joe Biden"]
 
 
-def blurred(photo, sigma: float = 2.5) -> np.ndarray:
+def blurred(photo, sigma: float = 5.5) -> np.ndarray:
     """obama.jpg slightly out of focus: the face is usable but below the recommended sharpness."""
     return cv2.GaussianBlur(photo("obama.jpg"), (0, 0), sigma)
 
