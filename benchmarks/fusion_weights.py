@@ -1,4 +1,4 @@
-"""Fit the weight of SFace against dlib's ResNet in the fused encoder, and whether to mirror-average.
+"""Fit the weight of SFace against dlib's ResNet in the fused encoder, and which branch to mirror-average.
 
 Run from the repository root (about ten minutes on one CPU core; encodings are cached in /tmp):
 
@@ -6,11 +6,13 @@ Run from the repository root (about ten minutes on one CPU core; encodings are c
 
 Every image of LFW View 1 (DevTrain and DevTest) is detected and aligned once onto the fused chip
 (``faceguard.vision.fusion``); both networks encode it and its mirror image. The fused squared distance
-is ``d_dlib² + w² · ‖Δ sface‖²``. For each weight ``w`` and each choice of mirror averaging, on DevTrain
-only: the accuracy-maximising threshold on the 2,200 listed pairs, and TAR at FMR 1e-4 over every
-pair of DevTrain images (tens of thousands of different-person pairs: what a door with many people
-enrolled needs). The weight with the best DevTrain TAR at FMR 1e-4 is chosen; DevTest is reported
-at the DevTrain threshold, never used to choose. Only numbers are written, never an LFW image.
+is ``d_dlib² + w² · ‖Δ sface‖²``. For each weight ``w`` and each mirror averaging (none, dlib's branch
+only: one more dlib forward, or both: one more of each), on DevTrain only: the accuracy-maximising
+threshold on the 2,200 listed pairs, and TAR at FMR 1e-4 over every pair of DevTrain images (5.9
+million different-person pairs: what a door with many people enrolled needs). The best DevTrain TAR
+at FMR 1e-4 wins; within 0.05 % of it (one genuine pair in 2,209) the cheaper mirror averaging does.
+DevTest is reported at the DevTrain threshold, never used to choose. Only numbers are written, never
+an LFW image.
 """
 
 from __future__ import annotations
@@ -118,24 +120,28 @@ def main() -> None:
     train_rows = np.array(unique_index(train, index))
     people = np.array([paths[i].parent.name for i in train_rows])
     results = []
-    for flip in (False, True):
-        encodings = (arrays["plain"] + arrays["mirror"]) / 2 if flip else arrays["plain"]
+    plain, averaged = arrays["plain"], (arrays["plain"] + arrays["mirror"]) / 2
+    modes = {"none": plain, "dlib": np.concatenate([averaged[:, :DIM], plain[:, DIM:]], axis=1), "both": averaged}
+    for mirror, encodings in modes.items():
         train_parts, test_parts = pair_parts(train, index, encodings), pair_parts(test, index, encodings)
         rows = encodings[train_rows]
         found = ~np.isnan(rows[:, 0])
         all_dlib, all_sface, all_same = all_pair_parts(rows[found], people[found])
-        for weight in tqdm(WEIGHTS, desc=f"weights (flip={flip})"):
+        for weight in tqdm(WEIGHTS, desc=f"weights (mirror {mirror})"):
             train_d = fused(*train_parts[:2], weight)
             threshold = best_threshold(train_d, train_parts[2])
             results.append({
-                "flip": flip, "sface_weight": float(weight), "threshold": float(threshold),
+                "mirror": mirror, "sface_weight": float(weight), "threshold": float(threshold),
                 "devtrain_accuracy": accuracy_at(train_d, train_parts[2], threshold),
                 "devtrain_all_pairs_tar_at_fmr_1e-4": tar_at_fmr(all_d := fused(all_dlib, all_sface, weight), all_same, 1e-4),
                 "devtrain_all_pairs_tar_at_fmr_1e-3": tar_at_fmr(all_d, all_same, 1e-3),
                 "devtest_tar_at_far_1e-3": tar_at_far(fused(*test_parts[:2], weight), test_parts[2], 1e-3),
                 "devtest_accuracy": accuracy_at(fused(*test_parts[:2], weight), test_parts[2], threshold),
             })
-    best = max(results, key=lambda r: (r["devtrain_all_pairs_tar_at_fmr_1e-4"], r["devtrain_accuracy"]))
+    top = max(r["devtrain_all_pairs_tar_at_fmr_1e-4"] for r in results)
+    cost = list(modes)
+    best = min((r for r in results if r["devtrain_all_pairs_tar_at_fmr_1e-4"] >= top - 5e-4),
+               key=lambda r: (cost.index(r["mirror"]), -r["devtrain_all_pairs_tar_at_fmr_1e-4"]))
     for row in results:
         print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     print("chosen:", best)

@@ -26,9 +26,8 @@ INPUT_SIZE = 192
 DLIB_SIZE = 150
 DLIB_OFFSET = (21, 40)
 EMBEDDING_SIZE = 256
-#: SFace's weight against dlib's: the one with the best TAR at FMR 1e-4 over all pairs of LFW View 1
-#: DevTrain images, with mirror averaging (0 to 2 in steps of 0.1; ``docs/fusion-weights.json``, written
-#: by ``benchmarks/fusion_weights.py``). 0.8 to 1.5 are within 0.1 % of it.
+#: SFace's weight against dlib's, chosen by TAR at FMR 1e-4 over all pairs of LFW View 1 DevTrain
+#: images (0 to 2 in steps of 0.1; ``docs/fusion-weights.json``, written by ``benchmarks/fusion_weights.py``).
 SFACE_WEIGHT = 1.1
 
 
