@@ -9,6 +9,7 @@ from typing import Any, get_type_hints
 from faceguard.access.policy import PolicyConfig
 from faceguard.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
+from faceguard.vision.spec import DEFAULT_MODEL
 
 PREFIX = "kiosk."
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -30,7 +31,7 @@ class KioskSettings:
     door: str = "Main door"
     camera: str = "0"
     device: str = "auto"
-    model: str = "dlib-resnet"
+    model: str = DEFAULT_MODEL
     threshold: float | None = None
     max_fpir: float = DEFAULT_MAX_FPIR
     threads: int = 1

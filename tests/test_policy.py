@@ -96,14 +96,16 @@ def test_a_competing_identity_in_the_window_blocks_the_grant():
 @pytest.mark.parametrize(
     "runner_up, threshold, expected",
     [
-        (0.42, 0.6, Outcome.AMBIGUOUS),  # runner-up close and also within the threshold
+        (0.42, 0.6, Outcome.AMBIGUOUS),  # runner-up close (less than 5 % of 0.6) and within the threshold
         (0.42, 0.41, Outcome.GRANTED),  # runner-up close but beyond the threshold
         (0.50, 0.6, Outcome.GRANTED),  # runner-up within the threshold but clearly farther
+        (0.85, 1.4, Outcome.GRANTED),  # a wider distance scale: 0.45 apart is clear
+        (0.46, 1.4, Outcome.AMBIGUOUS),  # ... and 0.06 apart is not (less than 5 % of 1.4)
     ],
 )
 def test_margin_rule(runner_up, threshold, expected):
     match = Match(1, 1, 0.40, runner_up, threshold)
-    results = feed(make_policy(ambiguity_margin=0.03), [match] * 3)
+    results = feed(make_policy(ambiguity_margin=0.05), [match] * 3)
     assert results[2].outcome is expected
 
 

@@ -6,7 +6,8 @@ and are expected not to decrease. Match identities are person ids. Rules of ``Ac
 
 1. Per track, the last ``n`` observations whose time is within ``window`` of the newest one vote,
    one vote each: for ``match.identity`` (an accepted match), "ambiguous" (an accepted match whose
-   runner-up is also within the threshold and less than ``ambiguity_margin`` farther away),
+   runner-up is also within the threshold and less than ``ambiguity_margin`` times the threshold
+   farther away: relative, so it means the same for every model's distance scale),
    "unknown" (a match with identity None) or "low quality" (match None: the face was not encoded).
 2. An identity wins with >= k votes when no other identity has any vote (ambiguous votes do not
    block it). When identities and ambiguous votes together hold >= k votes but none wins →
@@ -106,7 +107,7 @@ class PolicyConfig:
     n: int = 5
     window: float = 2.0
     cooldown: float = 10.0
-    ambiguity_margin: float = 0.03
+    ambiguity_margin: float = 0.05  # of the threshold (0.03 at dlib's 0.6, where it was fitted)
     track_timeout: float = 3.0
 
     def __post_init__(self) -> None:
@@ -259,7 +260,7 @@ def _vote(observation: Observation, margin: float) -> _Vote:
         key: int | Outcome = Outcome.LOW_QUALITY
     elif match.identity is None:
         key = Outcome.UNKNOWN
-    elif match.runner_up_distance <= match.threshold and match.runner_up_distance - match.distance < margin:
+    elif match.runner_up_distance <= match.threshold and match.runner_up_distance - match.distance < margin * match.threshold:
         key = Outcome.AMBIGUOUS
     else:
         key = match.identity

@@ -17,6 +17,7 @@ from tabulate import tabulate
 from faceguard.errors import FaceGuardError
 from faceguard.store.db import default_db_path
 from faceguard.store.repository import Person, Store
+from faceguard.vision.spec import DEFAULT_MODEL
 
 if TYPE_CHECKING:  # the engine (torch) loads only when a command needs it
     from faceguard.vision.pipeline import EncodedFace, FacePipeline
@@ -39,8 +40,9 @@ class UsageError(FaceGuardError):
 def engine_options() -> argparse.ArgumentParser:
     """--model, --device and --threads, for commands that run the neural networks."""
     engine = argparse.ArgumentParser(add_help=False)
-    engine.add_argument("--model", default="dlib-resnet", metavar="NAME",
-                        help="the face encoder: dlib-resnet (builtin) or an exported model (see: faceguard models)")
+    engine.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME",
+                        help=f"the face encoder: {DEFAULT_MODEL} (default), another builtin or an exported model "
+                             "(see: faceguard models)")
     engine.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
     engine.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: the cores other programs leave free)")
     return engine
@@ -79,7 +81,7 @@ def parse_until(text: str) -> datetime:
 def load_pipeline(args: argparse.Namespace) -> FacePipeline:
     from faceguard.vision.pipeline import FacePipeline
 
-    return FacePipeline.load(device=args.device, threads=args.threads, model=getattr(args, "model", "dlib-resnet"))
+    return FacePipeline.load(device=args.device, threads=args.threads, model=getattr(args, "model", DEFAULT_MODEL))
 
 
 def open_store(args: argparse.Namespace, create: bool = False) -> Store:

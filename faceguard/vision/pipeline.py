@@ -21,7 +21,7 @@ from faceguard.vision.quality import (
     check_quality,
     check_usable,
 )
-from faceguard.vision.spec import ModelSpec, get_model_spec
+from faceguard.vision.spec import DEFAULT_MODEL, ModelSpec, get_model_spec
 
 #: In an enrollment photo, faces smaller than this fraction of the largest one are taken as
 #: bystanders in the background and ignored rather than reported as "more than one face".
@@ -57,7 +57,7 @@ class FacePipeline:
 
     @classmethod
     def load(
-        cls, device: str = "auto", threads: int | None = None, model: str | ModelSpec = "dlib-resnet"
+        cls, device: str = "auto", threads: int | None = None, model: str | ModelSpec = DEFAULT_MODEL
     ) -> FacePipeline:
         """Load both models on ``device`` (auto = cuda > mps > cpu); ``threads`` caps CPU threads.
 
