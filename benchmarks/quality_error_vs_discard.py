@@ -118,7 +118,7 @@ def measure(pipeline: FacePipeline, paths: list[Path], firsts: set[Path]) -> dic
         faces = pipeline.detect(image)
         if (face := central_face(faces, image.shape)) is not None:
             encoded = pipeline.encode_faces(image, [face])[0]
-            data["figures"][i] = astuple(assess_quality(face, encoded.chip))
+            data["figures"][i] = astuple(assess_quality(image, face))
             data["encodings"][i] = encoded.encoding
         if path not in firsts:
             continue
@@ -131,7 +131,7 @@ def measure(pipeline: FacePipeline, paths: list[Path], firsts: set[Path]) -> dic
             data["enroll_outcome"][i] = "several faces"
             continue
         data["enroll_outcome"][i] = "ok"
-        data["enroll_figures"][i] = astuple(assess_quality(single, pipeline.align(image, [single])[0]))
+        data["enroll_figures"][i] = astuple(assess_quality(image, single))
     return data
 
 
@@ -290,7 +290,7 @@ def sweep(args: argparse.Namespace, spec_id: str, probes: list[Path]) -> dict[st
                 degraded = degrade(image, kind, level)
                 if (face := central_face(pipeline.detect(degraded), degraded.shape)) is not None:
                     encoded = pipeline.encode_faces(degraded, [face])[0]
-                    figures[p * len(runs) + r] = astuple(assess_quality(face, encoded.chip))
+                    figures[p * len(runs) + r] = astuple(assess_quality(degraded, face))
                     encodings[p * len(runs) + r] = encoded.encoding
                 progress.update()
     previous = data["encodings"] if data["encodings"] is not None else np.empty((0, pipeline.spec.dim), np.float32)

@@ -117,7 +117,7 @@ def test_accepting_overrides_exactly_the_recommended_checks_never_an_unusable_fa
     is enrolled with the warning of check_quality."""
     image = degrade(photo("obama.jpg"))
     face = pipeline.single_face(image)
-    report = assess_quality(face, pipeline.align(image, [face])[0])
+    report = assess_quality(image, face)
     try:
         check_usable(report)
     except QualityError as unusable:

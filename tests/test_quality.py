@@ -19,7 +19,7 @@ PORTRAITS = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "collins.png"
 
 def measure(pipeline, image):
     face = pipeline.single_face(image)
-    return assess_quality(face, pipeline.align(image, [face])[0])
+    return assess_quality(image, face)
 
 
 def blurred(pipeline, image, faces_per_sigma):
@@ -89,7 +89,7 @@ def test_a_turned_face_passes_unless_a_yaw_limit_is_set(pipeline, photo):
     face = pipeline.single_face(image)
     landmarks = face.landmarks.copy()
     landmarks[2, 0] = landmarks[0, 0] - 0.2 * (landmarks[1, 0] - landmarks[0, 0])
-    report = assess_quality(Face(face.box, landmarks, face.score), pipeline.align(image, [face])[0])
+    report = assess_quality(image, Face(face.box, landmarks, face.score))
     assert report.yaw < -0.6
     check_usable(report)
     check_quality(report)

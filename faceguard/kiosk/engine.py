@@ -138,19 +138,18 @@ class KioskEngine:
         """Quality-check, encode and match the faces of ``tracks``; label each track."""
         if not tracks:
             return []
-        chips = self.pipeline.align(frame.image, [t.face for t in tracks])
         good: list[int] = []
         observations: dict[int, Observation] = {}
-        for i, (track, chip) in enumerate(zip(tracks, chips)):
+        for i, track in enumerate(tracks):
             try:
-                check_quality(assess_quality(track.face, chip), LIVE_LIMITS)
+                check_quality(assess_quality(frame.image, track.face), LIVE_LIMITS)
                 good.append(i)
             except QualityError as error:
                 observations[i] = Observation(frame.time, track.track_id, None)
                 if not track.decided:
                     track.label, track.state = _hint(error), "poor"
         if good:
-            encodings = self.pipeline.encode(chips[good])
+            encodings = self.pipeline.encode(self.pipeline.align(frame.image, [tracks[i].face for i in good]))
             for i, encoding, match in zip(good, encodings, self.gallery.identify(encodings, self.threshold)):
                 self._follow(tracks[i], encoding, frame.time)
                 observations[i] = Observation(frame.time, tracks[i].track_id, match)

@@ -115,8 +115,7 @@ class FacePipeline:
         ``accept_low_quality``: then it is enrolled and the result carries that error's message.
         """
         face = self.single_face(image)
-        chip = self.align(image, [face])
-        report = assess_quality(face, chip[0])
+        report = assess_quality(image, face)
         check_usable(report)
         warning = None
         try:
@@ -125,6 +124,7 @@ class FacePipeline:
             if not accept_low_quality:
                 raise
             warning = str(error)
+        chip = self.align(image, [face])
         encoding = self.encode(chip)[0]
         return EnrolledFace(face, chip[0], encoding, self.spec.id, warning), report
 
