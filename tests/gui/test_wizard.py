@@ -4,6 +4,8 @@ A folder of photos stands in for the webcam (``faceguard.camera`` plays it as a 
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,11 +15,12 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QWizard
 
-from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, WARNING_STYLE, EnrollmentWizard
+from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, WARNING_STYLE, EnrollmentWizard, quality_text
 from faceguard.gui.engine import EngineLoader
 from faceguard.settings import KioskSettings
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
+from faceguard.vision.quality import QualityReport, QualityThresholds
 from tests.conftest import DATA
 
 WAIT = 10_000
@@ -99,6 +102,17 @@ def table_counts(store: Store) -> dict[str, int]:
 # --- from a photo file -----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("max_yaw, shown", [(math.inf, "turned 0.12"), (0.3, "turned 0.12 (≤ 0.30)")],
+                         ids=["off", "on"])
+def test_the_check_page_shows_a_limit_only_when_it_is_in_force(max_yaw, shown):
+    report = QualityReport(face_size=200, eye_distance=80, sharpness=500, brightness=120, clipped=0, yaw=-0.12,
+                           pitch=0.55, detector_score=0.99)
+    limits = QualityThresholds(max_yaw=max_yaw)
+    assert quality_text(report, limits) == (f"Face 200 px wide (≥ {limits.min_face_size:.0f}) · sharpness 500 (≥ "
+                                            f"{limits.min_sharpness:.0f}) · brightness 120 ({limits.min_brightness:.0f}–"
+                                            f"{limits.max_brightness:.0f}) · {shown}")
+
+
 def test_enroll_from_a_photo_file_end_to_end(qtbot, monkeypatch, make_wizard, store):
     wizard = make_wizard()
     next_button = wizard.button(QWizard.WizardButton.NextButton)
@@ -110,7 +124,11 @@ def test_enroll_from_a_photo_file_end_to_end(qtbot, monkeypatch, make_wizard, st
     wait_for_check(qtbot, wizard)
     assert page.isComplete() and next_button.isEnabled() and not page.busy.isVisible()
     assert page.face_label.pixmap().width() == 240  # the aligned face, shown large
-    assert page.quality_label.text().startswith("Face 228 px wide (≥ 80) · sharpness 1092 (≥ 40) · brightness 139")
+    limits = QualityThresholds()
+    assert re.fullmatch(rf"Face 228 px wide \(≥ {limits.min_face_size:.0f}\) · sharpness \d+ \(≥ "
+                        rf"{limits.min_sharpness:.0f}\) · brightness 139 \({limits.min_brightness:.0f}–"
+                        rf"{limits.max_brightness:.0f}\) · turned 0\.\d\d( \(≤ {limits.max_yaw:.2f}\))?",
+                        page.quality_label.text())
     click(qtbot, next_button)
 
     details = wizard.details_page
@@ -154,13 +172,13 @@ def bad_photo(tmp_path, photo, kind: str) -> str:
     if kind == "missing":
         return str(tmp_path / "nowhere.jpg")
     if kind == "slightly blurred":
-        return write_rgb(tmp_path / "soft.png", cv2.GaussianBlur(obama, (0, 0), 2.5))
+        return write_rgb(tmp_path / "soft.png", cv2.GaussianBlur(obama, (0, 0), 5))
     if kind == "blurred":
-        return write_rgb(tmp_path / "blurred.jpg", cv2.GaussianBlur(obama, (0, 0), max(obama.shape) / 300))
+        return write_rgb(tmp_path / "blurred.jpg", cv2.GaussianBlur(obama, (0, 0), max(obama.shape) / 200))
     if kind == "dark":
         return write_rgb(tmp_path / "dark.jpg", (obama * 0.18).astype(np.uint8))
     assert kind == "tiny"
-    return write_rgb(tmp_path / "tiny.jpg", cv2.resize(obama, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA))
+    return write_rgb(tmp_path / "tiny.jpg", cv2.resize(obama, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA))
 
 
 @pytest.mark.parametrize(("kind", "headline"), [

@@ -8,6 +8,7 @@ The neural networks run in background tasks; the Store is used only in the GUI t
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -109,11 +110,18 @@ def guidance(error: Exception) -> str:
 
 
 def quality_text(report: QualityReport, limits: QualityThresholds = QualityThresholds()) -> str:
-    """The measured figures beside the limits they passed."""
-    return (f"Face {report.face_size:.0f} px wide (≥ {limits.min_face_size:.0f}) · sharpness "
-            f"{report.sharpness:.0f} (≥ {limits.min_sharpness:.0f}) · brightness {report.brightness:.0f} "
-            f"({limits.min_brightness:.0f}–{limits.max_brightness:.0f}) · turned {abs(report.yaw):.2f} "
-            f"(≤ {limits.max_yaw:.2f})")
+    """The measured figures beside the limits they passed; a limit that is switched off is not shown."""
+    return " · ".join([
+        figure_text(f"Face {report.face_size:.0f} px wide", "≥", limits.min_face_size),
+        figure_text(f"sharpness {report.sharpness:.0f}", "≥", limits.min_sharpness),
+        f"brightness {report.brightness:.0f} ({limits.min_brightness:.0f}–{limits.max_brightness:.0f})",
+        figure_text(f"turned {abs(report.yaw):.2f}", "≤", limits.max_yaw, digits=2),
+    ])
+
+
+def figure_text(figure: str, relation: str, limit: float, digits: int = 0) -> str:
+    """``figure`` followed by its limit, e.g. "(≥ 60)", unless the limit is off (infinite)."""
+    return f"{figure} ({relation} {limit:.{digits}f})" if math.isfinite(limit) else figure
 
 
 class EnrollmentWizard(QWizard):
