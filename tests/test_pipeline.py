@@ -1,5 +1,6 @@
 """The whole engine on real photos: one-shot enrollment, then 1:1 and 1:K decisions."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -54,14 +55,31 @@ def test_enrollment_refuses_no_face_and_two_faces(pipeline, photo):
 
 
 def test_small_background_face_is_not_a_second_person(pipeline, photo):
-    import cv2
-
     main = photo("obama.jpg").copy()
     bystander = cv2.resize(photo("biden.jpg"), None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
     main[-bystander.shape[0]:, -bystander.shape[1]:] = bystander
     assert len(pipeline.detect(main)) == 2
     enrolled, _ = pipeline.enroll(main)
     assert enrolled.face.box[0] < main.shape[1] / 2
+
+
+def face_centred(pipeline, image, side: int = 300) -> np.ndarray:
+    """A ``side``-pixel square of ``image`` centred on its face, twice the face box's longer side across."""
+    (x1, y1, x2, y2), = [face.box for face in pipeline.detect(image)]
+    half = max(x2 - x1, y2 - y1)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    crop = image[int(max(cy - half, 0)):int(cy + half), int(max(cx - half, 0)):int(cx + half)]
+    return cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
+
+
+def test_a_central_person_is_enrolled_beside_a_same_size_bystander_off_to_the_side(pipeline, photo):
+    """Obama in the middle, Biden as large at the right: Obama is enrolled. Side by side, both half a
+    square off the centre, they are several people."""
+    obama, biden = face_centred(pipeline, photo("obama.jpg")), face_centred(pipeline, photo("biden.jpg"))
+    enrolled, _ = pipeline.enroll(np.hstack([np.full_like(obama, 128), obama, biden]))
+    assert 300 < enrolled.face.box[0] < enrolled.face.box[2] < 600
+    with pytest.raises(MultipleFacesError, match="2 faces"):
+        pipeline.enroll(np.hstack([obama, biden]))
 
 
 def test_grayscale_and_16_bit_photos_still_recognise(pipeline, photo, tmp_path):
