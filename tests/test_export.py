@@ -104,7 +104,14 @@ def test_exported_model_enrolls_and_identifies_through_the_normal_path(checkpoin
     np.testing.assert_allclose(encoded.encoding, expected, atol=1e-5)
 
 
-def test_the_dlib_builtin_is_unchanged(pipeline, photo):
+@pytest.fixture(scope="module")
+def dlib_pipeline():
+    """The builtin dlib-resnet pipeline, loaded by name (it is no longer the default model)."""
+    return FacePipeline.load(device="cpu", threads=1, model="dlib-resnet")
+
+
+def test_the_dlib_builtin_is_unchanged(dlib_pipeline, photo):
+    pipeline = dlib_pipeline
     assert get_model_spec("dlib-resnet") is DLIB_RESNET_V1 and DLIB_RESNET_V1.id == "dlib-resnet@1"
     assert (DLIB_RESNET_V1.architecture, DLIB_RESNET_V1.normalize, DLIB_RESNET_V1.weights_path) == (
         "dlib-resnet", False, None)

@@ -25,7 +25,8 @@ def faces(pipeline, photo):
 
 @pytest.fixture
 def model(pipeline):
-    return pipeline.spec.id, pipeline.threshold
+    """The model in use: its id, encoding dimension and threshold (the gallery mechanism is model-independent)."""
+    return pipeline.spec.id, pipeline.spec.dim, pipeline.threshold
 
 
 @pytest.fixture(params=["same-connection", "other-connection"])
@@ -43,14 +44,14 @@ def identify(live: LiveGallery, template, threshold: float):
 
 
 def test_load_reads_every_template_of_the_model_and_identify_answers_with_person_ids(store, faces, model):
-    model_id, threshold = model
+    model_id, dim, threshold = model
     obama = store.enroll("Barack Obama", faces["obama"], badge="44")
     store.add_template(obama.id, faces["obama3"])
     biden = store.enroll("Joe Biden", faces["biden"], valid_until=datetime(2030, 1, 20, tzinfo=UTC))
     store.add_template(obama.id, new_template(model_id=OTHER_MODEL, dim=512))
     other_only = store.enroll("Other model only", new_template(model_id=OTHER_MODEL, dim=512))
 
-    live = LiveGallery.load(store, model_id, 128)
+    live = LiveGallery.load(store, model_id, dim)
     assert len(live) == 3
     assert live.gallery.identities == {obama.id, biden.id}
     assert identify(live, faces["obama2"], threshold).identity == obama.id  # another photo of him
@@ -65,9 +66,9 @@ def test_load_reads_every_template_of_the_model_and_identify_answers_with_person
 
 
 def test_refresh_follows_every_kind_of_change(store, writer, faces, model):
-    model_id, threshold = model
+    model_id, dim, threshold = model
     biden = writer.enroll("Joe Biden", faces["biden"])
-    live = LiveGallery.load(store, model_id, 128)
+    live = LiveGallery.load(store, model_id, dim)
     assert identify(live, faces["obama2"], threshold).identity is None
 
     obama = writer.enroll("Barack Obama", faces["obama"])  # enroll
@@ -98,14 +99,14 @@ def test_refresh_follows_every_kind_of_change(store, writer, faces, model):
     assert identify(live, faces["biden"], threshold).identity == biden.id
 
     assert live.refresh() == frozenset()
-    fresh = LiveGallery.load(store, model_id, 128)
+    fresh = LiveGallery.load(store, model_id, dim)
     assert len(fresh) == len(live) and fresh.gallery.identities == live.gallery.identities
 
 
 def test_templates_of_another_model_never_enter_the_gallery(store, writer, faces, model):
-    model_id, threshold = model
+    model_id, dim, threshold = model
     obama = writer.enroll("Barack Obama", faces["obama"])
-    live = LiveGallery.load(store, model_id, 128)
+    live = LiveGallery.load(store, model_id, dim)
     foreign = new_template(model_id=OTHER_MODEL, dim=512)
     writer.add_template(obama.id, foreign)
     newcomer = writer.enroll("Other model only", new_template(model_id=OTHER_MODEL, dim=512))
@@ -116,10 +117,10 @@ def test_templates_of_another_model_never_enter_the_gallery(store, writer, faces
 
 
 def test_a_pruned_change_log_makes_the_gallery_reload_in_full_and_correctly(store, writer, faces, model):
-    model_id, threshold = model
+    model_id, dim, threshold = model
     obama = writer.enroll("Barack Obama", faces["obama"])
     biden = writer.enroll("Joe Biden", faces["biden"])
-    live = LiveGallery.load(store, model_id, 128)
+    live = LiveGallery.load(store, model_id, dim)
     gallery_before = live.gallery
 
     # while this kiosk was away: someone enrolled, someone erased, someone deactivated...
@@ -145,9 +146,9 @@ def test_a_pruned_change_log_makes_the_gallery_reload_in_full_and_correctly(stor
 
 
 def test_the_retention_pruning_at_open_also_leads_to_a_correct_reload(store, tmp_path, faces, model):
-    model_id, threshold = model
+    model_id, dim, threshold = model
     obama = store.enroll("Barack Obama", faces["obama"])
-    live = LiveGallery.load(store, model_id, 128)
+    live = LiveGallery.load(store, model_id, dim)
     with Store.open(tmp_path / "faceguard.db") as admin:
         biden = admin.enroll("Joe Biden", faces["biden"])
         admin.remove_person(obama.id)
@@ -165,12 +166,12 @@ def test_the_retention_pruning_at_open_also_leads_to_a_correct_reload(store, tmp
 
 
 def test_a_gallery_loaded_after_a_pruning_follows_later_changes(store, tmp_path, faces, model):
-    model_id, _ = model
+    model_id, dim, _ = model
     obama = store.enroll("Barack Obama", faces["obama"])
     store.db.execute("UPDATE changes SET time = '2020-01-01T00:00:00.000Z'")
     with Store.open(tmp_path / "faceguard.db"):
         pass  # pruned
-    live = LiveGallery.load(store, model_id, 128)
+    live = LiveGallery.load(store, model_id, dim)
     assert live.gallery.identities == {obama.id}
     store.set_active(obama.id, False)
     assert live.refresh() == {obama.id} and live.status_of(obama.id).active is False

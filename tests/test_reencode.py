@@ -41,7 +41,7 @@ def small(models_dir):
 
 @pytest.fixture
 def enrolled(store, pipeline, photo):
-    """Obama (two photos) and Biden (one), enrolled with the builtin dlib model."""
+    """Obama (two photos) and Biden (one), enrolled with the default (builtin) model."""
     obama = enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
     add_photo(store, pipeline, obama, photo("obama3.jpg"), "photo:obama3.jpg")
     biden = enroll_photo(store, pipeline, photo("biden.jpg"), "Joe Biden", "photo:biden.jpg")
@@ -66,7 +66,7 @@ def test_every_face_gets_a_template_of_the_new_model_and_the_old_ones_stay(store
             chip = align_face(thumbnail.decode(), thumbnail.landmarks, np.asarray(small.spec.template), 112)
             np.testing.assert_allclose(after.encoding, small.encode(chip[None])[0], atol=1e-6)
     live = LiveGallery.load(store, small.spec.id, small.spec.dim)
-    assert len(live) == 3 and len(LiveGallery.load(store, pipeline.spec.id, 128)) == 3
+    assert len(live) == 3 and len(LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)) == 3
     (match,) = live.identify(templates_of(store, biden, "tiny@1")[0].encoding[None], 0.01)
     assert match.identity == biden.id
 
@@ -76,7 +76,7 @@ def test_running_it_again_adds_nothing(store, enrolled, small, pipeline):
     count = store.counts()["templates"]
     again = reencode(store, small)
     assert (again.reencoded, again.already_done, again.failed) == (0, 3, [])
-    back = reencode(store, pipeline)  # switching back to dlib: its templates are all still there
+    back = reencode(store, pipeline)  # switching back to the default: its templates are all still there
     assert (back.reencoded, back.already_done) == (0, 3)
     assert store.counts()["templates"] == count == 6
 
@@ -103,13 +103,14 @@ def test_a_corrupt_thumbnail_is_reported_and_the_rest_go_on(store, enrolled, sma
     assert "1 failed" in report.summary()
 
 
-def test_faces_enrolled_with_another_model_are_recognised_by_dlib_after_reencoding(store, small, pipeline, photo):
-    """The thumbnail path works for a real model: enrolled with the small one, re-encoded into dlib's
-    ResNet, the person is recognised by the normal dlib identify and a stranger is not."""
+def test_faces_enrolled_with_another_model_are_recognised_by_the_default_model_after_reencoding(
+        store, small, pipeline, photo):
+    """The thumbnail path works for a real model: enrolled with the small one, re-encoded into the default
+    builtin model, the person is recognised by that model's normal identify and a stranger is not."""
     person = enroll_photo(store, small, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
-    assert len(LiveGallery.load(store, pipeline.spec.id, 128)) == 0
+    assert len(LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)) == 0
     assert reencode(store, pipeline).reencoded == 1
-    live = LiveGallery.load(store, pipeline.spec.id, 128)
+    live = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
     ((_, match),) = pipeline.identify(photo("obama2.jpg"), live.gallery)
     ((_, stranger),) = pipeline.identify(photo("biden.jpg"), live.gallery)
     assert match.identity == person.id and stranger.identity is None

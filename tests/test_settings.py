@@ -8,6 +8,7 @@ import pytest
 
 from faceguard.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
+from faceguard.vision.spec import DEFAULT_MODEL
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def db_path(tmp_path):
 def test_defaults():
     settings = KioskSettings()
     assert (settings.site_name, settings.door, settings.camera, settings.device, settings.model) == (
-        "FaceGuard", "Main door", "0", "auto", "dlib-resnet")
+        "FaceGuard", "Main door", "0", "auto", DEFAULT_MODEL)
     assert settings.threshold is None and settings.threads == 1 and settings.sound is True
     policy = settings.policy()
     assert (policy.k, policy.n, policy.cooldown) == (3, 5, 10.0)

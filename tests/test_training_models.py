@@ -10,6 +10,7 @@ from torch import nn
 from faceguard.training.models import ARCHITECTURES, SmallFaceNet, build_model, freeze_stages
 from faceguard.vision.align import ARCFACE_112_TEMPLATE
 from faceguard.vision.encoder import LEVELS, DlibEncoder, DlibResNet, Encoder, load_encoder
+from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import DLIB_RESNET_V1
 
 
@@ -97,7 +98,15 @@ def test_random_init_follows_the_callers_seed():
     assert not torch.equal(first["features.0.0.weight"], other["features.0.0.weight"])
 
 
-def test_build_model_dlib_resnet_reproduces_the_dlib_encoder(pipeline, photo):
+@pytest.fixture(scope="module")
+def dlib_pipeline():
+    """The builtin dlib-resnet pipeline (not the default model): its 150 px chips are what dlib's encoder takes."""
+    return FacePipeline.load(device="cpu", threads=1, model="dlib-resnet")
+
+
+def test_build_model_dlib_resnet_reproduces_the_dlib_encoder(dlib_pipeline, photo):
+    pipeline = dlib_pipeline
+    assert pipeline.spec is DLIB_RESNET_V1
     reference = DlibEncoder.load("cpu", flip=True)
     model = build_model("dlib-resnet")
     assert isinstance(model, DlibResNet)
