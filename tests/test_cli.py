@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from faceguard.cli import main
+from faceguard.vision.spec import DEFAULT_MODEL, get_model_spec
 
 from .conftest import DATA
 
@@ -59,7 +60,7 @@ def test_evaluate_open_set_writes_the_figures_and_the_det_plot(lfw_like):
     assert main(["evaluate", "--open-set", str(root / "lfw"), "--json", str(out), "--plot", str(plot),
                  "--threads", "1"]) == 0
     report = json.loads(out.read_text())
-    assert report["model"] == "dlib-resnet@1" and report["enrolled"] == 1 and report["fte"] == 0.0
+    assert report["model"] == get_model_spec(DEFAULT_MODEL).id and report["enrolled"] == 1 and report["fte"] == 0.0
     assert report["mated_probes"] == 1 and report["nonmated_probes"] == 3 and report["rank1"] == 1.0
     assert {"0.01", "0.001"} == report["fnir_at_fpir"].keys()
     assert report["site_threshold"]["max_fpir"] == 0.001 and report["site_threshold"]["threshold"] > 0

@@ -37,13 +37,15 @@ def test_the_stored_template_keeps_the_encoding_quality_and_source(store, pipeli
 
 def test_the_thumbnail_re_encodes_close_to_the_original_encoding(store, pipeline, photo):
     """A later model re-encodes from the thumbnail: aligning it by its stored landmarks must give
-    nearly the chip of the original photo (JPEG and resampling cost ~0.05, the threshold is 0.6)."""
+    nearly the chip of the original photo. The bound is relative to the model's threshold: for
+    dlib-resnet@1 it was 0.08 against 0.599 (JPEG and resampling cost it ~0.045, 0.075 of its threshold;
+    SFace and so dlib-sface@1 lose ~0.11 of theirs, almost all of it in SFace's half)."""
     person = enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
     (template,) = store.templates(person.id)
     thumbnail = store.thumbnail(template.id)
     chip = align_face(thumbnail.decode(), thumbnail.landmarks, np.asarray(pipeline.spec.template), pipeline.spec.input_size)
     again = pipeline.encode(chip[None])[0]
-    assert float(face_distance(again, template.encoding)[0, 0]) < 0.08
+    assert float(face_distance(again, template.encoding)[0, 0]) < 0.133 * pipeline.threshold
 
 
 def test_more_photos_add_templates_to_the_same_person(store, pipeline, photo):
