@@ -126,12 +126,14 @@ def test_demo_shows_granted_and_denied_within_seconds(qtbot, tmp_path, open_kios
     seen = screens_seen(window)
     assert window.demo_label.isVisible() and "DEMO" in window.windowTitle()
 
-    def both_seen() -> bool:
-        return {Screen.GRANTED, Screen.DENIED} <= {banner.screen for banner in seen}
+    def decisions() -> set:
+        return {(banner.screen, banner.detail) for banner in seen}
 
-    qtbot.waitUntil(both_seen, timeout=30_000)
-    details = {banner.detail for banner in seen if banner.screen in (Screen.GRANTED, Screen.DENIED)}
-    assert {"Barack Obama", "Joe Biden is deactivated."} <= details
+    # Wait for the two decisions themselves, not just for any GRANTED and DENIED screen: the slide show
+    # (5 photos, 4 s each) may show Collins' "Unknown face" and Obama's grant before Biden's photo comes
+    # round again when a busy machine missed deciding on it during its first 3 s.
+    expected = {(Screen.GRANTED, "Barack Obama"), (Screen.DENIED, "Joe Biden is deactivated.")}
+    qtbot.waitUntil(lambda: expected <= decisions(), timeout=30_000)
 
 
 def test_settings_saved_by_an_admin_apply_to_the_running_kiosk(qtbot, door, open_kiosk, tmp_path):
