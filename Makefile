@@ -15,11 +15,17 @@ test: setup
 
 setup: system-deps $(STAMP)
 
-# Qt's xcb/offscreen platform plugins need a few shared libraries; install them only when missing.
+# Qt's xcb (X11 desktop) and offscreen platform plugins need a few shared libraries; install them only
+# when missing. Without libxcb-cursor0 and the xcb utility libraries the kiosk starts offscreen (the
+# tests) but aborts on a real X11 display ("could not load the Qt platform plugin xcb").
+QT_LIBS := libEGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libxcb-cursor.so.0 libxkbcommon-x11.so.0 libxcb-icccm.so.4 libxcb-keysyms.so.1 libxcb-image.so.0 libxcb-render-util.so.0 libxcb-shape.so.0 libxcb-randr.so.0 libxcb-xkb.so.1
 system-deps:
-	@if ! ldconfig -p | grep -q libEGL.so.1 || ! ldconfig -p | grep -q libxkbcommon.so.0 || ! ldconfig -p | grep -q libfontconfig.so.1; then \
+	@for lib in $(QT_LIBS); do ldconfig -p | grep -q "$$lib" || missing=1; done; \
+	if [ -n "$$missing" ]; then \
 		echo "Installing the system libraries Qt needs"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libegl1 libgl1 libxkbcommon0 \
+			libfontconfig1 libdbus-1-3 libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 \
+			libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml requirements-weights.txt
