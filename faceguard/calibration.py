@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +111,8 @@ class Calibration:
         if gallery_size < 0:
             raise ValueError(f"gallery_size must not be negative, got {gallery_size}.")
         comparisons = max(gallery_size, 1)
-        candidates = np.unique(np.concatenate([self.nonmatch_tail, self.impostor[np.isfinite(self.impostor)]]))
-        too_many = np.flatnonzero(_fpir(self._fmr(candidates), comparisons) > max_fpir)
+        candidates, fmr = self._fmr_steps
+        too_many = np.flatnonzero(_fpir(fmr, comparisons) > max_fpir)
         if too_many.size == 0:
             return float(candidates[-1])
         first = int(too_many[0])
@@ -130,6 +131,13 @@ class Calibration:
             raise ValueError(f"gallery_size must not be negative, got {gallery_size}.")
         accepted = np.searchsorted(self.genuine_all, threshold, side="right")
         return float(_fpir(self.fmr(threshold), gallery_size)), float(1.0 - accepted / self.genuine_all.size)
+
+    @cached_property
+    def _fmr_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every different-person distance measured, ascending, and the FMR at each: computed once, as
+        the kiosk asks for its threshold on every frame it encodes."""
+        candidates = np.unique(np.concatenate([self.nonmatch_tail, self.impostor[np.isfinite(self.impostor)]]))
+        return candidates, self._fmr(candidates)
 
     def _fmr(self, thresholds: np.ndarray) -> np.ndarray:
         """FMR counted in the tail; past its largest distance, the listed impostor pairs' rate (a random

@@ -111,6 +111,7 @@ class SettingsPage(QWidget):
         super().__init__(parent)
         self.store = store
         self._calibrations: dict[str, Calibration | None] = {}
+        self._enrolled_people: dict[str, int] = {}  # by model id; see _enrolled
         self.message = MessageBar()
 
         self.site_name = QLineEdit()
@@ -341,6 +342,7 @@ class SettingsPage(QWidget):
             return None
 
     def _model_changed(self) -> None:
+        self._enrolled_people.clear()  # counted anew: people may have been enrolled or re-encoded meanwhile
         self._threshold_mode_changed()
         self._show_missing()
 
@@ -373,10 +375,14 @@ class SettingsPage(QWidget):
         self.rates.setText(describe_rule(rule, self._enrolled(spec.id)))
 
     def _enrolled(self, model_id: str) -> int:
-        try:
-            return self.store.enrolled_count(model_id)
-        except FaceGuardError:
-            return 0
+        """How many people the model's gallery holds, counted once per model change, revert or re-encoding
+        (the count reads every template; the rates are worded anew on every keystroke)."""
+        if model_id not in self._enrolled_people:
+            try:
+                self._enrolled_people[model_id] = self.store.enrolled_count(model_id)
+            except FaceGuardError:
+                return 0
+        return self._enrolled_people[model_id]
 
     def _calibration(self, model_id: str) -> Calibration | None:
         if model_id not in self._calibrations:
