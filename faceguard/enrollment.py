@@ -51,9 +51,3 @@ def enroll_photo(
     """Enroll a new person from one photo (details: badge, group, active, valid_from, valid_until, notes)."""
     template, _ = prepare_template(pipeline, image, source)
     return store.enroll(name, template, **details)
-
-
-def add_photo(store: Store, pipeline: FacePipeline, person: Person, image: np.ndarray, source: str) -> int:
-    """Add one more photo of an enrolled person; returns the new template's id."""
-    template, _ = prepare_template(pipeline, image, source)
-    return store.add_template(person.id, template)

@@ -67,9 +67,3 @@ class SiteThreshold:
         except CalibrationError:
             return True
         return False
-
-    def expected_rates(self, enrolled: int) -> tuple[float, float] | None:
-        """(FPIR, FNIR) expected at this threshold with ``enrolled`` people; None without calibration."""
-        if self.calibration is None:
-            return None
-        return self.calibration.open_set_rates(self.for_gallery(enrolled), enrolled)

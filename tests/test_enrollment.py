@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.enrollment import add_photo, enroll_photo, prepare_template
+from faceguard.enrollment import enroll_photo, prepare_template
 from faceguard.errors import FaceTooSmallError, MultipleFacesError, NoFaceError, QualityError
 from faceguard.matching import face_distance
 from faceguard.store.live_gallery import LiveGallery
@@ -50,7 +50,7 @@ def test_the_thumbnail_re_encodes_close_to_the_original_encoding(store, pipeline
 
 def test_more_photos_add_templates_to_the_same_person(store, pipeline, photo):
     person = enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
-    add_photo(store, pipeline, person, photo("obama3.jpg"), "photo:obama3.jpg")
+    store.add_template(person.id, prepare_template(pipeline, photo("obama3.jpg"), "photo:obama3.jpg")[0])
     assert store.person(person.id).templates == 2
     assert [t.source for t in store.templates(person.id)] == ["photo:obama.jpg", "photo:obama3.jpg"]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from faceguard.cli import main
-from faceguard.enrollment import add_photo, enroll_photo
+from faceguard.enrollment import enroll_photo, prepare_template
 from faceguard.reencode import reencode
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
@@ -43,7 +43,7 @@ def small(models_dir):
 def enrolled(store, pipeline, photo):
     """Obama (two photos) and Biden (one), enrolled with the default (builtin) model."""
     obama = enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
-    add_photo(store, pipeline, obama, photo("obama3.jpg"), "photo:obama3.jpg")
+    store.add_template(obama.id, prepare_template(pipeline, photo("obama3.jpg"), "photo:obama3.jpg")[0])
     biden = enroll_photo(store, pipeline, photo("biden.jpg"), "Joe Biden", "photo:biden.jpg")
     return obama, biden
 
@@ -84,7 +84,7 @@ def test_running_it_again_adds_nothing(store, enrolled, small, pipeline):
 def test_a_face_enrolled_later_is_the_only_one_encoded(store, enrolled, small, pipeline, photo):
     obama, _ = enrolled
     reencode(store, small)
-    add_photo(store, pipeline, obama, photo("obama2.jpg"), "photo:obama2.jpg")
+    store.add_template(obama.id, prepare_template(pipeline, photo("obama2.jpg"), "photo:obama2.jpg")[0])
     report = reencode(store, small)
     assert (report.reencoded, report.already_done) == (1, 3)
     assert [t.source for t in templates_of(store, obama, "tiny@1")][-1] == "photo:obama2.jpg"
