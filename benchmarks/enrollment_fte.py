@@ -37,7 +37,6 @@ from faceguard.vision.pipeline import (
     FacePipeline,
     centre_offset,
     enrollment_subject,
-    face_size,
 )
 from faceguard.vision.quality import QualityReport, assess_quality, check_quality, check_usable
 from faceguard.vision.spec import get_model_spec
@@ -129,8 +128,8 @@ def size_only(faces: Sequence[Face], image_shape: tuple[int, ...]) -> Face:
     one's size is a second person."""
     if not faces:
         raise NoFaceError()
-    largest = max(face_size(face) for face in faces)
-    main = [face for face in faces if face_size(face) >= OLD_BYSTANDER_RATIO * largest]
+    largest = max(face.size for face in faces)
+    main = [face for face in faces if face.size >= OLD_BYSTANDER_RATIO * largest]
     if len(main) > 1:
         raise MultipleFacesError(len(main))
     return main[0]
@@ -197,8 +196,8 @@ def geometry(measured: list[Photo]) -> dict[str, list[float]]:
         if photo.labelled is None:
             continue
         subject = photo.faces[photo.labelled]
-        size, largest = face_size(subject), max(face_size(face) for face in photo.faces)
-        main = [face for face in photo.faces if face_size(face) >= BYSTANDER_RATIO * largest and face is not subject]
+        size, largest = subject.size, max(face.size for face in photo.faces)
+        main = [face for face in photo.faces if face.size >= BYSTANDER_RATIO * largest and face is not subject]
         offset = centre_offset(subject, photo.shape) / size
         if len(photo.faces) == 1:
             alone.append(offset)

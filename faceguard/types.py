@@ -27,3 +27,8 @@ class Face:
     @property
     def height(self) -> float:
         return float(self.box[3] - self.box[1])
+
+    @property
+    def size(self) -> float:
+        """The shorter side of the box, in pixels."""
+        return min(self.width, self.height)

@@ -11,15 +11,12 @@ from faceguard.errors import ImageError
 from faceguard.evaluation.pairs import Pair
 from faceguard.types import Face
 from faceguard.vision.image_io import read_image
-from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.pipeline import FacePipeline, centre_offset
 
 
 def central_face(faces: Sequence[Face], image_shape: tuple[int, ...]) -> Face | None:
     """The face whose box centre is nearest the image centre (LFW labels the centred person)."""
-    if not faces:
-        return None
-    centre = np.array([image_shape[1], image_shape[0]], np.float32) / 2
-    return min(faces, key=lambda f: float(np.linalg.norm((f.box[:2] + f.box[2:]) / 2 - centre)))
+    return min(faces, key=lambda face: centre_offset(face, image_shape), default=None)
 
 
 def encode_images(pipeline: FacePipeline, paths: Sequence[Path]) -> Iterator[tuple[Path, np.ndarray | None]]:

@@ -148,20 +148,15 @@ def enrollment_subject(faces: Sequence[Face], image_shape: tuple[int, ...]) -> F
     """
     if not faces:
         raise NoFaceError()
-    largest = max(face_size(face) for face in faces)
-    main = sorted((face for face in faces if face_size(face) >= BYSTANDER_RATIO * largest),
+    largest = max(face.size for face in faces)
+    main = sorted((face for face in faces if face.size >= BYSTANDER_RATIO * largest),
                   key=lambda face: centre_offset(face, image_shape))
     subject, others = main[0], main[1:]
-    zone = CENTRAL_OFFSET * face_size(subject)
+    zone = CENTRAL_OFFSET * subject.size
     if others and (centre_offset(subject, image_shape) > zone
-                   or any(centre_offset(face, image_shape) - face_size(face) / 2 < zone for face in others)):
+                   or any(centre_offset(face, image_shape) - face.size / 2 < zone for face in others)):
         raise MultipleFacesError(len(main))
     return subject
-
-
-def face_size(face: Face) -> float:
-    """The shorter side of the face's box, in pixels."""
-    return min(face.width, face.height)
 
 
 def centre_offset(face: Face, image_shape: tuple[int, ...]) -> float:

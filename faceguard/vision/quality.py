@@ -126,7 +126,7 @@ def assess_quality(image: np.ndarray, face: Face) -> QualityReport:
     centre = gray[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4]
     brightness = float(centre.mean())
     return QualityReport(
-        face_size=min(face.width, face.height),
+        face_size=face.size,
         eye_distance=eye_distance,
         sharpness=float(cv2.Laplacian(gray, cv2.CV_64F).var()) * (MID_GREY / max(brightness, 1.0)) ** 2,
         brightness=brightness,
