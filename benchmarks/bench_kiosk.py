@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QTimer
 
-from faceguard.camera import Frame
+from faceguard.vision.camera import Frame
 from faceguard.gui.app import application
 from faceguard.gui.kiosk import KioskWindow
-from faceguard.kiosk.banner import Banner, Screen
-from faceguard.kiosk.demo import demo_settings, prepare_demo
-from faceguard.kiosk.results import FrameResult
+from faceguard.app.kiosk.banner import Banner, Screen
+from faceguard.app.kiosk.demo import demo_settings, prepare_demo
+from faceguard.app.kiosk.results import FrameResult
 
 PROBE_MS = 10
 

@@ -16,7 +16,7 @@ A smaller run while developing: ``--people 300`` (any ``--model`` other than ``-
 
 Setup: a real database file (``--db PATH`` keeps it, and a later run reuses it if it holds exactly
 ``--people`` people with one ``--from-model`` template each) gets Barack Obama, enrolled from
-resources/demo/obama.jpg through ``faceguard.enrollment.enroll_photo``, and ``--people`` - 1 people
+resources/demo/obama.jpg through ``faceguard.app.enrollment.enroll_photo``, and ``--people`` - 1 people
 made from real photos (``--photos``, default the LFW images; cycled when there are fewer usable
 photos than people; never copied): each photo is read, its one face detected, quality-checked with
 the enrollment limits, thumbnailed and encoded once (``template_from_file``; photos without exactly
@@ -26,7 +26,7 @@ copy of that file (``Store.backup``), so the kept file is never re-encoded itsel
 
 Measured:
 
-1. ``faceguard.reencode.reencode(store, pipeline)`` to ``--model`` (default: the kiosk's default
+1. ``faceguard.app.reencode.reencode(store, pipeline)`` to ``--model`` (default: the kiosk's default
    model, ``KioskSettings().model``) with ``--threads`` inference threads, in this process: seconds
    (``time.perf_counter``), people/s, the process's RSS just before (``VmRSS`` of /proc/self/status,
    pipeline loaded and warmed up) and its peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``,
@@ -68,22 +68,23 @@ import torch
 from bench_store import file_bytes, insert_people, machine, summary, timed
 from tqdm import tqdm
 
-from faceguard.camera import Frame, open_source
-from faceguard.enrollment import enroll_photo, template_from_file
-from faceguard.errors import FaceGuardError
-from faceguard.kiosk.demo import DEMO_PEOPLE, demo_settings
-from faceguard.kiosk.engine import KioskEngine
-from faceguard.kiosk.mailbox import LatestFrame
-from faceguard.paths import DEMO_PHOTOS
-from faceguard.reencode import reencode
-from faceguard.settings import KioskSettings
-from faceguard.site_threshold import SiteThreshold
+from faceguard.vision.camera import Frame, open_source
+from faceguard.app.enrollment import enroll_photo, template_from_file
+from faceguard.core.errors import FaceGuardError
+from faceguard.app.kiosk.demo import DEMO_PEOPLE, demo_settings
+from faceguard.app.kiosk.session import KioskEngine
+from faceguard.app.kiosk.mailbox import LatestFrame
+from faceguard.core.paths import DEMO_PHOTOS
+from faceguard.app.reencode import reencode
+from faceguard.app.settings import KioskSettings
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.db import write_transaction
 from faceguard.store.repository import NewTemplate, Store
 from faceguard.vision.align import align_face
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import get_model_spec
+from faceguard.vision.thumbnail import decode_thumbnail
 
 LFW = Path("/work/shared/data/lfw-dev/lfw")
 BATCH = 5_000
@@ -254,7 +255,7 @@ def seconds_per_face(store: Store, pipeline: FacePipeline) -> float:
     start = time.perf_counter()
     for template_id in ids:
         thumbnail = store.thumbnail(template_id)
-        pipeline.encode(align_face(thumbnail.decode(), thumbnail.landmarks, template, pipeline.spec.input_size)[None])
+        pipeline.encode(align_face(decode_thumbnail(thumbnail), thumbnail.landmarks, template, pipeline.spec.input_size)[None])
     return (time.perf_counter() - start) / len(ids)
 
 

@@ -47,8 +47,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from faceguard.enrollment import enroll_photo, prepare_template
-from faceguard.matching import Gallery
+from faceguard.app.enrollment import enroll_photo, prepare_template
+from faceguard.matching.gallery import Gallery
 from faceguard.store.db import write_transaction
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import CHANGE_LOG_RETENTION, NewTemplate, Store, now, to_text

@@ -1,6 +1,6 @@
 """Calibration data for a model: its distances on LFW View 1 DevTrain images, so that FaceGuard can
 tell what a threshold means, 1:1 (FAR and FRR) and at a door that compares a face with everyone
-enrolled (FMR down to ~1e-6, FPIR and FNIR; see ``faceguard.calibration``).
+enrolled (FMR down to ~1e-6, FPIR and FNIR; see ``faceguard.matching.calibration``).
 
 Run from the repository root (a few minutes on one CPU core for the builtin model):
 
@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from faceguard.calibration import CALIBRATION_DIR, FORMAT
+from faceguard.matching.calibration import CALIBRATION_DIR, FORMAT
 from faceguard.evaluation.encode import encode_images, pair_distances, unique_images
 from faceguard.evaluation.pairs import Pair, read_pairs
-from faceguard.matching import face_distance
+from faceguard.matching.gallery import face_distance
 from faceguard.vision.image_io import IMAGE_SUFFIXES
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import get_model_spec

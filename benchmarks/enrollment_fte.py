@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from faceguard.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
+from faceguard.core.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
 from faceguard.evaluation.encode import central_face
-from faceguard.settings import KioskSettings
-from faceguard.types import Face
+from faceguard.app.settings import KioskSettings
+from faceguard.core.types import Face
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import (
     BYSTANDER_RATIO,

@@ -5,7 +5,7 @@ Run from the repository root (about ten minutes on one CPU core; encodings are c
     .venv/bin/python benchmarks/fusion_weights.py --root /work/shared/data/lfw-dev --json docs/fusion-weights.json
 
 Every image of LFW View 1 (DevTrain and DevTest) is detected and aligned once onto the fused chip
-(``faceguard.vision.fusion``); both networks encode it and its mirror image. The fused squared distance
+(``faceguard.vision.networks.fusion``); both networks encode it and its mirror image. The fused squared distance
 is ``d_dlib² + w² · ‖Δ sface‖²``. For each weight ``w`` and each mirror averaging (none, dlib's branch
 only: one more dlib forward, or both: one more of each), on DevTrain only: the accuracy-maximising
 threshold on the 2,200 listed pairs, and TAR at FMR 1e-4 over every pair of DevTrain images (5.9
@@ -31,9 +31,9 @@ from faceguard.evaluation.pairs import Pair, read_pairs
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import set_threads
-from faceguard.vision import sface
-from faceguard.vision.encoder import build_network
-from faceguard.vision.fusion import DLIB_SIZE, INPUT_SIZE, DlibSFaceFusion, fused_template
+from faceguard.vision.networks import sface
+from faceguard.vision.networks import build_network
+from faceguard.vision.networks.fusion import DLIB_SIZE, INPUT_SIZE, DlibSFaceFusion, fused_template
 from faceguard.vision.image_io import read_image
 from faceguard.vision.spec import DLIB_RESNET_V1
 
@@ -47,8 +47,8 @@ def encode_all(paths: list[Path], cache: Path) -> dict[str, np.ndarray]:
         return dict(np.load(cache))
     template = fused_template(np.asarray(DLIB_RESNET_V1.template))
     detector = RetinaFaceDetector.load(torch.device("cpu"))
-    model = DlibSFaceFusion(build_network("dlib-resnet", True, DIM, DLIB_SIZE),
-                            build_network("sface", True, DIM, sface.INPUT_SIZE), template, sface_weight=1.0)
+    model = DlibSFaceFusion(build_network("dlib-resnet"),
+                            build_network("sface"), template, sface_weight=1.0)
     model = model.eval().to(memory_format=torch.channels_last)
     plain = np.full((len(paths), 2 * DIM), np.nan, np.float32)
     mirror = plain.copy()

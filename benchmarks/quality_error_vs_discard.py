@@ -39,12 +39,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
-from faceguard.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
+from faceguard.core.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
 from faceguard.evaluation.encode import central_face, unique_images
 from faceguard.evaluation.metrics import roc
 from faceguard.evaluation.pairs import read_pairs
-from faceguard.matching import face_distance
-from faceguard.settings import KioskSettings
+from faceguard.matching.gallery import face_distance
+from faceguard.app.settings import KioskSettings
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.quality import QualityReport, QualityThresholds, assess_quality, check_quality, check_usable

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
-from faceguard.training.models import ARCHITECTURES, SmallFaceNet
+from faceguard.vision.networks import ARCHITECTURES
+from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.pipeline import FacePipeline
 
 TINY = "tiny"

@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from faceguard.errors import StoreError
+from faceguard.core.errors import StoreError
 from faceguard.store.repository import NewTemplate, Store
-from faceguard.vision.thumbnail import Thumbnail
+from faceguard.core.types import Thumbnail
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "test-model@1"

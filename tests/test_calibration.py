@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from faceguard.calibration import CALIBRATION_DIR, DEFAULT_MAX_FPIR, FORMAT, FORMAT_1, Calibration, CalibrationError
+from faceguard.matching.calibration import CALIBRATION_DIR, DEFAULT_MAX_FPIR, FORMAT, FORMAT_1, Calibration, CalibrationError
 from faceguard.evaluation.metrics import far_frr_at
 from faceguard.vision.spec import get_model_spec
 

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.camera import MAX_SIDE, FolderSource, VideoSource, open_source
-from faceguard.errors import CameraError
+from faceguard.vision.camera import MAX_SIDE, FolderSource, VideoSource, open_source
+from faceguard.core.errors import CameraError
 from faceguard.vision.image_io import read_image
 from tests.conftest import DATA
 

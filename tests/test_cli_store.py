@@ -23,12 +23,12 @@ import faceguard.cli.common
 from faceguard.cli import main
 from faceguard.store.event_export import EVENT_COLUMNS
 from faceguard.cli.common import parse_until, parse_when
-from faceguard.enrollment import prepare_template
-from faceguard.settings import PREFIX, load_settings
-from faceguard.site_threshold import SiteThreshold
+from faceguard.app.enrollment import prepare_template
+from faceguard.app.settings import PREFIX, load_settings
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.migrations import SCHEMA
 from faceguard.store.repository import NewTemplate, Store
-from faceguard.vision.thumbnail import Thumbnail
+from faceguard.core.types import Thumbnail
 
 from .conftest import DATA
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from faceguard.errors import ImageError
-from faceguard.types import Face
+from faceguard.core.errors import ImageError
+from faceguard.core.types import Face
 from faceguard.vision import weights
 from faceguard.vision.detector import RetinaFaceDetector, onnx_bytes
 

@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from faceguard.errors import MissingWeightsError
+from faceguard.core.errors import MissingWeightsError
 from faceguard.vision import dlib_format
 from faceguard.vision.dlib_format import (
     AddPrev,

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from faceguard.errors import MissingWeightsError
+from faceguard.core.errors import MissingWeightsError
 from faceguard.vision import dlib_format
-from faceguard.vision import encoder as encoder_module
-from faceguard.vision.encoder import DlibEncoder, DlibResNet, add_zero_padded
+from faceguard.vision.networks import dlib_resnet as encoder_module
+from faceguard.vision.encoder import DlibEncoder
+from faceguard.vision.networks.dlib_resnet import DlibResNet, add_zero_padded
 from faceguard.vision.weights import package_file
 
 DATA = Path(__file__).parent / "data"

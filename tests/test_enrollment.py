@@ -9,12 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.enrollment import enroll_photo, prepare_template
-from faceguard.errors import FaceTooSmallError, MultipleFacesError, NoFaceError, QualityError
-from faceguard.matching import face_distance
+from faceguard.app.enrollment import enroll_photo, prepare_template
+from faceguard.core.errors import FaceTooSmallError, MultipleFacesError, NoFaceError, QualityError
+from faceguard.matching.gallery import face_distance
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.vision.align import align_face
 from faceguard.vision.quality import assess_quality, check_quality, check_usable
+from faceguard.vision.thumbnail import decode_thumbnail
 
 
 def test_one_photo_enrolls_a_person_who_is_then_recognised_in_another_photo(store, pipeline, photo):
@@ -43,7 +44,7 @@ def test_the_thumbnail_re_encodes_close_to_the_original_encoding(store, pipeline
     person = enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
     (template,) = store.templates(person.id)
     thumbnail = store.thumbnail(template.id)
-    chip = align_face(thumbnail.decode(), thumbnail.landmarks, np.asarray(pipeline.spec.template), pipeline.spec.input_size)
+    chip = align_face(decode_thumbnail(thumbnail), thumbnail.landmarks, np.asarray(pipeline.spec.template), pipeline.spec.input_size)
     again = pipeline.encode(chip[None])[0]
     assert float(face_distance(again, template.encoding)[0, 0]) < 0.133 * pipeline.threshold
 

@@ -13,15 +13,17 @@ import torch.nn.functional as F
 from PIL import Image
 
 from faceguard.cli import main
-from faceguard.enrollment import enroll_photo
-from faceguard.errors import ConflictError, FaceGuardError, MissingWeightsError
+from faceguard.app.enrollment import enroll_photo
+from faceguard.core.errors import ConflictError, FaceGuardError, MissingWeightsError
 from faceguard.evaluation.metrics import accuracy_at
-from faceguard.matching import Match
+from faceguard.matching.gallery import Match
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
 from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
-from faceguard.training.models import ARCHITECTURES, SmallFaceNet
-from faceguard.vision.encoder import DlibResNet, Encoder, dlib_state_dict, load_encoder
+from faceguard.vision.networks import ARCHITECTURES
+from faceguard.vision.networks.small_facenet import SmallFaceNet
+from faceguard.vision.encoder import Encoder, load_encoder
+from faceguard.vision.networks.dlib_resnet import DlibResNet, dlib_state_dict
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import BUILTIN_MODELS, DLIB_RESNET_V1, get_model_spec, list_models
 

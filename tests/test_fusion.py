@@ -10,7 +10,7 @@ import torch
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.encoder import load_encoder
-from faceguard.vision.fusion import SFACE_WEIGHT, fused_template
+from faceguard.vision.networks.fusion import SFACE_WEIGHT, fused_template
 from faceguard.vision.image_io import read_image
 from faceguard.vision.spec import DLIB_RESNET_V1, DLIB_SFACE_V1, SFACE_V1, ModelSpec
 

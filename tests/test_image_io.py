@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faceguard.errors import ImageError
+from faceguard.core.errors import ImageError
 from faceguard.vision.image_io import read_image
 
 DATA = Path(__file__).parent / "data"

@@ -18,13 +18,13 @@ import numpy as np
 import pytest
 
 from faceguard.access.policy import Outcome, PolicyConfig
-from faceguard.camera import Frame
-from faceguard.calibration import DEFAULT_MAX_FPIR
-from faceguard.enrollment import enroll_photo, prepare_template
-from faceguard.kiosk import engine as kiosk_engine
-from faceguard.kiosk.engine import KioskEngine
-from faceguard.reencode import reencode
-from faceguard.site_threshold import SiteThreshold
+from faceguard.vision.camera import Frame
+from faceguard.matching.calibration import DEFAULT_MAX_FPIR
+from faceguard.app.enrollment import enroll_photo, prepare_template
+from faceguard.app.kiosk import session as kiosk_engine
+from faceguard.app.kiosk.session import KioskEngine
+from faceguard.app.reencode import reencode
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 from tests.model_helpers import load_tiny

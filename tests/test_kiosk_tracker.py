@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceguard.kiosk.tracker import IouTracker, iou
-from faceguard.types import Face
+from faceguard.app.kiosk.tracker import IouTracker, iou
+from faceguard.core.types import Face
 
 
 def box(x1, y1, x2, y2):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from faceguard.enrollment import prepare_template
+from faceguard.app.enrollment import prepare_template
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
 from tests.store_helpers import new_template

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from faceguard.errors import ModelMismatchError
-from faceguard.matching import Gallery, face_distance, verify
+from faceguard.core.errors import ModelMismatchError
+from faceguard.matching.gallery import Gallery, face_distance, verify
 
 MODEL = "test-model@1"
 

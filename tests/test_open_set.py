@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from faceguard.calibration import DEFAULT_MAX_FPIR, Calibration
+from faceguard.matching.calibration import DEFAULT_MAX_FPIR, Calibration
 from faceguard.evaluation.encode import encode_images
 from faceguard.evaluation.open_set import OperatingPoint, enroll, people_in, report, search, split_people
 from faceguard.evaluation.pairs import read_pairs

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.errors import MultipleFacesError, NoFaceError
-from faceguard.matching import Gallery, verify
+from faceguard.core.errors import MultipleFacesError, NoFaceError
+from faceguard.matching.gallery import Gallery, verify
 
 
 def side_by_side(left, right):

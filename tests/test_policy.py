@@ -16,7 +16,7 @@ from faceguard.access.policy import (
     PolicyConfig,
     verify_claim,
 )
-from faceguard.matching import Match
+from faceguard.matching.gallery import Match
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC).timestamp()
 THRESHOLD = 0.6

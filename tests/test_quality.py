@@ -5,13 +5,13 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.errors import (
+from faceguard.core.errors import (
     BlurryFaceError,
     ExposureError,
     FaceTooSmallError,
     NotFrontalError,
 )
-from faceguard.types import Face
+from faceguard.core.types import Face
 from faceguard.vision.quality import QualityThresholds, assess_quality, check_quality, check_usable
 
 PORTRAITS = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "collins.png"]

@@ -7,13 +7,15 @@ import pytest
 import torch
 
 from faceguard.cli import main
-from faceguard.enrollment import enroll_photo, prepare_template
-from faceguard.reencode import reencode
+from faceguard.app.enrollment import enroll_photo, prepare_template
+from faceguard.app.reencode import reencode
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
-from faceguard.training.models import ARCHITECTURES, SmallFaceNet
+from faceguard.vision.networks import ARCHITECTURES
+from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.align import align_face
 from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.thumbnail import decode_thumbnail
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_every_face_gets_a_template_of_the_new_model_and_the_old_ones_stay(store
         for before, after in zip(old, new):
             thumbnail = store.thumbnail(before.id)
             assert store.thumbnail(after.id).jpeg == thumbnail.jpeg and after.quality == before.quality
-            chip = align_face(thumbnail.decode(), thumbnail.landmarks, np.asarray(small.spec.template), 112)
+            chip = align_face(decode_thumbnail(thumbnail), thumbnail.landmarks, np.asarray(small.spec.template), 112)
             np.testing.assert_allclose(after.encoding, small.encode(chip[None])[0], atol=1e-6)
     live = LiveGallery.load(store, small.spec.id, small.spec.dim)
     assert len(live) == 3 and len(LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)) == 3

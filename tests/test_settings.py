@@ -6,7 +6,7 @@ from dataclasses import fields, replace
 
 import pytest
 
-from faceguard.settings import PREFIX, KioskSettings, load_settings, save_settings
+from faceguard.app.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL
 

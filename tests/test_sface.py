@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from faceguard.errors import MissingWeightsError
-from faceguard.vision import sface, weights
+from faceguard.core.errors import MissingWeightsError
+from faceguard.vision import weights
+from faceguard.vision.networks import sface
 from faceguard.vision.align import ARCFACE_112_TEMPLATE, align_face
 from faceguard.vision.encoder import Encoder, load_encoder
 from faceguard.vision.onnx_weights import OnnxFormatError, OnnxGraph, dequantize_blocked, read_graph

@@ -13,6 +13,7 @@ import pytest
 
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
+from faceguard.vision.thumbnail import decode_thumbnail
 from tests.store_helpers import DIM, MODEL, start_worker
 
 HAMMER_SECONDS = 30
@@ -74,7 +75,7 @@ def test_killing_a_writer_mid_enrollment_leaves_a_sound_file_with_every_confirme
         for person in stored.values():
             assert person.templates >= 1, f"{person.name} was stored without a template"
             for template in store.templates(person.id):
-                assert store.thumbnail(template.id).decode().shape == (24, 24, 3)
+                assert decode_thumbnail(store.thumbnail(template.id)).shape == (24, 24, 3)
         assert store.db.execute(
             "SELECT count(*) FROM templates t LEFT JOIN people p ON p.id = t.person_id WHERE p.id IS NULL"
         ).fetchone()[0] == 0

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import faceguard.store.db as db_module
-from faceguard.errors import (
+from faceguard.core.errors import (
     CorruptDatabaseError,
     DatabaseLockedError,
     DiskFullError,

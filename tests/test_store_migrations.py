@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from faceguard.errors import SchemaTooNewError
+from faceguard.core.errors import SchemaTooNewError
 from faceguard.store.db import connect
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.migrations import SCHEMA, migrate, schema_version
 from faceguard.store.repository import Store
+from faceguard.vision.thumbnail import decode_thumbnail
 from tests.store_helpers import (
     DIM,
     MODEL,
@@ -135,7 +136,7 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
                 thumbnail = store.thumbnail(template_id)
                 assert thumbnail.jpeg == jpeg
                 np.testing.assert_allclose(thumbnail.landmarks, landmarks, atol=1e-4)
-                assert thumbnail.decode().shape == (24, 24, 3)
+                assert decode_thumbnail(thumbnail).shape == (24, 24, 3)
             assert [t.id for t in store.templates(1)] == [10, 11]
             live = LiveGallery.load(store, MODEL, DIM)
             assert len(live) == 3 and live.status_of(2).active is False

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from faceguard.errors import (
+from faceguard.core.errors import (
     ConflictError,
     CorruptDatabaseError,
     NotFoundError,
     StoreError,
 )
 from faceguard.store.repository import Store, status_from_row
+from faceguard.vision.thumbnail import decode_thumbnail
 from tests.store_helpers import DIM, MODEL, new_template, tiny_jpeg, unit_vector
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -385,7 +386,7 @@ def test_a_thumbnail_round_trips_with_its_landmarks(store, rng):
     assert thumbnail.jpeg == template.thumbnail.jpeg
     assert thumbnail.landmarks.shape == (5, 2) and thumbnail.landmarks.dtype == np.float32
     np.testing.assert_allclose(thumbnail.landmarks, template.thumbnail.landmarks, atol=0.006)
-    image = thumbnail.decode()
+    image = decode_thumbnail(thumbnail)
     assert image.shape == (24, 24, 3) and image.dtype == np.uint8
     with pytest.raises(NotFoundError):
         store.thumbnail(stored.id + 100)

@@ -94,7 +94,7 @@ def test_early_stopping_and_the_time_limit_end_a_run(tmp_path, data):
 
 
 def test_embed_returns_unit_vectors(data):
-    from faceguard.training.models import build_model
+    from faceguard.vision.networks import build_network
 
-    embeddings = embed(build_model("small-facenet", pretrained=False), data[1].chips, torch.device("cpu"))
+    embeddings = embed(build_network("small-facenet", pretrained=False), data[1].chips, torch.device("cpu"))
     assert embeddings.shape == (20, 128) and np.allclose(np.linalg.norm(embeddings, axis=1), 1, atol=1e-5)

@@ -7,9 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from faceguard.training.models import ARCHITECTURES, SmallFaceNet, build_model, freeze_stages
+from faceguard.training.finetune import freeze_stages
+from faceguard.vision.networks import ARCHITECTURES, build_network
+from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.align import ARCFACE_112_TEMPLATE
-from faceguard.vision.encoder import LEVELS, DlibEncoder, DlibResNet, Encoder, load_encoder
+from faceguard.vision.encoder import DlibEncoder, Encoder, load_encoder
+from faceguard.vision.networks.dlib_resnet import LEVELS, DlibResNet
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import DLIB_RESNET_V1
 
@@ -89,11 +92,11 @@ def test_eval_encodings_do_not_depend_on_the_batch():
 
 def test_random_init_follows_the_callers_seed():
     torch.manual_seed(7)
-    first = build_model("small-facenet").state_dict()
+    first = build_network("small-facenet").state_dict()
     torch.manual_seed(7)
-    again = build_model("small-facenet").state_dict()
+    again = build_network("small-facenet").state_dict()
     torch.manual_seed(8)
-    other = build_model("small-facenet").state_dict()
+    other = build_network("small-facenet").state_dict()
     assert all(torch.equal(first[key], again[key]) for key in first)
     assert not torch.equal(first["features.0.0.weight"], other["features.0.0.weight"])
 
@@ -108,22 +111,22 @@ def test_build_model_dlib_resnet_reproduces_the_dlib_encoder(dlib_pipeline, phot
     pipeline = dlib_pipeline
     assert pipeline.spec is DLIB_RESNET_V1
     reference = DlibEncoder.load("cpu", flip=True)
-    model = build_model("dlib-resnet")
+    model = build_network("dlib-resnet")
     assert isinstance(model, DlibResNet)
     names = ("obama.jpg", "biden.jpg")
     batch = np.concatenate([pipeline.align(photo(name), [pipeline.single_face(photo(name))]) for name in names])
     expected = reference.encode(batch)
     np.testing.assert_array_equal(Encoder(model, torch.device("cpu"), flip=True).encode(batch), expected)
     np.testing.assert_array_equal(load_encoder(DLIB_RESNET_V1, "cpu").encode(batch), expected)
-    untrained = build_model("dlib-resnet", pretrained=False)
+    untrained = build_network("dlib-resnet", pretrained=False)
     assert not torch.equal(untrained.fc.weight, model.fc.weight)
 
 
 def test_build_model_refuses_unknown_architectures_and_sizes():
     with pytest.raises(ValueError, match="Unknown architecture 'resnet-50'.*small-facenet"):
-        build_model("resnet-50")
+        build_network("resnet-50")
     with pytest.raises(ValueError, match="128"):
-        build_model("dlib-resnet", dim=64)
+        build_network("dlib-resnet", dim=64)
 
 
 def test_architectures_give_each_default_chip():
@@ -164,7 +167,7 @@ def test_freeze_stages_can_be_changed_and_checks_its_argument():
 
 def test_the_spec_knows_exactly_the_architectures_training_can_build():
     """vision.spec cannot import the training package (training imports vision), so it keeps its own list."""
-    from faceguard.training.models import ARCHITECTURES
+    from faceguard.vision.networks import ARCHITECTURES
     from faceguard.vision.spec import ARCHITECTURE_NAMES
 
     assert set(ARCHITECTURE_NAMES) == set(ARCHITECTURES)

@@ -35,7 +35,7 @@ from datetime import datetime
 from enum import StrEnum
 from statistics import median
 
-from faceguard.matching import Match
+from faceguard.matching.gallery import Match
 
 
 class Outcome(StrEnum):

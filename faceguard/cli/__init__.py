@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from faceguard.cli.access import add_access_commands
 from faceguard.cli.common import database_options, engine_options
 from faceguard.cli.database import add_db_commands
-from faceguard.cli.engine import add_engine_commands
+from faceguard.cli.models import add_engine_commands
 from faceguard.cli.gui import add_gui_commands
 from faceguard.cli.people import add_people_commands
 from faceguard.cli.training import add_training_commands
-from faceguard.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError
 
 EXIT_CODES = """\
 exit codes:

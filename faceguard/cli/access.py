@@ -20,11 +20,11 @@ from faceguard.cli.common import (
     print_table,
     threshold_of,
 )
-from faceguard.display import EVENT_TABLE_COLUMNS, event_cells
-from faceguard.errors import FaceGuardError
-from faceguard.matching import Match, face_distance
-from faceguard.settings import load_settings
-from faceguard.site_threshold import SiteThreshold
+from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
+from faceguard.core.errors import FaceGuardError
+from faceguard.matching.gallery import Match, face_distance
+from faceguard.app.settings import load_settings
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.access_log import log_decision
 from faceguard.store.event_export import save_events_csv, write_events_csv
 from faceguard.store.live_gallery import LiveGallery

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tabulate import tabulate
 
-from faceguard.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError
 from faceguard.store.db import default_db_path
 from faceguard.store.repository import Person, Store
 from faceguard.vision.spec import DEFAULT_MODEL

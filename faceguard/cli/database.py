@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from faceguard.cli.common import open_store, print_fields
-from faceguard.errors import FaceGuardError, StoreError
-from faceguard.settings import load_settings
+from faceguard.core.errors import FaceGuardError, StoreError
+from faceguard.app.settings import load_settings
 from faceguard.store.migrations import SCHEMA, schema_version
 from faceguard.store.repository import Store
 from faceguard.vision.spec import get_model_spec

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from faceguard.cli.common import open_store
-from faceguard.settings import load_settings
+from faceguard.app.settings import load_settings
 
 
 def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
@@ -27,10 +27,10 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from faceguard.camera import can_open
+    from faceguard.vision.camera import can_open
     from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.kiosk import KioskWindow
-    from faceguard.kiosk.demo import demo_database, demo_settings, prepare_demo, reset_demo_database
+    from faceguard.app.kiosk.demo import demo_database, demo_settings, prepare_demo, reset_demo_database
 
     with open_store(args, create=True) as store:
         settings = load_settings(store)
@@ -55,7 +55,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
 def run_admin(args: argparse.Namespace) -> int:
     from faceguard.gui.admin.window import AdminWindow
     from faceguard.gui.app import application, close_on_interrupt
-    from faceguard.gui.engine import EngineLoader
+    from faceguard.gui.pipeline_loader import EngineLoader
 
     app = application()
     with open_store(args, create=True) as store:

@@ -23,8 +23,8 @@ from faceguard.cli.common import (
     write_csv,
     yes_no,
 )
-from faceguard.display import consent_text, local_time
-from faceguard.errors import FaceGuardError, ImageError, QualityError
+from faceguard.app.display import consent_text, local_time
+from faceguard.core.errors import FaceGuardError, ImageError, QualityError
 from faceguard.store.repository import NewTemplate, now
 from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
 
@@ -175,7 +175,7 @@ def run_people_add_photo(args: argparse.Namespace) -> int:
 def checked_template(pipeline: FacePipeline, image: np.ndarray, path: Path, accept_low_quality: bool) -> NewTemplate:
     """The template of the photo at ``path``; one below the recommended quality only with
     ``accept_low_quality`` (otherwise its QualityError, with the hint that the flag enrolls it anyway)."""
-    from faceguard.enrollment import prepare_template
+    from faceguard.app.enrollment import prepare_template
 
     template, _ = prepare_template(pipeline, image, photo_source(path), accept_low_quality=True)
     if template.accepted_below is not None and not accept_low_quality:
@@ -307,7 +307,7 @@ def quality_summary(quality: dict[str, float | str]) -> str:
 
 
 def run_people_reencode(args: argparse.Namespace) -> int:
-    from faceguard.reencode import reencode
+    from faceguard.app.reencode import reencode
 
     with open_store(args) as store:
         pipeline = common.load_pipeline(args)

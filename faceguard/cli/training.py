@@ -54,7 +54,7 @@ def architecture_name(text: str) -> str:
 def run_train(args: argparse.Namespace) -> int:
     from faceguard.training.data import prepare_chips, scan_folder, split_identities
     from faceguard.training.loop import TrainConfig, train
-    from faceguard.training.models import ARCHITECTURES
+    from faceguard.vision.networks import ARCHITECTURES
     from faceguard.training.report import write_report
     from faceguard.vision.device import set_threads
     from faceguard.vision.pipeline import FacePipeline

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from faceguard.errors import ImageError
+from faceguard.core.errors import ImageError
 from faceguard.evaluation.pairs import Pair
-from faceguard.types import Face
+from faceguard.core.types import Face
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import FacePipeline, centre_offset
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from faceguard.calibration import Calibration, CalibrationError
-from faceguard.errors import ImageError, QualityError
+from faceguard.matching.calibration import Calibration, CalibrationError
+from faceguard.core.errors import ImageError, QualityError
 from faceguard.evaluation.metrics import far_frr_at, roc
 from faceguard.evaluation.pairs import Pair
-from faceguard.matching import Gallery, Match
+from faceguard.matching.gallery import Gallery, Match
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 from faceguard.vision.pipeline import FacePipeline
 

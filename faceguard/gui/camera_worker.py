@@ -6,17 +6,17 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
-from faceguard.camera import Frame, open_source
-from faceguard.errors import CameraError
+from faceguard.vision.camera import Frame, open_source
+from faceguard.core.errors import CameraError
 from faceguard.gui.loop_worker import LoopWorker
-from faceguard.kiosk.mailbox import LatestFrame
+from faceguard.app.kiosk.mailbox import LatestFrame
 
 #: Seconds to wait before each reconnection attempt; the last one repeats.
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class CameraWorker(LoopWorker):
-    """Reads ``spec`` (see ``faceguard.camera.open_source``) in a QThread.
+    """Reads ``spec`` (see ``faceguard.vision.camera.open_source``) in a QThread.
 
     Signals: ``frame(Frame)`` for every picture; ``status(str)`` with "Camera offline: … retrying in
     N s" when the source fails, and "" once pictures flow again. Frames also go to ``mailbox`` when

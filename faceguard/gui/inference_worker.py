@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from faceguard.errors import FaceGuardError
-from faceguard.gui.engine import load_pipeline
+from faceguard.core.errors import FaceGuardError
+from faceguard.gui.pipeline_loader import load_pipeline
 from faceguard.gui.loop_worker import LoopWorker
-from faceguard.kiosk.mailbox import LatestFrame
-from faceguard.settings import KioskSettings, load_settings
-from faceguard.site_threshold import SiteThreshold
+from faceguard.app.kiosk.mailbox import LatestFrame
+from faceguard.app.settings import KioskSettings, load_settings
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.repository import Store
 
 if TYPE_CHECKING:
-    from faceguard.kiosk.engine import KioskEngine
+    from faceguard.app.kiosk.session import KioskEngine
     from faceguard.vision.pipeline import FacePipeline
 
 #: Seconds between looks at the settings an administrator may have saved.
@@ -64,7 +64,7 @@ class InferenceWorker(LoopWorker):
 
     def loop(self) -> None:
         try:
-            from faceguard.kiosk.engine import KioskEngine  # torch loads here, not in the GUI thread
+            from faceguard.app.kiosk.session import KioskEngine  # torch loads here, not in the GUI thread
 
             store = Store.open(self.db_path)
         except Exception as error:  # noqa: BLE001 - reported on screen

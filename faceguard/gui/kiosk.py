@@ -16,17 +16,17 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from faceguard.camera import Frame
+from faceguard.vision.camera import Frame
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.images import jpeg_to_pixmap, rgb_to_qimage
 from faceguard.gui.inference_worker import InferenceWorker, Prepare, SettingsChange
 from faceguard.gui.tasks import error_text
 from faceguard.gui.video_view import VideoView
-from faceguard.kiosk.banner import Banner, BannerModel
-from faceguard.kiosk.results import FrameResult
-from faceguard.kiosk.mailbox import LatestFrame
-from faceguard.paths import RESOURCES
-from faceguard.settings import KioskSettings
+from faceguard.app.kiosk.banner import Banner, BannerModel
+from faceguard.app.kiosk.results import FrameResult
+from faceguard.app.kiosk.mailbox import LatestFrame
+from faceguard.core.paths import RESOURCES
+from faceguard.app.settings import KioskSettings
 
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline

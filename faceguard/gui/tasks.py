@@ -16,7 +16,7 @@ import shiboken6
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from faceguard.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError
 
 log = logging.getLogger(__name__)
 

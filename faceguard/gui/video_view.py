@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from faceguard.kiosk.results import FaceView
+from faceguard.app.kiosk.results import FaceView
 
 STATE_COLOURS = {"known": "#2ecc71", "refused": "#e53935", "unknown": "#e53935", "poor": "#ffa000",
                  "pending": "#64b5f6"}

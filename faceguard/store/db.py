@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from faceguard.errors import (
+from faceguard.core.errors import (
     CorruptDatabaseError,
     DatabaseLockedError,
     DiskFullError,
@@ -25,7 +25,7 @@ from faceguard.errors import (
     ReadOnlyDatabaseError,
     StoreError,
 )
-from faceguard.paths import data_dir
+from faceguard.core.paths import data_dir
 
 #: Environment variable that overrides the default database location (``--db`` overrides both).
 DB_ENV = "FACEGUARD_DB"

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from faceguard.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError
 from faceguard.store.repository import AccessEvent
 
 EVENT_COLUMNS = ("time", "door", "decision", "reason", "person_id", "name", "subject", "distance", "threshold",

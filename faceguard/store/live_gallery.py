@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from faceguard.access.policy import PersonStatus
-from faceguard.matching import Gallery, Match
+from faceguard.matching.gallery import Gallery, Match
 from faceguard.store.repository import Store, status_from_row
 
 

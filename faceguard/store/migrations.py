@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from faceguard.errors import NotADatabaseError, SchemaTooNewError
+from faceguard.core.errors import NotADatabaseError, SchemaTooNewError
 from faceguard.store.db import write_transaction
 
 migrations = Migrations("faceguard")

@@ -20,7 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 
 from faceguard.access.policy import PersonStatus
-from faceguard.errors import (
+from faceguard.core.errors import (
     ConflictError,
     CorruptDatabaseError,
     NotFoundError,
@@ -36,7 +36,7 @@ from faceguard.store.db import (
     write_transaction,
 )
 from faceguard.store.migrations import check_schema, migrate
-from faceguard.vision.thumbnail import Thumbnail
+from faceguard.core.types import Thumbnail
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -479,7 +479,7 @@ class Store:
     @_guarded
     def people_without_model(self, model_id: str) -> int:
         """How many people have templates of other models but none of ``model_id``: those its gallery
-        lacks until their faces are re-encoded with it (``faceguard.reencode``)."""
+        lacks until their faces are re-encoded with it (``faceguard.app.reencode``)."""
         sql = ("SELECT (SELECT count(DISTINCT person_id) FROM templates)"
                " - (SELECT count(DISTINCT person_id) FROM templates WHERE model_id = ?)")
         return int(self.db.execute(sql, [model_id]).fetchone()[0])

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from faceguard.errors import FaceGuardError, ImageError
+from faceguard.core.errors import FaceGuardError, ImageError
 from faceguard.evaluation.encode import central_face
 from faceguard.vision.align import (
     ARCFACE_112_TEMPLATE,

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from faceguard.errors import ConflictError, FaceGuardError
-from faceguard.training.models import ARCHITECTURES, build_model
+from faceguard.core.errors import ConflictError, FaceGuardError
+from faceguard.vision.networks import ARCHITECTURES, build_network
 from faceguard.vision import weights
 from faceguard.vision.spec import (
     BUILTIN_MODELS,
@@ -219,7 +219,7 @@ def _fitted_state(source: Checkpoint) -> dict[str, torch.Tensor]:
     """The checkpoint's weights, loaded into a fresh network of its architecture (so they are known to
     fit) and read back: exactly the network's keys, on the CPU, in their own storage."""
     try:
-        model = build_model(source.architecture, pretrained=False, dim=source.dim, input_size=source.input_size)
+        model = build_network(source.architecture, pretrained=False, dim=source.dim, input_size=source.input_size)
         model.load_state_dict(source.state_dict)
     except (RuntimeError, ValueError) as error:
         raise FaceGuardError(

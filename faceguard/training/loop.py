@@ -24,13 +24,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceguard.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError
 from faceguard.evaluation.metrics import accuracy_at, auc, best_threshold
 from faceguard.training.data import ChipDataset, ChipSet, verification_pairs
 from faceguard.training.export import CHECKPOINT_FORMAT, load_checkpoint
 from faceguard.training.losses import BinaryHead, BinaryPairLoss, TripletLoss
 from faceguard.training.miners import AllTripletsMiner, BatchHardMiner, SemiHardMiner
-from faceguard.training.models import build_model, freeze_stages
+from faceguard.training.finetune import freeze_stages
+from faceguard.vision.networks import build_network
 from faceguard.training.sampler import PKSampler
 from faceguard.vision.device import select_device
 
@@ -173,7 +174,7 @@ def train(
 
 def _build(config: TrainConfig) -> _Run:
     device = select_device(config.device)
-    model = build_model(config.architecture, pretrained=True).to(device)
+    model = build_network(config.architecture, pretrained=True).to(device)
     if config.freeze_stages:
         freeze_stages(model, config.freeze_stages)
     dim = _embedding_dim(model, config, device)

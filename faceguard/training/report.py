@@ -14,7 +14,7 @@ from faceguard.evaluation.plots import plot_roc, plot_training
 from faceguard.training.data import ChipSet
 from faceguard.training.export import read_checkpoint
 from faceguard.training.loop import TrainConfig, validation_distances
-from faceguard.training.models import build_model
+from faceguard.vision.networks import build_network
 
 
 def write_report(out: Path, val_set: ChipSet, config: TrainConfig) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def write_report(out: Path, val_set: ChipSet, config: TrainConfig) -> dict[str, 
     miner = f", {config.miner} mining" if config.loss == "triplet" else ""
     plot_training(rows, out / "training.png", f"{config.architecture}, {config.loss} loss{miner}")
     best = read_checkpoint(out / "checkpoint-best.pt")
-    model = build_model(config.architecture, pretrained=False)
+    model = build_network(config.architecture, pretrained=False)
     model.load_state_dict(best.state_dict)
     distances, same, _ = validation_distances(model, val_set, torch.device("cpu"), config.seed)
     plot_roc(distances, same, out / "roc.png", f"best epoch ({best.epoch}) on the validation identities",

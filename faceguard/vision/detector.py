@@ -13,7 +13,7 @@ moves scores by well under 1%), no scaling.
 Outputs per anchor: box offsets (4), face/background softmax (2), landmark offsets (10). Landmarks
 come out as the WIDER FACE annotation order: the eye with the smaller x, the other eye, the nose tip,
 the mouth corner with the smaller x, the other mouth corner (image-relative, not the subject's
-left/right) — the order ``faceguard.types.Face`` documents.
+left/right) — the order ``faceguard.core.types.Face`` documents.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceguard.errors import ImageError, MissingWeightsError
-from faceguard.types import Face
+from faceguard.core.errors import ImageError, MissingWeightsError
+from faceguard.core.types import Face
 from faceguard.vision import weights
 from faceguard.vision.device import select_device
 from faceguard.vision.image_io import gray_to_rgb

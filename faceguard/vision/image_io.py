@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from faceguard.errors import ImageError
+from faceguard.core.errors import ImageError
 
 #: Largest decoded size we accept. JPEGs above it are decoded at a reduced scale instead (DCT draft
 #: mode, fast); other formats above it are refused rather than risking seconds of work and gigabytes.

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceguard.errors import MultipleFacesError, NoFaceError, QualityError
-from faceguard.matching import Gallery, Match
-from faceguard.types import Face
+from faceguard.core.errors import MultipleFacesError, NoFaceError, QualityError
+from faceguard.matching.gallery import Gallery, Match
+from faceguard.core.types import Face
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import select_device, set_threads

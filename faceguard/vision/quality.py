@@ -28,13 +28,13 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from faceguard.errors import (
+from faceguard.core.errors import (
     BlurryFaceError,
     ExposureError,
     FaceTooSmallError,
     NotFrontalError,
 )
-from faceguard.types import Face
+from faceguard.core.types import Face
 from faceguard.vision.align import align_face
 from faceguard.vision.spec import DLIB_RESNET_V1
 

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from faceguard.errors import FaceGuardError
-from faceguard.paths import data_dir
+from faceguard.core.errors import FaceGuardError
+from faceguard.core.paths import data_dir
 from faceguard.vision.align import ARCFACE_112_TEMPLATE, DLIB_150_TEMPLATE
 
 
@@ -78,7 +78,7 @@ DLIB_RESNET_V1 = ModelSpec(
     architecture="dlib-resnet",
 )
 
-# SFace (faceguard.vision.sface) on the ArcFace 112 template. Its encodings are L2-normalised, and
+# SFace (faceguard.vision.networks.sface) on the ArcFace 112 template. Its encodings are L2-normalised, and
 # FaceGuard compares every encoding by Euclidean distance: on unit vectors d**2 = 2 * (1 - cos), so the
 # threshold t is the cosine-similarity threshold 1 - t**2 / 2 (1.117 -> cos 0.376).
 # Chosen on LFW View 1 DevTrain only (faceguard RetinaFace, the face nearest the centre): mirror
@@ -104,7 +104,7 @@ SFACE_V1 = ModelSpec(
     normalize=True,
 )
 
-# dlib's ResNet and SFace fused (faceguard.vision.fusion): one 192x192 chip holds dlib's chip (at
+# dlib's ResNet and SFace fused (faceguard.vision.networks.fusion): one 192x192 chip holds dlib's chip (at
 # FUSION_OFFSET: the template is dlib's shifted there) and SFace's ArcFace crop; the encoding's distance
 # is sqrt(d_dlib² + (1.1 · d_sface)²). Weight, mirror averaging and threshold chosen on LFW View 1
 # DevTrain only (benchmarks/fusion_weights.py, docs/fusion-weights.json): TAR at FMR 1e-4 over all

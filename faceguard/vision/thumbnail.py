@@ -8,12 +8,11 @@ snapshot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-from faceguard.errors import ImageError
+from faceguard.core.errors import ImageError
+from faceguard.core.types import Thumbnail
 from faceguard.vision.align import DLIB_150_TEMPLATE, estimate_similarity, warp_chip
 
 #: The dlib chip's landmark layout shrunk to 60% and centred: the face fills the middle of the
@@ -22,17 +21,6 @@ _FACE_FRACTION = 0.6
 THUMBNAIL_SIZE = 256  # the face at the encoder chip's resolution (0.6 x 256 ≈ 150)
 SNAPSHOT_SIZE = 96
 JPEG_QUALITY = 95
-
-
-@dataclass(frozen=True, eq=False)
-class Thumbnail:
-    """jpeg: the encoded image; landmarks: (5, 2) float32 positions of the face's landmarks in it."""
-
-    jpeg: bytes
-    landmarks: np.ndarray
-
-    def decode(self) -> np.ndarray:
-        return decode_jpeg(self.jpeg)
 
 
 def face_thumbnail(image: np.ndarray, landmarks: np.ndarray, size: int = THUMBNAIL_SIZE) -> Thumbnail:
@@ -47,8 +35,13 @@ def face_thumbnail(image: np.ndarray, landmarks: np.ndarray, size: int = THUMBNA
     return Thumbnail(encoded.tobytes(), points.astype(np.float32))
 
 
+def decode_thumbnail(thumbnail: Thumbnail) -> np.ndarray:
+    """RGB uint8 image of a stored thumbnail (ImageError if its bytes are not an image)."""
+    return decode_jpeg(thumbnail.jpeg)
+
+
 def decode_jpeg(data: bytes) -> np.ndarray:
-    """RGB uint8 image of a stored thumbnail (ImageError if the bytes are not an image)."""
+    """RGB uint8 image of JPEG bytes (ImageError if the bytes are not an image)."""
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ImageError("A stored face thumbnail is not a readable image.")

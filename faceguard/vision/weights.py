@@ -15,7 +15,7 @@ from pathlib import Path
 import platformdirs
 import torch
 
-from faceguard.errors import MissingWeightsError
+from faceguard.core.errors import MissingWeightsError
 
 StateDict = dict[str, torch.Tensor]
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog
 
 from faceguard.cli import main
-from faceguard.enrollment import prepare_template
+from faceguard.app.enrollment import prepare_template
 from faceguard.gui.admin.access_log import AccessLogPage
 from faceguard.store.repository import Store
 

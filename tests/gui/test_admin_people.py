@@ -13,13 +13,13 @@ from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox
 
 import faceguard.store.db
-from faceguard.enrollment import prepare_template
-from faceguard.errors import NotFoundError
+from faceguard.app.enrollment import prepare_template
+from faceguard.core.errors import NotFoundError
 from faceguard.gui.admin.people import PeoplePage
 from faceguard.gui.admin.person_dialog import PersonDialog
 from faceguard.gui.admin.window import AdminWindow
-from faceguard.gui.engine import EngineLoader
-from faceguard.settings import KioskSettings, load_settings
+from faceguard.gui.pipeline_loader import EngineLoader
+from faceguard.app.settings import KioskSettings, load_settings
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 

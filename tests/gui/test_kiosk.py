@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from faceguard.enrollment import enroll_photo
+from faceguard.app.enrollment import enroll_photo
 from faceguard.gui.kiosk import KioskWindow
-from faceguard.kiosk import engine as kiosk_engine
-from faceguard.kiosk.banner import Screen
-from faceguard.kiosk.demo import demo_settings, prepare_demo
-from faceguard.reencode import reencode
-from faceguard.settings import KioskSettings, load_settings, save_settings
+from faceguard.app.kiosk import session as kiosk_engine
+from faceguard.app.kiosk.banner import Screen
+from faceguard.app.kiosk.demo import demo_settings, prepare_demo
+from faceguard.app.reencode import reencode
+from faceguard.app.settings import KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
 from tests.model_helpers import load_tiny
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from faceguard.calibration import Calibration
-from faceguard.enrollment import enroll_photo, prepare_template
+from faceguard.matching.calibration import Calibration
+from faceguard.app.enrollment import enroll_photo, prepare_template
 from faceguard.gui.admin.settings_page import DERIVED_TEXT, LIVE_NOTE, UNAVAILABLE, SettingsPage, _percent
-from faceguard.settings import PREFIX, KioskSettings, load_settings, save_settings
+from faceguard.app.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.store.repository import Store
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import DEFAULT_MODEL, get_model_spec, list_models, models_dir, spec_to_json

@@ -6,7 +6,7 @@ import threading
 
 from PySide6.QtCore import QThread
 
-from faceguard.errors import NoFaceError
+from faceguard.core.errors import NoFaceError
 from faceguard.gui.tasks import error_text, run_task
 
 

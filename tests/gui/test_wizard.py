@@ -1,6 +1,6 @@
 """The enrollment wizard with real widgets, the real engine, a real database file and real photos.
 
-A folder of photos stands in for the webcam (``faceguard.camera`` plays it as a slide show)."""
+A folder of photos stands in for the webcam (``faceguard.vision.camera`` plays it as a slide show)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QWizard
 
 from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, WARNING_STYLE, EnrollmentWizard, quality_text
-from faceguard.gui.engine import EngineLoader
-from faceguard.settings import KioskSettings
+from faceguard.gui.pipeline_loader import EngineLoader
+from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 from faceguard.vision.quality import QualityReport, QualityThresholds
+from faceguard.vision.thumbnail import decode_thumbnail
 from tests.conftest import DATA
 
 WAIT = 10_000
@@ -151,7 +152,7 @@ def test_enroll_from_a_photo_file_end_to_end(qtbot, monkeypatch, make_wizard, st
     assert before <= person.consent_at <= after and person.consent_method == "wizard"
     [template] = store.templates(person.id)
     assert template.source == "photo:obama.jpg" and template.quality["face_size"] == pytest.approx(227.7, abs=0.1)
-    assert store.thumbnail(template.id).decode().shape == (256, 256, 3)
+    assert decode_thumbnail(store.thumbnail(template.id)).shape == (256, 256, 3)
     assert not wizard.button(QWizard.WizardButton.BackButton).isVisible()  # stored: no way back to edit
     click(qtbot, wizard.button(QWizard.WizardButton.FinishButton))
     assert wizard.result() == QDialog.DialogCode.Accepted and not wizard.isVisible()

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.display import EVENT_TABLE_COLUMNS, event_cells
-from faceguard.errors import FaceGuardError
+from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
+from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import POLL_MS, MessageBar
 from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks

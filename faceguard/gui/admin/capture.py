@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from faceguard.camera import Frame
+from faceguard.vision.camera import Frame
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.images import rgb_to_qimage
 

@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from faceguard.display import local_time
+from faceguard.app.display import local_time
 from faceguard.store.repository import Person
 from faceguard.vision.image_io import IMAGE_SUFFIXES
 

@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import PHOTO_FILTER, POLL_MS, MessageBar, status_text, validity_text
 from faceguard.gui.admin.person_dialog import PersonDialog
-from faceguard.gui.engine import EngineLoader
+from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
-from faceguard.settings import KioskSettings
+from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import NewTemplate, Person, Store
 
 if TYPE_CHECKING:  # torch loads in the background (EngineLoader), never on the GUI thread
@@ -55,7 +55,7 @@ _ROOT = QModelIndex()
 def encode_photo(pipeline: FacePipeline, path: Path) -> NewTemplate:
     """Read and check one photo and encode its face (runs in a background thread); a face below the
     recommended quality is encoded too, its template carrying the warning the admin must accept."""
-    from faceguard.enrollment import template_from_file
+    from faceguard.app.enrollment import template_from_file
 
     return template_from_file(pipeline, path, accept_low_quality=True)[0]
 

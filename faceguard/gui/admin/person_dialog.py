@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.errors import FaceGuardError
-from faceguard.display import consent_text
+from faceguard.core.errors import FaceGuardError
+from faceguard.app.display import consent_text
 from faceguard.gui.tasks import error_text
 from faceguard.store.repository import Person, Store
 

@@ -2,14 +2,14 @@
 
 The threshold is set for the site: the administrator states how many strangers may at most be matched
 to someone ("1 in X"), and the door's threshold follows from the model's calibration data and the
-number of people enrolled now (``faceguard.site_threshold``); a fixed threshold may be set instead.
+number of people enrolled now (``faceguard.app.site_threshold``); a fixed threshold may be set instead.
 Either way the page shows what it means for today's gallery: the expected share of strangers matched
 (FPIR) and of enrolled people missed (FNIR), and the 1:1 rates a badge + face check gets. A running
 kiosk on the same database picks up saved changes within seconds.
 
 Under the model the page says how many enrolled people have no template of it (their faces were
 encoded with another model, e.g. before an upgrade), and "Re-encode now" makes those templates from
-the stored thumbnails in the background (``faceguard.reencode``).
+the stored thumbnails in the background (``faceguard.app.reencode``).
 """
 
 from __future__ import annotations
@@ -38,17 +38,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.calibration import Calibration
-from faceguard.errors import FaceGuardError
+from faceguard.matching.calibration import Calibration
+from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import MessageBar
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
-from faceguard.settings import DEVICES, KioskSettings, load_settings, save_settings
-from faceguard.site_threshold import SiteThreshold
+from faceguard.app.settings import DEVICES, KioskSettings, load_settings, save_settings
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.repository import Store
 from faceguard.vision.spec import ModelSpec, get_model_spec, list_models
 
 if TYPE_CHECKING:
-    from faceguard.reencode import ReencodeReport
+    from faceguard.app.reencode import ReencodeReport
 
 DEVICE_NAMES = {"auto": "Automatic (best available)", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)",
                 "mps": "MPS (Apple GPU)"}
@@ -72,7 +72,7 @@ def reencode_in_thread(db_path: Path, model: str, device: str, threads: int,
                        progress: Callable[[int, int], None]) -> ReencodeReport:
     """Load ``model`` and give every enrolled face a template of it, through a Store of this thread's
     own (a connection belongs to one thread). Runs in a task thread: torch loads here."""
-    from faceguard.reencode import reencode
+    from faceguard.app.reencode import reencode
     from faceguard.vision.pipeline import FacePipeline
 
     pipeline = FacePipeline.load(device=device, threads=threads, model=model)

@@ -13,12 +13,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.access_log import AccessLogPage
 from faceguard.gui.admin.people import PeoplePage
-from faceguard.gui.engine import EngineLoader
+from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.tasks import error_text, wait_for_tasks
-from faceguard.settings import KioskSettings
+from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import Store
 
 

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from faceguard.camera import Frame
-from faceguard.errors import (
+from faceguard.vision.camera import Frame
+from faceguard.core.errors import (
     BlurryFaceError,
     ConflictError,
     ExposureError,
@@ -49,11 +49,11 @@ from faceguard.errors import (
 from faceguard.gui.admin.capture import CameraCapture, show_frame
 from faceguard.gui.admin.common import PHOTO_FILTER
 from faceguard.gui.camera_worker import CameraWorker
-from faceguard.gui.engine import EngineLoader
+from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
-from faceguard.matching import verify
-from faceguard.settings import KioskSettings
+from faceguard.matching.gallery import verify
+from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import NewTemplate, Person, Store, now
 from faceguard.vision.image_io import photo_source
 from faceguard.vision.quality import QualityReport, QualityThresholds
@@ -81,7 +81,7 @@ class Photo:
 def prepare(pipeline: FacePipeline, photo: Photo) -> tuple[NewTemplate, QualityReport]:
     """Read the photo (if a file) and check and encode its one face (runs in a background task). A face
     below the recommended quality is prepared too, its template carrying the warning the admin must accept."""
-    from faceguard.enrollment import prepare_template, template_from_file  # torch: off the GUI thread
+    from faceguard.app.enrollment import prepare_template, template_from_file  # torch: off the GUI thread
 
     if photo.image is None:
         return template_from_file(pipeline, photo.path, accept_low_quality=True)

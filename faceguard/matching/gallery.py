@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceguard.errors import ModelMismatchError
+from faceguard.core.errors import ModelMismatchError
 
 Identity = Hashable
 

@@ -13,11 +13,11 @@ import numpy as np
 from tqdm import tqdm
 
 from faceguard.cli import common
-from faceguard.calibration import DEFAULT_MAX_FPIR
+from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.cli.common import encode_single_face, threshold_of
-from faceguard.errors import FaceGuardError
-from faceguard.matching import Gallery, verify
-from faceguard.paths import DEMO_PHOTOS
+from faceguard.core.errors import FaceGuardError
+from faceguard.matching.gallery import Gallery, verify
+from faceguard.core.paths import DEMO_PHOTOS
 from faceguard.vision.image_io import read_image
 
 
@@ -149,7 +149,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _run_open_set(args: argparse.Namespace) -> int:
-    from faceguard.calibration import Calibration
+    from faceguard.matching.calibration import Calibration
     from faceguard.evaluation import open_set
     from faceguard.evaluation.encode import encode_images
     from faceguard.evaluation.pairs import read_pairs
@@ -199,8 +199,8 @@ def _run_open_set(args: argparse.Namespace) -> int:
 def run_bench(args: argparse.Namespace) -> int:
     import torch
 
-    from faceguard.bench import find_images
-    from faceguard.bench import run_bench as bench_stages
+    from faceguard.app.bench import find_images
+    from faceguard.app.bench import run_bench as bench_stages
 
     paths = find_images(args.images, args.limit)
     if not paths:

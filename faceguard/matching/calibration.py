@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from faceguard.errors import FaceGuardError
-from faceguard.paths import RESOURCES
+from faceguard.core.errors import FaceGuardError
+from faceguard.core.paths import RESOURCES
 
 CALIBRATION_DIR = RESOURCES / "calibration"
 FORMAT = "faceguard-calibration/2"

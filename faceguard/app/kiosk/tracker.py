@@ -13,7 +13,7 @@ from itertools import count
 
 import numpy as np
 
-from faceguard.types import Face
+from faceguard.core.types import Face
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from faceguard.access.policy import Outcome
-from faceguard.kiosk.results import DecisionView, FrameResult
+from faceguard.app.kiosk.results import DecisionView, FrameResult
 
 #: Seconds a GRANTED / DENIED banner stays up.
 HOLD = 3.0

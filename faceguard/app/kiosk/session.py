@@ -3,7 +3,7 @@
 Per frame: detect faces, follow them with the tracker, check each face's quality, encode only the
 faces that need it (new or undecided faces every frame, decided ones once every ``RECHECK`` seconds),
 match them against the live gallery at the site's threshold for today's number of people
-(``faceguard.site_threshold``), let the access policy vote, and write every decision to the
+(``faceguard.app.site_threshold``), let the access policy vote, and write every decision to the
 access log with a face snapshot. Runs in the kiosk's inference thread, which owns the Store.
 
 Enrolled people whose templates are all of other models (a database from before a model upgrade) are
@@ -19,12 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
-from faceguard.camera import Frame
-from faceguard.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
-from faceguard.kiosk.results import DecisionView, FaceView, FrameResult
-from faceguard.kiosk.tracker import IouTracker, Track
-from faceguard.matching import Match, face_distance
-from faceguard.site_threshold import SiteThreshold
+from faceguard.vision.camera import Frame
+from faceguard.core.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
+from faceguard.app.kiosk.results import DecisionView, FaceView, FrameResult
+from faceguard.app.kiosk.tracker import IouTracker, Track
+from faceguard.matching.gallery import Match, face_distance
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store

@@ -7,7 +7,7 @@ from pathlib import Path
 import platformdirs
 
 #: Style sheets, demo media and calibration data shipped with FaceGuard.
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_PHOTOS = RESOURCES / "demo"
 
 

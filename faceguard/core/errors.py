@@ -9,6 +9,13 @@ class FaceGuardError(Exception):
     exit_code = 1
 
 
+class InvalidInputError(FaceGuardError, ValueError):
+    """A value a user typed or chose is not acceptable (an option, a setting, a name, a date); the
+    message says which and what is allowed. A ValueError too, so code catching that keeps working."""
+
+    exit_code = 2
+
+
 class MissingWeightsError(FaceGuardError):
     """A model's weights file is not installed; the message names the package that ships it."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from faceguard.camera import Frame
+from faceguard.vision.camera import Frame
 
 
 class LatestFrame:

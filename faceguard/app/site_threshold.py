@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceguard.calibration import Calibration, CalibrationError
+from faceguard.matching.calibration import Calibration, CalibrationError
 from faceguard.vision.spec import ModelSpec
 
 

@@ -32,3 +32,12 @@ class Face:
     def size(self) -> float:
         """The shorter side of the box, in pixels."""
         return min(self.width, self.height)
+
+
+@dataclass(frozen=True, eq=False)
+class Thumbnail:
+    """A stored face picture: ``jpeg`` the encoded image; ``landmarks`` (5, 2) float32 positions of the
+    face's landmarks in it (decode with :func:`faceguard.vision.thumbnail.decode_thumbnail`)."""
+
+    jpeg: bytes
+    landmarks: np.ndarray

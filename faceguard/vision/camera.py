@@ -17,7 +17,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from faceguard.errors import CameraError, ImageError
+from faceguard.core.errors import CameraError, ImageError
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 
 #: Frames larger than this (longer side, pixels) are scaled down: detection needs no more.

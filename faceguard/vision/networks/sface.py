@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from faceguard.errors import MissingWeightsError
+from faceguard.core.errors import MissingWeightsError
 from faceguard.vision import weights
 from faceguard.vision.onnx_weights import Node, OnnxFormatError, OnnxGraph, read_graph
 from faceguard.vision.weights import StateDict

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, get_type_hints
 
 from faceguard.access.policy import PolicyConfig
-from faceguard.calibration import DEFAULT_MAX_FPIR
+from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL
 
@@ -22,7 +22,7 @@ class KioskSettings:
 
     camera: a webcam index ("0"), a video file, an rtsp:// or http:// URL, or a folder of images.
     threshold: a fixed distance threshold; None derives it from ``max_fpir`` and the number of people
-    enrolled (``faceguard.site_threshold``).
+    enrolled (``faceguard.app.site_threshold``).
     max_fpir: the site's target: at most this share of strangers' appearances matched to someone.
     threads: CPU threads for inference (1 keeps the other core free for camera and screen).
     """

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceguard.vision import sface
+from faceguard.vision.networks import sface
 from faceguard.vision.align import ARCFACE_112_TEMPLATE, estimate_similarity
 
 ARCHITECTURE = "dlib-sface"

@@ -1,35 +1,9 @@
-"""Encoder networks that can be trained here: a small MobileFaceNet-like net, dlib's ResNet and SFace.
-
-Every network maps float (N, 3, S, S) RGB in [0, 255] to (N, dim) encodings, normalising its input
-itself, so :class:`faceguard.vision.encoder.Encoder` runs any of them the same way. Outputs are not
-L2-normalised: a spec's ``normalize`` does that in the encoder, and the training loop does it too.
-"""
+"""SmallFaceNet: a MobileFaceNet-like encoder small enough to train from scratch on a CPU."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import torch
 from torch import nn
-
-from faceguard.vision.align import ARCFACE_112_TEMPLATE
-from faceguard.vision.encoder import LEVELS, DlibResNet, dlib_state_dict
-from faceguard.vision.sface import SFaceNet, sface_state_dict
-from faceguard.vision.spec import DLIB_RESNET_V1, SFACE_V1
-
-
-class Architecture(NamedTuple):
-    """An architecture's default chip: its side in pixels and where the 5 landmarks go in it."""
-
-    input_size: int
-    template: tuple[tuple[float, float], ...]
-
-
-ARCHITECTURES: dict[str, Architecture] = {
-    "small-facenet": Architecture(112, tuple((float(x), float(y)) for x, y in ARCFACE_112_TEMPLATE)),
-    "dlib-resnet": Architecture(DLIB_RESNET_V1.input_size, DLIB_RESNET_V1.template),
-    "sface": Architecture(SFACE_V1.input_size, SFACE_V1.template),
-}
 
 
 class ConvBlock(nn.Sequential):
@@ -114,47 +88,3 @@ class SmallFaceNet(nn.Module):
 def _halved(side: int) -> int:
     """The output side of a 3x3 stride-2 convolution with padding 1."""
     return (side - 1) // 2 + 1
-
-
-def build_model(architecture: str, pretrained: bool = True, *, dim: int | None = None,
-                input_size: int | None = None) -> nn.Module:
-    """A fresh network: ``small-facenet`` with random weights (from torch's current seed), or
-    ``dlib-resnet`` / ``sface`` with their converted weights when ``pretrained`` (else uninitialised-as-built).
-
-    ``dim``/``input_size`` size a small-facenet (defaults 128 and 112); dlib's ResNet and SFace have fixed ones.
-    """
-    if architecture == "small-facenet":
-        return SmallFaceNet(dim or 128, input_size or ARCHITECTURES[architecture].input_size)
-    if architecture == "dlib-resnet":
-        if dim not in (None, 128):
-            raise ValueError(f"dlib-resnet encodings have 128 dimensions, not {dim}.")
-        model = DlibResNet()
-        if pretrained:
-            model.load_state_dict(dlib_state_dict())
-        return model
-    if architecture == "sface":
-        if dim not in (None, 128) or input_size not in (None, 112):
-            raise ValueError(f"sface takes 112x112 chips and gives 128 dimensions, not {input_size} and {dim}.")
-        model = SFaceNet()
-        if pretrained:
-            model.load_state_dict(sface_state_dict())
-        return model
-    known = ", ".join(ARCHITECTURES)
-    raise ValueError(f"Unknown architecture '{architecture}'. Known architectures: {known}.")
-
-
-def freeze_stages(model: DlibResNet, stages: int) -> int:
-    """Fine-tuning: freeze dlib ResNet's stem (first convolution and its affine) and its first
-    ``stages`` residual levels (0 to 5, input side first); every other parameter is made trainable.
-    Returns the number of trainable parameters."""
-    if not isinstance(model, DlibResNet):
-        raise TypeError(f"freeze_stages works on a DlibResNet, not a {type(model).__name__}.")
-    if not 0 <= stages <= len(LEVELS):
-        raise ValueError(f"stages must be between 0 and {len(LEVELS)}, not {stages}.")
-    frozen_blocks = sum(count for _, count, _ in LEVELS[:stages])
-    model.requires_grad_(True)
-    model.conv.requires_grad_(False)
-    model.affine.requires_grad_(False)
-    for block in model.blocks[:frozen_blocks]:
-        block.requires_grad_(False)
-    return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)

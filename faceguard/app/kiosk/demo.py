@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from faceguard.paths import DEMO_PHOTOS, data_dir
-from faceguard.settings import KioskSettings, save_settings
+from faceguard.core.paths import DEMO_PHOTOS, data_dir
+from faceguard.app.settings import KioskSettings, save_settings
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
@@ -42,7 +42,7 @@ def reset_demo_database(path: Path) -> None:
 def prepare_demo(store: Store, pipeline: FacePipeline, photos: Path = DEMO_PHOTOS) -> None:
     """Store the demo's settings (so ``faceguard admin`` on the demo database shows them) and enroll
     the demo people from one photo each; a database that already has people is left as it is."""
-    from faceguard.enrollment import enroll_photo  # the engine: loaded by the caller's (inference) thread
+    from faceguard.app.enrollment import enroll_photo  # the engine: loaded by the caller's (inference) thread
 
     if store.people():
         return

@@ -11,7 +11,7 @@ from typing import TypeVar
 import numpy as np
 
 from faceguard.evaluation.encode import central_face
-from faceguard.matching import Gallery
+from faceguard.matching.gallery import Gallery
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 from faceguard.vision.pipeline import FacePipeline
 

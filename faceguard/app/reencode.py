@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceguard.errors import FaceGuardError, NotFoundError
+from faceguard.core.errors import FaceGuardError, NotFoundError
 from faceguard.store.repository import NewTemplate, Store, Template
 from faceguard.vision.align import align_face
 from faceguard.vision.pipeline import FacePipeline
-from faceguard.vision.thumbnail import Thumbnail
+from faceguard.core.types import Thumbnail
+from faceguard.vision.thumbnail import decode_thumbnail
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _reencode_person(store: Store, pipeline: FacePipeline, person_id: int, repor
             if key in made:
                 report.already_done += 1
                 continue
-            chips.append(align_face(thumbnail.decode(), thumbnail.landmarks, template, spec.input_size))
+            chips.append(align_face(decode_thumbnail(thumbnail), thumbnail.landmarks, template, spec.input_size))
         except (FaceGuardError, ValueError) as error:
             report.failed.append(ReencodeFailure(person_id, stored.id, str(error)))
             continue

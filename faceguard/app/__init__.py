@@ -1,0 +1,1 @@
+"""Application use cases without Qt: enrollment, the kiosk session, settings, re-encoding, benchmarks."""

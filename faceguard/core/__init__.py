@@ -1,0 +1,1 @@
+"""Core: typed errors, the dataclasses that cross layers, paths; imports nothing else of FaceGuard."""

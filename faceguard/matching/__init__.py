@@ -1,0 +1,1 @@
+"""Matching: galleries, distances, verification and identification, threshold calibration (numpy only)."""
