@@ -6,12 +6,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps
+.PHONY: run test lint setup system-deps
 run: setup
 	$(BIN)/faceguard kiosk
 
-test: setup
+test: setup lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+# The habits the code keeps: layers (import-linter), lint and format (ruff), types (mypy).
+lint: setup
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check faceguard tests benchmarks
+	$(BIN)/ruff format --check faceguard tests benchmarks
 
 setup: system-deps $(STAMP)
 

@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QElapsedTimer, QTimer
 
-from faceguard.vision.camera import Frame
-from faceguard.gui.app import application
-from faceguard.gui.kiosk import KioskWindow
 from faceguard.app.kiosk.banner import Banner, Screen
 from faceguard.app.kiosk.demo import demo_settings, prepare_demo
 from faceguard.app.kiosk.results import FrameResult
+from faceguard.gui.app import application
+from faceguard.gui.kiosk import KioskWindow
+from faceguard.vision.camera import Frame
 
 PROBE_MS = 10
 
@@ -42,8 +42,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=1, help="inference CPU threads (the kiosk's default is 1)")
-    parser.add_argument("--camera-fps", type=float, default=15.0,
-                        help="frames per second the slide-show camera delivers (raise it to load the engine fully)")
+    parser.add_argument(
+        "--camera-fps",
+        type=float,
+        default=15.0,
+        help="frames per second the slide-show camera delivers (raise it to load the engine fully)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -133,8 +137,12 @@ def percentiles(values: list[float]) -> dict:
     if not values:
         return {}
     array = np.asarray(values)
-    return {"p50": round(float(np.percentile(array, 50)), 1), "p95": round(float(np.percentile(array, 95)), 1),
-            "max": round(float(array.max()), 1), "n": len(values)}
+    return {
+        "p50": round(float(np.percentile(array, 50)), 1),
+        "p95": round(float(np.percentile(array, 95)), 1),
+        "max": round(float(array.max()), 1),
+        "n": len(values),
+    }
 
 
 if __name__ == "__main__":

@@ -40,8 +40,8 @@ Measured:
    Per frame: ``engine.process`` wall time, decisions, store errors and access-log problems. Figures
    for the re-encode's span and for a baseline span of the same length just before it (the kiosk
    runs alone for the re-encode time estimated from 20 thumbnails, or ``--baseline-seconds``, so the
-   baseline may come out shorter; both spans' lengths are reported). The access events logged during the re-encode are counted
-   from the file afterwards.
+   baseline may come out shorter; both spans' lengths are reported). The access events logged
+   during the re-encode are counted from the file afterwards.
 
 Frame times: p50 ``statistics.median``, p95 ``numpy.percentile`` (``bench_store.summary``).
 """
@@ -68,19 +68,19 @@ import torch
 from bench_store import file_bytes, insert_people, machine, summary, timed
 from tqdm import tqdm
 
-from faceguard.vision.camera import Frame, open_source
 from faceguard.app.enrollment import enroll_photo, template_from_file
-from faceguard.core.errors import FaceGuardError
 from faceguard.app.kiosk.demo import DEMO_PEOPLE, demo_settings
-from faceguard.app.kiosk.session import KioskEngine
 from faceguard.app.kiosk.mailbox import LatestFrame
-from faceguard.core.paths import DEMO_PHOTOS
+from faceguard.app.kiosk.session import KioskEngine
 from faceguard.app.reencode import reencode
 from faceguard.app.settings import KioskSettings
 from faceguard.app.site_threshold import SiteThreshold
+from faceguard.core.errors import FaceGuardError
+from faceguard.core.paths import DEMO_PHOTOS
 from faceguard.store.db import write_transaction
 from faceguard.store.repository import NewTemplate, Store
 from faceguard.vision.align import align_face
+from faceguard.vision.camera import Frame, open_source
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import get_model_spec
@@ -89,8 +89,10 @@ from faceguard.vision.thumbnail import decode_thumbnail
 LFW = Path("/work/shared/data/lfw-dev/lfw")
 BATCH = 5_000
 SAMPLE_FACES = 20  # thumbnails encoded before the re-encode: warm-up and estimate of its duration
-COMMAND = (".venv/bin/python benchmarks/bench_reencode.py --model sface --threads 1 --db /tmp/reencode-10k.db "
-           "--baseline-seconds 300 --json docs/bench-reencode.json")
+COMMAND = (
+    ".venv/bin/python benchmarks/bench_reencode.py --model sface --threads 1 --db /tmp/reencode-10k.db "
+    "--baseline-seconds 300 --json docs/bench-reencode.json"
+)
 
 
 def rss_kb() -> int:
@@ -123,8 +125,12 @@ def prepare_faces(pipeline: FacePipeline, photos: list[Path], needed: int) -> tu
     seconds = time.perf_counter() - start
     if not faces:
         raise RuntimeError("None of the photos has one usable face.")
-    return faces, {"photos_read": len(faces) + sum(skipped.values()), "faces": len(faces),
-                   "skipped": dict(skipped), "seconds": seconds}
+    return faces, {
+        "photos_read": len(faces) + sum(skipped.values()),
+        "faces": len(faces),
+        "skipped": dict(skipped),
+        "seconds": seconds,
+    }
 
 
 def build_database(path: Path, people: int, model: str, photos_dir: Path, device: str, threads: int) -> dict[str, Any]:
@@ -143,8 +149,13 @@ def build_database(path: Path, people: int, model: str, photos_dir: Path, device
     insert_s = time.perf_counter() - start
     if not is_ready(path, people, pipeline.spec.id):
         raise RuntimeError(f"The database built at {path} does not read back as {people} people of {model}.")
-    return {"built": True, "photos": str(photos_dir), "prepared": prepared, "insert_s": insert_s,
-            "cycled": people - 1 > len(faces)}
+    return {
+        "built": True,
+        "photos": str(photos_dir),
+        "prepared": prepared,
+        "insert_s": insert_s,
+        "cycled": people - 1 > len(faces),
+    }
 
 
 def is_ready(path: Path, people: int, model_id: str) -> bool:
@@ -164,8 +175,9 @@ def build_in_child(path: Path, args: argparse.Namespace, model_id: str) -> dict[
             return {"built": False, "reused": str(path)}
         raise SystemExit(f"{path} exists but is not {args.people} people of {model_id}; use a new --db.")
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(build_database, path, args.people, args.from_model, args.photos, args.device,
-                           args.threads).result()
+        return pool.submit(
+            build_database, path, args.people, args.from_model, args.photos, args.device, args.threads
+        ).result()
 
 
 # --- the kiosk (in a child process) --------------------------------------------------------------
@@ -185,8 +197,15 @@ def run_kiosk(path: Path, model: str, device: str, threads: int, conn: Connectio
         mailbox, stop = LatestFrame(), threading.Event()
         camera = threading.Thread(target=run_camera, args=(settings.camera, mailbox, stop))
         camera.start()
-        conn.send({"torch_threads": torch.get_num_threads(), "gallery": len(engine.gallery),
-                   "model_id": pipeline.spec.id, "threshold": engine.threshold, "camera": settings.camera})
+        conn.send(
+            {
+                "torch_threads": torch.get_num_threads(),
+                "gallery": len(engine.gallery),
+                "model_id": pipeline.spec.id,
+                "threshold": engine.threshold,
+                "camera": settings.camera,
+            }
+        )
         frames = []
         while not conn.poll():
             frame = mailbox.take(timeout=0.1)
@@ -210,12 +229,22 @@ def process_frame(engine: KioskEngine, frame: Frame) -> dict[str, Any]:
     try:
         result = engine.process(frame)
     except FaceGuardError as error:  # the kiosk shows it and goes on with the next frame
-        return {"time": frame.time, "ms": (time.perf_counter() - start) * 1000, "decisions": [],
-                "error": f"{type(error).__name__}: {error}"}
-    decisions = [(d.decision.outcome.value, d.decision.person.name if d.decision.person else None)
-                 for d in result.decisions]
-    return {"time": frame.time, "ms": (time.perf_counter() - start) * 1000, "decisions": decisions,
-            "log_problem": result.log_problem, "unlogged": result.unlogged}
+        return {
+            "time": frame.time,
+            "ms": (time.perf_counter() - start) * 1000,
+            "decisions": [],
+            "error": f"{type(error).__name__}: {error}",
+        }
+    decisions = [
+        (d.decision.outcome.value, d.decision.person.name if d.decision.person else None) for d in result.decisions
+    ]
+    return {
+        "time": frame.time,
+        "ms": (time.perf_counter() - start) * 1000,
+        "decisions": decisions,
+        "log_problem": result.log_problem,
+        "unlogged": result.unlogged,
+    }
 
 
 def kiosk_figures(frames: list[dict[str, Any]], start: float, end: float) -> dict[str, Any]:
@@ -241,8 +270,11 @@ def kiosk_figures(frames: list[dict[str, Any]], start: float, end: float) -> dic
 def logged_events(store: Store, start: float, end: float) -> dict[str, Any]:
     """Access events whose decision time lies in [start, end], by decision."""
     events = store.events(since=datetime.fromtimestamp(start, UTC), until=datetime.fromtimestamp(end, UTC))
-    return {"events": len(events), "decisions": dict(Counter(e.decision for e in events)),
-            "granted_obama": sum(e.person_name == DEMO_PEOPLE[0][0] and e.decision == "granted" for e in events)}
+    return {
+        "events": len(events),
+        "decisions": dict(Counter(e.decision for e in events)),
+        "granted_obama": sum(e.person_name == DEMO_PEOPLE[0][0] and e.decision == "granted" for e in events),
+    }
 
 
 # --- the re-encode (in this process) -------------------------------------------------------------
@@ -255,13 +287,16 @@ def seconds_per_face(store: Store, pipeline: FacePipeline) -> float:
     start = time.perf_counter()
     for template_id in ids:
         thumbnail = store.thumbnail(template_id)
-        pipeline.encode(align_face(decode_thumbnail(thumbnail), thumbnail.landmarks, template, pipeline.spec.input_size)[None])
+        pipeline.encode(
+            align_face(decode_thumbnail(thumbnail), thumbnail.landmarks, template, pipeline.spec.input_size)[None]
+        )
     return (time.perf_counter() - start) / len(ids)
 
 
 def measure_reencode(store: Store, pipeline: FacePipeline) -> dict[str, Any]:
     rss_before, peak_before = rss_kb(), peak_rss_kb()
     with tqdm(desc=f"re-encoding with {pipeline.spec.id}", unit="person") as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
@@ -295,8 +330,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     print(f"{pipeline.spec.id}: {per_face * 1000:.1f} ms per face -> re-encode estimated at {estimate:.0f} s")
     context = multiprocessing.get_context("spawn")
     kiosk_end, child_end = context.Pipe()
-    kiosk = context.Process(
-        target=run_kiosk, args=(work, args.from_model, args.device, args.threads, child_end))
+    kiosk = context.Process(target=run_kiosk, args=(work, args.from_model, args.device, args.threads, child_end))
     kiosk.start()
     child_end.close()  # the kiosk's end: a kiosk that dies makes recv() fail instead of wait forever
     kiosk_info = kiosk_end.recv()
@@ -315,8 +349,14 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     counts = store.counts()
     store.close()
     return {
-        "reencode": {**figures, "pipeline_load_ms": load_ms, "estimated_s": estimate, "counts_after": counts,
-                     "file_bytes_before": sizes_before, "file_bytes_after_close": file_bytes(work)},
+        "reencode": {
+            **figures,
+            "pipeline_load_ms": load_ms,
+            "estimated_s": estimate,
+            "counts_after": counts,
+            "file_bytes_before": sizes_before,
+            "file_bytes_after_close": file_bytes(work),
+        },
         "kiosk": {
             **kiosk_info,
             "baseline": kiosk_figures(frames, max(baseline_start, start - span), start),
@@ -332,21 +372,31 @@ def report(figures: dict[str, Any]) -> None:
     """Print the headline figures."""
     r, k = figures["reencode"], figures["kiosk"]
     mb = 1e6
-    print(f"\nre-encode {r['people']:,} people -> {r['reencoded']:,} templates of {figures['model']} "
-          f"({r['failed']} failed): {r['seconds']:.1f} s, {r['people_per_s']:.1f} people/s")
-    print(f"  RSS before {r['rss_before_mib']:.0f} MiB, peak {r['peak_rss_before_mib']:.0f} -> "
-          f"{r['peak_rss_after_mib']:.0f} MiB (+{r['peak_increase_over_rss_before_mib']:.0f} MiB over the RSS before)")
-    print(f"  database {r['file_bytes_before']['db'] / mb:.0f} MB -> {r['file_bytes_after_close']['db'] / mb:.0f} MB "
-          f"(WAL at the end {r['file_bytes_at_end_still_open']['wal'] / mb:.0f} MB)")
+    print(
+        f"\nre-encode {r['people']:,} people -> {r['reencoded']:,} templates of {figures['model']} "
+        f"({r['failed']} failed): {r['seconds']:.1f} s, {r['people_per_s']:.1f} people/s"
+    )
+    print(
+        f"  RSS before {r['rss_before_mib']:.0f} MiB, peak {r['peak_rss_before_mib']:.0f} -> "
+        f"{r['peak_rss_after_mib']:.0f} MiB (+{r['peak_increase_over_rss_before_mib']:.0f} MiB over the RSS before)"
+    )
+    print(
+        f"  database {r['file_bytes_before']['db'] / mb:.0f} MB -> {r['file_bytes_after_close']['db'] / mb:.0f} MB "
+        f"(WAL at the end {r['file_bytes_at_end_still_open']['wal'] / mb:.0f} MB)"
+    )
     for phase in ("baseline", "during_reencode"):
         p = k[phase]
         frame = p["frame_ms"] or {"p50": float("nan"), "p95": float("nan")}
-        print(f"  kiosk {phase:15s} {p['seconds']:6.0f} s  {p['frames']:5d} frames  p50 {frame['p50']:6.1f} ms  "
-              f"p95 {frame['p95']:6.1f} ms  decisions {p['decisions']} {p['outcomes']}  "
-              f"errors {p['store_errors']}  log problems {p['log_problems']}")
+        print(
+            f"  kiosk {phase:15s} {p['seconds']:6.0f} s  {p['frames']:5d} frames  p50 {frame['p50']:6.1f} ms  "
+            f"p95 {frame['p95']:6.1f} ms  decisions {p['decisions']} {p['outcomes']}  "
+            f"errors {p['store_errors']}  log problems {p['log_problems']}"
+        )
     log = k["access_log_during_reencode"]
-    print(f"  access log during the re-encode: {log['events']} events {log['decisions']}, "
-          f"{log['granted_obama']} granted to {DEMO_PEOPLE[0][0]}")
+    print(
+        f"  access log during the re-encode: {log['events']} events {log['decisions']}, "
+        f"{log['granted_obama']} granted to {DEMO_PEOPLE[0][0]}"
+    )
 
 
 def main() -> None:
@@ -356,8 +406,11 @@ def main() -> None:
     parser.add_argument("--model", default=KioskSettings().model, help="the model to re-encode to")
     parser.add_argument("--threads", type=int, default=1, help="inference CPU threads of each process")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--baseline-seconds", type=float,
-                        help="how long the kiosk runs alone before the re-encode (default: its estimated duration)")
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        help="how long the kiosk runs alone before the re-encode (default: its estimated duration)",
+    )
     parser.add_argument("--photos", type=Path, default=LFW, help="folder of face photos (searched recursively)")
     parser.add_argument("--db", type=Path, help="database file to build (or reuse) and keep; re-encoded on a copy")
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
@@ -372,8 +425,15 @@ def main() -> None:
         setup = build_in_child(pristine, args, from_id)
         with Store.open(pristine) as store:
             work = store.backup(Path(scratch) / "reencode.db")
-        figures = {"command": COMMAND, "people": args.people, "from_model": from_id, "model": model_id,
-                   "threads": args.threads, "setup": setup, **run(work, args)}
+        figures = {
+            "command": COMMAND,
+            "people": args.people,
+            "from_model": from_id,
+            "model": model_id,
+            "threads": args.threads,
+            "setup": setup,
+            **run(work, args),
+        }
     figures["machine"].update(load_average_before=load_before, load_average_after=os.getloadavg())
     report(figures)
     if args.json:

@@ -133,13 +133,17 @@ def insert_people(conn: sqlite3.Connection, first_id: int, templates: Sequence[N
     conn.executemany(
         "INSERT INTO templates (id, person_id, model_id, encoding, quality, source, created)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ((i, i, t.model_id, np.asarray(t.encoding, "<f4").tobytes(), json.dumps(t.quality), t.source, stamp)
-         for i, t in zip(ids, templates)),
+        (
+            (i, i, t.model_id, np.asarray(t.encoding, "<f4").tobytes(), json.dumps(t.quality), t.source, stamp)
+            for i, t in zip(ids, templates)
+        ),
     )
     conn.executemany(
         "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
-        ((i, t.thumbnail.jpeg, json.dumps(np.round(t.thumbnail.landmarks, 2).tolist()))
-         for i, t in zip(ids, templates)),
+        (
+            (i, t.thumbnail.jpeg, json.dumps(np.round(t.thumbnail.landmarks, 2).tolist()))
+            for i, t in zip(ids, templates)
+        ),
     )
 
 
@@ -157,10 +161,14 @@ def populate(path: Path, count: int, model_id: str, dim: int, sample: dict[str, 
                 ids = range(first, min(first + BATCH, count + 1))
                 encodings = rng.standard_normal((len(ids), dim), dtype=np.float32)
                 encodings /= np.linalg.norm(encodings, axis=1, keepdims=True)
-                insert_people(store.db.conn, first, [
-                    NewTemplate(model_id, row, thumbnail, sample["quality"], f"bench:person-{i}")
-                    for i, row in zip(ids, encodings)
-                ])
+                insert_people(
+                    store.db.conn,
+                    first,
+                    [
+                        NewTemplate(model_id, row, thumbnail, sample["quality"], f"bench:person-{i}")
+                        for i, row in zip(ids, encodings)
+                    ],
+                )
                 bar.update(len(ids))
     insert_s = time.perf_counter() - start
     with Store.open(path) as store:
@@ -268,7 +276,8 @@ def measure_load(path: Path, model_id: str, dim: int, repeats: int) -> dict[str,
         "cyclic_gc_cost_p50": statistics.median(totals) - statistics.median(no_gc_totals),
         "steps_gc_disabled_p50_ms": steps_p50,
         "steps_note": "LiveGallery._reload's steps timed one by one on fresh connections with the GC off; "
-                      "rest_of_load = live_gallery_load p50 (GC off) - their sum: the status dict; change_log_prune_query_in_open is part of store_open",
+        "rest_of_load = live_gallery_load p50 (GC off) - their sum: the status dict; "
+        "change_log_prune_query_in_open is part of store_open",
         "file_bytes": file_bytes(path),
     }
 
@@ -280,7 +289,10 @@ def measure_fresh_process(path: Path, model_id: str, dim: int, repeats: int) -> 
     for _ in range(repeats):
         output = subprocess.run(
             [sys.executable, "-c", FRESH_PROCESS_LOAD, str(path), model_id, str(dim)],
-            check=True, capture_output=True, text=True, env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         ).stdout
         runs.append(json.loads(output.strip().splitlines()[-1]))
     return {
@@ -339,30 +351,42 @@ def measure_enrollment(pipeline: FacePipeline, path: Path, count: int) -> dict[s
 
 
 def measure_scale(
-    path: Path, count: int, pipeline: FacePipeline, sample: dict[str, Any], probes: dict[str, np.ndarray],
-    args: argparse.Namespace, fresh_process: bool,
+    path: Path,
+    count: int,
+    pipeline: FacePipeline,
+    sample: dict[str, Any],
+    probes: dict[str, np.ndarray],
+    args: argparse.Namespace,
+    fresh_process: bool,
 ) -> dict[str, Any]:
     spec = pipeline.spec
     setup = ensure_database(path, count, spec.id, spec.dim, sample, args.seed)
     print(f"\n{count:,} templates in {path} ({file_bytes(path)['db'] / 1e6:.0f} MB)")
     load = measure_load(path, spec.id, spec.dim, args.load_repeats)
-    print(f"  start-up  Store.open + LiveGallery.load  p50 {load['open_plus_load']['p50']:8.1f} ms   "
-          f"p95 {load['open_plus_load']['p95']:8.1f} ms   (n={load['open_plus_load']['n']})")
-    print(f"            with the GC off p50 {load['open_plus_load_gc_disabled']['p50']:.1f} ms; "
-          "steps (GC off, p50 ms): "
-          + ", ".join(f"{k} {v:.1f}" for k, v in load["steps_gc_disabled_p50_ms"].items()))
+    print(
+        f"  start-up  Store.open + LiveGallery.load  p50 {load['open_plus_load']['p50']:8.1f} ms   "
+        f"p95 {load['open_plus_load']['p95']:8.1f} ms   (n={load['open_plus_load']['n']})"
+    )
+    print(
+        f"            with the GC off p50 {load['open_plus_load_gc_disabled']['p50']:.1f} ms; "
+        "steps (GC off, p50 ms): " + ", ".join(f"{k} {v:.1f}" for k, v in load["steps_gc_disabled_p50_ms"].items())
+    )
     if fresh_process:
         load["fresh_process"] = measure_fresh_process(path, spec.id, spec.dim, args.load_repeats)
         fresh = load["fresh_process"]
-        print(f"  new process: open + load p50 {fresh['open_plus_load']['p50']:.1f} ms "
-              f"(+ imports p50 {fresh['imports']['p50']:.1f} ms)")
+        print(
+            f"  new process: open + load p50 {fresh['open_plus_load']['p50']:.1f} ms "
+            f"(+ imports p50 {fresh['imports']['p50']:.1f} ms)"
+        )
     with Store.open(path) as store:
         live = LiveGallery.load(store, spec.id, spec.dim)
         identify = measure_identify(live, probes, pipeline.threshold, args.repeats)
     for kind in probes:
         row = identify[kind]
-        print(f"  identify  {kind:12s}  p50 {row['p50']:8.2f} ms   p95 {row['p95']:8.2f} ms   (n={row['n']}, "
-              f"nearest distance {row['distance']:.3f})")
+        print(
+            f"  identify  {kind:12s}  p50 {row['p50']:8.2f} ms   p95 {row['p95']:8.2f} ms   (n={row['n']}, "
+            f"nearest distance {row['distance']:.3f})"
+        )
     return {"setup": setup, "identify": identify, "startup_load": load}
 
 
@@ -385,15 +409,25 @@ def machine(pipeline: FacePipeline) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--templates", type=int, default=100_000,
-                        help="people (one template each) in the main database")
-    parser.add_argument("--also", type=int, nargs="*", default=[10_000],
-                        help="extra gallery sizes for scale (temporary databases); e.g. --also 10000 1000000")
+    parser.add_argument(
+        "--templates", type=int, default=100_000, help="people (one template each) in the main database"
+    )
+    parser.add_argument(
+        "--also",
+        type=int,
+        nargs="*",
+        default=[10_000],
+        help="extra gallery sizes for scale (temporary databases); e.g. --also 10000 1000000",
+    )
     parser.add_argument("--repeats", type=int, default=500, help="identify calls timed per probe")
     parser.add_argument("--load-repeats", type=int, default=7, help="start-up loads timed (each on a new connection)")
     parser.add_argument("--enrollments", type=int, default=50, help="one-shot enrollments timed")
-    parser.add_argument("--thumbnail-size", type=int, default=64,
-                        help="side of the stored bulk thumbnail in px (the store's own is 256, ~21 KB)")
+    parser.add_argument(
+        "--thumbnail-size",
+        type=int,
+        default=64,
+        help="side of the stored bulk thumbnail in px (the store's own is 256, ~21 KB)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: all cores)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
@@ -417,11 +451,14 @@ def main() -> None:
         scales = {}
         for count in sorted({*args.also, args.templates}):
             path = main_db if count == args.templates else scratch / f"store-{count}.db"
-            scales[count] = measure_scale(path, count, pipeline, sample, probes, args,
-                                          fresh_process=count == args.templates)
+            scales[count] = measure_scale(
+                path, count, pipeline, sample, probes, args, fresh_process=count == args.templates
+            )
         enrollment = measure_enrollment(pipeline, scratch / "enroll.db", args.enrollments)
-    print(f"\none-shot enrollment ({enrollment['enrolled']} photos, pipeline preloaded, WAL + synchronous "
-          f"{enrollment['synchronous']})")
+    print(
+        f"\none-shot enrollment ({enrollment['enrolled']} photos, pipeline preloaded, WAL + synchronous "
+        f"{enrollment['synchronous']})"
+    )
     for key in ("total_read_image_plus_enroll_photo", "read_image", "engine_prepare_template", "db_write_store_enroll"):
         row = enrollment[key]
         print(f"  {key:36s} p50 {row['p50']:8.2f} ms   p95 {row['p95']:8.2f} ms")
@@ -445,7 +482,7 @@ def main() -> None:
         "enrollment_ms": enrollment,
         "setup": {
             "method": "bulk INSERT of the rows Store.enroll writes, one transaction through store.db; "
-                      "random unit-norm float32 encodings (seeded); verified with Store.check() and Store.person()",
+            "random unit-norm float32 encodings (seeded); verified with Store.check() and Store.person()",
             "thumbnail_jpeg_bytes": len(thumbnail.jpeg),
             "thumbnail_size_px": args.thumbnail_size,
             "pipeline_load_ms": pipeline_ms,
@@ -453,10 +490,12 @@ def main() -> None:
         },
         "machine": {**machine(pipeline), "load_average_before": load_before, "load_average_after": load_after},
     }
-    print(f"\nidentify {args.templates:,}: p50 {identify_p50:.2f} ms (target {TARGETS_MS['identify_p50']:.0f}); "
-          f"start-up p50 {startup_p50:.0f} ms (target {TARGETS_MS['startup_load_p50']:.0f}); "
-          f"enrollment p50 {enroll_p50:.1f} ms (target {TARGETS_MS['enroll_photo_p50']:.0f}); "
-          f"load average {load_before[0]:.2f} -> {load_after[0]:.2f}")
+    print(
+        f"\nidentify {args.templates:,}: p50 {identify_p50:.2f} ms (target {TARGETS_MS['identify_p50']:.0f}); "
+        f"start-up p50 {startup_p50:.0f} ms (target {TARGETS_MS['startup_load_p50']:.0f}); "
+        f"enrollment p50 {enroll_p50:.1f} ms (target {TARGETS_MS['enroll_photo_p50']:.0f}); "
+        f"load average {load_before[0]:.2f} -> {load_after[0]:.2f}"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 

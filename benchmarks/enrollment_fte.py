@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from faceguard.core.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
-from faceguard.evaluation.encode import central_face
 from faceguard.app.settings import KioskSettings
+from faceguard.core.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
 from faceguard.core.types import Face
+from faceguard.evaluation.encode import central_face
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import (
     BYSTANDER_RATIO,
@@ -67,9 +67,14 @@ def measure(pipeline: FacePipeline, pairs: list[tuple[Path, Path]]) -> dict[str,
         shapes[index] = image.shape[:2]
         for encoded in pipeline.encode_faces(image):
             face = encoded.face
-            for key, value in (("photo", index), ("box", face.box), ("landmarks", face.landmarks),
-                               ("score", face.score), ("encoding", encoded.encoding),
-                               ("quality", astuple(assess_quality(image, face)))):
+            for key, value in (
+                ("photo", index),
+                ("box", face.box),
+                ("landmarks", face.landmarks),
+                ("score", face.score),
+                ("encoding", encoded.encoding),
+                ("quality", astuple(assess_quality(image, face))),
+            ):
                 rows[key].append(value)
         try:
             other = read_image(second_path)
@@ -78,8 +83,7 @@ def measure(pipeline: FacePipeline, pairs: list[tuple[Path, Path]]) -> dict[str,
         if (face := central_face(pipeline.detect(other), other.shape)) is not None:
             second[index] = pipeline.encode_faces(other, [face])[0].encoding
     data = {key: np.asarray(value) for key, value in rows.items()}
-    return {**data, "shapes": shapes, "second": second,
-            "paths": np.array([str(first) for first, _ in pairs])}
+    return {**data, "shapes": shapes, "second": second, "paths": np.array([str(first) for first, _ in pairs])}
 
 
 def load_or_measure(args: argparse.Namespace, spec_id: str, pairs: list[tuple[Path, Path]]) -> dict[str, np.ndarray]:
@@ -93,7 +97,6 @@ def load_or_measure(args: argparse.Namespace, spec_id: str, pairs: list[tuple[Pa
     data = measure(pipeline, pairs)
     np.savez(cache, **data)
     return data
-
 
 
 @dataclass(frozen=True)
@@ -165,11 +168,19 @@ def choice_checks(enrolled: list[tuple[Photo, int]], threshold: float) -> dict[s
     central = sum(photo.labelled == face for photo, face in enrolled)
     matched = sum(bool(d[face] <= threshold) for d, (_, face) in zip(distances, compared))
     nearest = sum(int(np.argmin(d)) == face for d, (_, face) in zip(distances, compared))
-    wrong = sum(bool(d[face] > threshold and np.delete(d, face).min(initial=np.inf) <= threshold)
-                for d, (_, face) in zip(distances, compared))
-    return {"photos": len(enrolled), "central": central, "with_second_photo": len(compared),
-            "match_second_photo": matched, "match_rate": matched / max(len(compared), 1),
-            "nearest_to_second_photo": nearest, "another_face_matches_instead": wrong}
+    wrong = sum(
+        bool(d[face] > threshold and np.delete(d, face).min(initial=np.inf) <= threshold)
+        for d, (_, face) in zip(distances, compared)
+    )
+    return {
+        "photos": len(enrolled),
+        "central": central,
+        "with_second_photo": len(compared),
+        "match_second_photo": matched,
+        "match_rate": matched / max(len(compared), 1),
+        "nearest_to_second_photo": nearest,
+        "another_face_matches_instead": wrong,
+    }
 
 
 def evaluate(rule: Rule, measured: list[Photo], threshold: float) -> tuple[dict[str, object], list[int | None]]:
@@ -179,11 +190,16 @@ def evaluate(rule: Rule, measured: list[Photo], threshold: float) -> tuple[dict[
     refused = Counter(outcome for outcome, face in outcomes if face is None)
     warned = Counter(outcome.removeprefix("warned: ") for outcome, _ in outcomes if outcome.startswith("warned"))
     enrolled = [(photo, face) for photo, (_, face) in zip(measured, outcomes) if face is not None]
-    summary = {"photos": len(measured), "refused": sum(refused.values()), "fte": sum(refused.values()) / len(measured),
-               "refused_reasons": dict(refused.most_common()), "warned": sum(warned.values()),
-               "warned_reasons": dict(warned.most_common()), "enrolled": choice_checks(enrolled, threshold),
-               "enrolled_with_several_faces": choice_checks([(p, f) for p, f in enrolled if len(p.faces) > 1],
-                                                            threshold)}
+    summary = {
+        "photos": len(measured),
+        "refused": sum(refused.values()),
+        "fte": sum(refused.values()) / len(measured),
+        "refused_reasons": dict(refused.most_common()),
+        "warned": sum(warned.values()),
+        "warned_reasons": dict(warned.most_common()),
+        "enrolled": choice_checks(enrolled, threshold),
+        "enrolled_with_several_faces": choice_checks([(p, f) for p, f in enrolled if len(p.faces) > 1], threshold),
+    }
     return summary, [face for _, face in outcomes]
 
 
@@ -205,10 +221,17 @@ def geometry(measured: list[Photo]) -> dict[str, list[float]]:
             crowded.append(offset)
             others.append(min(centre_offset(face, photo.shape) for face in main) / size)
     quantiles = (0.0, 0.01, 0.05, 0.5, 0.95, 0.99, 1.0)
-    return {"quantiles": list(quantiles), **{
-        name: [round(float(q), 3) for q in np.quantile(values, quantiles)] if values else []
-        for name, values in (("alone_subject_offset", alone), ("several_subject_offset", crowded),
-                             ("several_other_offset", others))}}
+    return {
+        "quantiles": list(quantiles),
+        **{
+            name: [round(float(q), 3) for q in np.quantile(values, quantiles)] if values else []
+            for name, values in (
+                ("alone_subject_offset", alone),
+                ("several_subject_offset", crowded),
+                ("several_other_offset", others),
+            )
+        },
+    }
 
 
 def changes(before: list[int | None], after: list[int | None], measured: list[Photo], threshold: float) -> dict:
@@ -221,8 +244,9 @@ def changes(before: list[int | None], after: list[int | None], measured: list[Ph
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=KioskSettings().model, help="a builtin or exported model")
-    parser.add_argument("--root", type=Path, default=Path("/work/shared/data/lfw-dev"),
-                        help="folder holding lfw/Name/*.jpg")
+    parser.add_argument(
+        "--root", type=Path, default=Path("/work/shared/data/lfw-dev"), help="folder holding lfw/Name/*.jpg"
+    )
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for inference (default: 1)")
     parser.add_argument("--json", type=Path, help="write the results here (e.g. docs/enrollment-fte.json)")
     parser.add_argument("--refresh", action="store_true", help="measure again instead of reading the cache")
@@ -232,15 +256,22 @@ def main() -> int:
     measured = photos(load_or_measure(args, spec.id, photo_pairs(args.root / "lfw")))
     before, before_faces = evaluate(size_only, measured, spec.threshold)
     after, after_faces = evaluate(enrollment_subject, measured, spec.threshold)
-    summary = {"model": spec.id, "threshold": spec.threshold, "photos": len(measured),
-               "rule": {"BYSTANDER_RATIO": BYSTANDER_RATIO, "CENTRAL_OFFSET": CENTRAL_OFFSET},
-               "before_size_only": before, "after": after,
-               "changed": changes(before_faces, after_faces, measured, spec.threshold),
-               "geometry_in_face_sizes": geometry(measured)}
+    summary = {
+        "model": spec.id,
+        "threshold": spec.threshold,
+        "photos": len(measured),
+        "rule": {"BYSTANDER_RATIO": BYSTANDER_RATIO, "CENTRAL_OFFSET": CENTRAL_OFFSET},
+        "before_size_only": before,
+        "after": after,
+        "changed": changes(before_faces, after_faces, measured, spec.threshold),
+        "geometry_in_face_sizes": geometry(measured),
+    }
     for name in ("before_size_only", "after"):
         result = summary[name]
-        print(f"{name}: refused {result['refused']} ({result['fte']:.1%}) {result['refused_reasons']}; "
-              f"warned {result['warned']} {result['warned_reasons']}")
+        print(
+            f"{name}: refused {result['refused']} ({result['fte']:.1%}) {result['refused_reasons']}; "
+            f"warned {result['warned']} {result['warned_reasons']}"
+        )
         print(f"  enrolled {result['enrolled']}\n  of them with several faces {result['enrolled_with_several_faces']}")
     print(json.dumps({key: summary[key] for key in ("changed", "geometry_in_face_sizes")}, indent=1))
     if args.json:

@@ -31,10 +31,9 @@ from faceguard.evaluation.pairs import Pair, read_pairs
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import set_threads
-from faceguard.vision.networks import sface
-from faceguard.vision.networks import build_network
-from faceguard.vision.networks.fusion import DLIB_SIZE, INPUT_SIZE, DlibSFaceFusion, fused_template
 from faceguard.vision.image_io import read_image
+from faceguard.vision.networks import build_network
+from faceguard.vision.networks.fusion import INPUT_SIZE, DlibSFaceFusion, fused_template
 from faceguard.vision.spec import DLIB_RESNET_V1
 
 WEIGHTS = np.round(np.arange(0.0, 2.01, 0.1), 2)
@@ -47,8 +46,7 @@ def encode_all(paths: list[Path], cache: Path) -> dict[str, np.ndarray]:
         return dict(np.load(cache))
     template = fused_template(np.asarray(DLIB_RESNET_V1.template))
     detector = RetinaFaceDetector.load(torch.device("cpu"))
-    model = DlibSFaceFusion(build_network("dlib-resnet"),
-                            build_network("sface"), template, sface_weight=1.0)
+    model = DlibSFaceFusion(build_network("dlib-resnet"), build_network("sface"), template, sface_weight=1.0)
     model = model.eval().to(memory_format=torch.channels_last)
     plain = np.full((len(paths), 2 * DIM), np.nan, np.float32)
     mirror = plain.copy()
@@ -86,8 +84,8 @@ def all_pair_parts(rows: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, ..
     dlib = np.empty(len(upper[0]), np.float32)
     sface = np.empty_like(dlib)
     for start in range(0, len(dlib), 1_000_000):
-        i, j = upper[0][start:start + 1_000_000], upper[1][start:start + 1_000_000]
-        dlib[start:start + len(i)], sface[start:start + len(i)] = squared_parts(rows[i], rows[j])
+        i, j = upper[0][start : start + 1_000_000], upper[1][start : start + 1_000_000]
+        dlib[start : start + len(i)], sface[start : start + len(i)] = squared_parts(rows[i], rows[j])
     return dlib, sface, people[upper[0]] == people[upper[1]]
 
 
@@ -107,7 +105,9 @@ def fused(dlib: np.ndarray, sface: np.ndarray, weight: float) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, required=True, help="folder holding pairsDevTrain.txt, pairsDevTest.txt, lfw/")
+    parser.add_argument(
+        "--root", type=Path, required=True, help="folder holding pairsDevTrain.txt, pairsDevTest.txt, lfw/"
+    )
     parser.add_argument("--cache", type=Path, default=Path("/tmp/faceguard-fusion-encodings.npz"))
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     args = parser.parse_args()
@@ -130,18 +130,26 @@ def main() -> None:
         for weight in tqdm(WEIGHTS, desc=f"weights (mirror {mirror})"):
             train_d = fused(*train_parts[:2], weight)
             threshold = best_threshold(train_d, train_parts[2])
-            results.append({
-                "mirror": mirror, "sface_weight": float(weight), "threshold": float(threshold),
-                "devtrain_accuracy": accuracy_at(train_d, train_parts[2], threshold),
-                "devtrain_all_pairs_tar_at_fmr_1e-4": tar_at_fmr(all_d := fused(all_dlib, all_sface, weight), all_same, 1e-4),
-                "devtrain_all_pairs_tar_at_fmr_1e-3": tar_at_fmr(all_d, all_same, 1e-3),
-                "devtest_tar_at_far_1e-3": tar_at_far(fused(*test_parts[:2], weight), test_parts[2], 1e-3),
-                "devtest_accuracy": accuracy_at(fused(*test_parts[:2], weight), test_parts[2], threshold),
-            })
+            results.append(
+                {
+                    "mirror": mirror,
+                    "sface_weight": float(weight),
+                    "threshold": float(threshold),
+                    "devtrain_accuracy": accuracy_at(train_d, train_parts[2], threshold),
+                    "devtrain_all_pairs_tar_at_fmr_1e-4": tar_at_fmr(
+                        all_d := fused(all_dlib, all_sface, weight), all_same, 1e-4
+                    ),
+                    "devtrain_all_pairs_tar_at_fmr_1e-3": tar_at_fmr(all_d, all_same, 1e-3),
+                    "devtest_tar_at_far_1e-3": tar_at_far(fused(*test_parts[:2], weight), test_parts[2], 1e-3),
+                    "devtest_accuracy": accuracy_at(fused(*test_parts[:2], weight), test_parts[2], threshold),
+                }
+            )
     top = max(r["devtrain_all_pairs_tar_at_fmr_1e-4"] for r in results)
     cost = list(modes)
-    best = min((r for r in results if r["devtrain_all_pairs_tar_at_fmr_1e-4"] >= top - 5e-4),
-               key=lambda r: (cost.index(r["mirror"]), -r["devtrain_all_pairs_tar_at_fmr_1e-4"]))
+    best = min(
+        (r for r in results if r["devtrain_all_pairs_tar_at_fmr_1e-4"] >= top - 5e-4),
+        key=lambda r: (cost.index(r["mirror"]), -r["devtrain_all_pairs_tar_at_fmr_1e-4"]),
+    )
     for row in results:
         print(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     print("chosen:", best)

@@ -39,12 +39,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from tqdm import tqdm
 
+from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
 from faceguard.evaluation.encode import central_face, unique_images
 from faceguard.evaluation.metrics import roc
 from faceguard.evaluation.pairs import read_pairs
 from faceguard.matching.gallery import face_distance
-from faceguard.app.settings import KioskSettings
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.quality import QualityReport, QualityThresholds, assess_quality, check_quality, check_usable
@@ -83,13 +83,28 @@ class Limit:
 
 #: The limits before this benchmark (fitted on five portraits; sharpness then not exposure-normalised),
 #: drawn for comparison.
-BEFORE = {"min_face_size": 80.0, "min_sharpness": 40.0, "min_brightness": 50.0, "max_brightness": 200.0,
-          "max_clipped": 0.25, "max_yaw": 0.3, "min_pitch": 0.3, "max_pitch": 0.8}
-LIMITS = (Limit("min_face_size", "face_size", 1), Limit("min_eye_distance", "eye_distance", 1),
-          Limit("min_sharpness", "sharpness", 1), Limit("min_brightness", "brightness", 1),
-          Limit("max_brightness", "brightness", -1), Limit("max_clipped", "clipped", -1),
-          Limit("max_yaw", "yaw", -1, absolute=True), Limit("min_pitch", "pitch", 1),
-          Limit("max_pitch", "pitch", -1), Limit("min_detector_score", "detector_score", 1))
+BEFORE = {
+    "min_face_size": 80.0,
+    "min_sharpness": 40.0,
+    "min_brightness": 50.0,
+    "max_brightness": 200.0,
+    "max_clipped": 0.25,
+    "max_yaw": 0.3,
+    "min_pitch": 0.3,
+    "max_pitch": 0.8,
+}
+LIMITS = (
+    Limit("min_face_size", "face_size", 1),
+    Limit("min_eye_distance", "eye_distance", 1),
+    Limit("min_sharpness", "sharpness", 1),
+    Limit("min_brightness", "brightness", 1),
+    Limit("max_brightness", "brightness", -1),
+    Limit("max_clipped", "clipped", -1),
+    Limit("max_yaw", "yaw", -1, absolute=True),
+    Limit("min_pitch", "pitch", 1),
+    Limit("max_pitch", "pitch", -1),
+    Limit("min_detector_score", "detector_score", 1),
+)
 
 
 def first_photos(image_root: Path) -> list[Path]:
@@ -106,9 +121,13 @@ def measure(pipeline: FacePipeline, paths: list[Path], firsts: set[Path]) -> dic
     """Per image: the central face's figures and encoding (NaN without a face), and for first photos
     the enrollment outcome ("ok", "no face", "several faces", "unreadable") with the enrolled face's figures."""
     count, width = len(paths), len(FIGURES)
-    data = {"paths": np.array([str(p) for p in paths]), "figures": np.full((count, width), np.nan),
-            "encodings": np.full((count, pipeline.spec.dim), np.nan, np.float32),
-            "enroll_figures": np.full((count, width), np.nan), "enroll_outcome": np.full(count, "", dtype="<U16")}
+    data = {
+        "paths": np.array([str(p) for p in paths]),
+        "figures": np.full((count, width), np.nan),
+        "encodings": np.full((count, pipeline.spec.dim), np.nan, np.float32),
+        "enroll_figures": np.full((count, width), np.nan),
+        "enroll_outcome": np.full(count, "", dtype="<U16"),
+    }
     for i, path in enumerate(tqdm(paths, desc="measuring", unit="img")):
         try:
             image = read_image(path)
@@ -135,7 +154,9 @@ def measure(pipeline: FacePipeline, paths: list[Path], firsts: set[Path]) -> dic
     return data
 
 
-def load_or_measure(args: argparse.Namespace, spec_id: str, paths: list[Path], firsts: set[Path]) -> dict[str, np.ndarray]:
+def load_or_measure(
+    args: argparse.Namespace, spec_id: str, paths: list[Path], firsts: set[Path]
+) -> dict[str, np.ndarray]:
     cache = Path(f"/tmp/faceguard-quality-{spec_id.replace('@', '-')}.npz")
     if cache.exists() and not args.refresh:
         with np.load(cache) as stored:
@@ -172,8 +193,9 @@ def all_pairs(encodings: np.ndarray, people: np.ndarray, normalize: bool) -> Pai
     return PairSet(first, second, distance, same, np.where(same, people[first], -1))
 
 
-def listed_pairs(pairs_file: Path, root: Path, paths: list[Path], encodings: np.ndarray,
-                 people: np.ndarray, normalize: bool) -> PairSet:
+def listed_pairs(
+    pairs_file: Path, root: Path, paths: list[Path], encodings: np.ndarray, people: np.ndarray, normalize: bool
+) -> PairSet:
     """The pairs the pairs file lists (pairs with an image without a face are left out)."""
     position = {path: k for k, path in enumerate(paths)}
     listed = read_pairs(pairs_file, root)
@@ -204,8 +226,9 @@ def candidates(limit: Limit, scores: np.ndarray) -> np.ndarray:
     return np.unique(values)
 
 
-def curve(limit: Limit, figures: np.ndarray, pairs: PairSet, threshold: float,
-          rng: np.random.Generator) -> list[dict[str, float]]:
+def curve(
+    limit: Limit, figures: np.ndarray, pairs: PairSet, threshold: float, rng: np.random.Generator
+) -> list[dict[str, float]]:
     """The error-versus-discard points of ``limit`` on ``pairs`` at the fixed ``threshold``."""
     scores = limit.value(figures)
     worse = np.minimum(scores[pairs.first], scores[pairs.second])
@@ -224,16 +247,18 @@ def curve(limit: Limit, figures: np.ndarray, pairs: PairSet, threshold: float,
         fnmr = float(per_error.sum() / max(per_kept.sum(), 1))
         drop_se = float(np.std(baseline - fnmr_boot, ddof=1))
         impostor = ~genuine & kept
-        points.append({
-            "limit": None if np.isinf(value) else round(float(limit.sign * value), 4),
-            "images_discarded": float(np.mean(scores[~np.isnan(scores)] < value)),
-            "genuine_discarded": float(1 - kept_genuine.mean()),
-            "pairs_discarded": float(1 - kept.mean()),
-            "fnmr": fnmr,
-            "fnmr_se": float(np.std(fnmr_boot, ddof=1)),
-            "fmr": float(np.mean(~error[impostor])) if impostor.any() else 0.0,
-            "drop_se": drop_se,
-        })
+        points.append(
+            {
+                "limit": None if np.isinf(value) else round(float(limit.sign * value), 4),
+                "images_discarded": float(np.mean(scores[~np.isnan(scores)] < value)),
+                "genuine_discarded": float(1 - kept_genuine.mean()),
+                "pairs_discarded": float(1 - kept.mean()),
+                "fnmr": fnmr,
+                "fnmr_se": float(np.std(fnmr_boot, ddof=1)),
+                "fmr": float(np.mean(~error[impostor])) if impostor.any() else 0.0,
+                "drop_se": drop_se,
+            }
+        )
     for point in points:
         point["drop"] = points[0]["fnmr"] - point["fnmr"]
         point["measurable"] = bool(point["drop"] > 2 * point["drop_se"] > 0)
@@ -241,10 +266,15 @@ def curve(limit: Limit, figures: np.ndarray, pairs: PairSet, threshold: float,
 
 
 #: Degradations of the probe photos: (kind, levels); "scale" shrinks the photo, "dark" multiplies its
-#: pixel values ("bright" too, clipping at 255), "blur" applies a Gaussian blur of that sigma in pixels (LFW faces are ~100 px wide);
+#: pixel values ("bright" too, clipping at 255), "blur" applies a Gaussian blur of that sigma in pixels
+#: (LFW faces are ~100 px wide);
 #: scale 1.0 is the undegraded baseline.
-DEGRADATIONS = (("scale", (1.0, 0.6, 0.45, 0.35, 0.25, 0.18, 0.13)), ("dark", (0.3, 0.15, 0.07, 0.035)),
-                ("blur", (1.5, 3.0, 5.0, 8.0)), ("bright", (1.8, 2.6, 4.0)))
+DEGRADATIONS = (
+    ("scale", (1.0, 0.6, 0.45, 0.35, 0.25, 0.18, 0.13)),
+    ("dark", (0.3, 0.15, 0.07, 0.035)),
+    ("blur", (1.5, 3.0, 5.0, 8.0)),
+    ("bright", (1.8, 2.6, 4.0)),
+)
 
 
 def degrade(image: np.ndarray, kind: str, level: float) -> np.ndarray:
@@ -270,8 +300,14 @@ def sweep(args: argparse.Namespace, spec_id: str, probes: list[Path]) -> dict[st
     degradations missing from the cache are added to it."""
     cache = Path(f"/tmp/faceguard-quality-sweep-{spec_id.replace('@', '-')}.npz")
     names = np.array([str(p) for p in probes])
-    data = {"probes": names, "probe": np.empty(0, int), "kinds": np.empty(0, "<U8"), "levels": np.empty(0),
-            "figures": np.empty((0, len(FIGURES))), "encodings": None}
+    data = {
+        "probes": names,
+        "probe": np.empty(0, int),
+        "kinds": np.empty(0, "<U8"),
+        "levels": np.empty(0),
+        "figures": np.empty((0, len(FIGURES))),
+        "encodings": None,
+    }
     if cache.exists() and not args.refresh:
         with np.load(cache) as stored:
             if np.array_equal(stored["probes"], names):
@@ -294,22 +330,36 @@ def sweep(args: argparse.Namespace, spec_id: str, probes: list[Path]) -> dict[st
                     encodings[p * len(runs) + r] = encoded.encoding
                 progress.update()
     previous = data["encodings"] if data["encodings"] is not None else np.empty((0, pipeline.spec.dim), np.float32)
-    data = {"probes": names, "probe": np.concatenate([data["probe"], np.repeat(np.arange(len(probes)), len(runs))]),
-            "kinds": np.concatenate([data["kinds"], [kind for _ in probes for kind, _ in runs]]),
-            "levels": np.concatenate([data["levels"], [level for _ in probes for _, level in runs]]),
-            "figures": np.concatenate([data["figures"], figures]), "encodings": np.concatenate([previous, encodings])}
+    data = {
+        "probes": names,
+        "probe": np.concatenate([data["probe"], np.repeat(np.arange(len(probes)), len(runs))]),
+        "kinds": np.concatenate([data["kinds"], [kind for _ in probes for kind, _ in runs]]),
+        "levels": np.concatenate([data["levels"], [level for _ in probes for _, level in runs]]),
+        "figures": np.concatenate([data["figures"], figures]),
+        "encodings": np.concatenate([previous, encodings]),
+    }
     np.savez(cache, **data)
     return data
 
 
 #: Per degradation, the figure it lowers (sign 1) or raises (sign -1), on which its limit is read.
-SWEEP_FIGURES = {"scale": ("face_size", 1), "dark": ("brightness", 1), "blur": ("sharpness", 1),
-                 "bright": ("brightness", -1)}
+SWEEP_FIGURES = {
+    "scale": ("face_size", 1),
+    "dark": ("brightness", 1),
+    "blur": ("sharpness", 1),
+    "bright": ("brightness", -1),
+}
 SWEEP_BINS = 12
 
 
-def sweep_rows(data: dict[str, np.ndarray], paths: list[str], encodings: np.ndarray, people: np.ndarray,
-               threshold: float, normalize: bool) -> dict[str, np.ndarray]:
+def sweep_rows(
+    data: dict[str, np.ndarray],
+    paths: list[str],
+    encodings: np.ndarray,
+    people: np.ndarray,
+    threshold: float,
+    normalize: bool,
+) -> dict[str, np.ndarray]:
     """Per degraded probe: its genuine comparisons and how many of them fail at the fixed threshold,
     its impostor comparisons and how many of them match (against all other encoded DevTrain images)."""
     index = {path: k for k, path in enumerate(paths)}
@@ -323,8 +373,13 @@ def sweep_rows(data: dict[str, np.ndarray], paths: list[str], encodings: np.ndar
     other = gallery[None, :] != probe_rows[:, None]
     same = (people[gallery][None, :] == people[probe_rows][:, None]) & other
     impostor = ~same & other
-    return {"found": ~np.isnan(probe_vectors[:, 0]), "genuine": same.sum(1), "fnm": (same & ~accepted).sum(1),
-            "impostor": impostor.sum(1), "fm": (impostor & accepted).sum(1)}
+    return {
+        "found": ~np.isnan(probe_vectors[:, 0]),
+        "genuine": same.sum(1),
+        "fnm": (same & ~accepted).sum(1),
+        "impostor": impostor.sum(1),
+        "fm": (impostor & accepted).sum(1),
+    }
 
 
 def sweep_errors(data: dict[str, np.ndarray], rows: dict[str, np.ndarray]) -> list[dict[str, object]]:
@@ -347,12 +402,18 @@ def sweep_errors(data: dict[str, np.ndarray], rows: dict[str, np.ndarray]) -> li
             fnmr = rows["fnm"][found].sum() / genuine if genuine else math.nan
             rise = boot_fnmr(found) - base
             median = np.nanmedian(data["figures"][found], axis=0) if found.any() else np.full(len(FIGURES), np.nan)
-            results.append({
-                "kind": kind, "level": level, "no_face": float(1 - found.sum() / run.sum()), "fnmr": float(fnmr),
-                "fnmr_rise": float(rise.mean()) if genuine else math.nan,
-                "fnmr_rise_se": float(np.std(rise, ddof=1)) if genuine else math.nan,
-                "fmr": float(rows["fm"][found].sum() / max(rows["impostor"][found].sum(), 1)),
-                "median": {f: round(float(v), 4) for f, v in zip(FIGURES, median)}})
+            results.append(
+                {
+                    "kind": kind,
+                    "level": level,
+                    "no_face": float(1 - found.sum() / run.sum()),
+                    "fnmr": float(fnmr),
+                    "fnmr_rise": float(rise.mean()) if genuine else math.nan,
+                    "fnmr_rise_se": float(np.std(rise, ddof=1)) if genuine else math.nan,
+                    "fmr": float(rows["fm"][found].sum() / max(rows["impostor"][found].sum(), 1)),
+                    "median": {f: round(float(v), 4) for f, v in zip(FIGURES, median)},
+                }
+            )
     return results
 
 
@@ -367,9 +428,16 @@ def sweep_bins(data: dict[str, np.ndarray], rows: dict[str, np.ndarray]) -> dict
         bins[kind] = []
         for part in np.array_split(chosen[np.argsort(sign * column[chosen])], SWEEP_BINS):
             row_fnmr = rows["fnm"][part] / np.maximum(rows["genuine"][part], 1)
-            bins[kind].append({"figure": figure, "from": float(column[part].min()), "to": float(column[part].max()),
-                               "median": float(np.median(column[part])), "fnmr": float(row_fnmr.mean()),
-                               "fnmr_se": float(row_fnmr.std(ddof=1) / math.sqrt(len(part)))})
+            bins[kind].append(
+                {
+                    "figure": figure,
+                    "from": float(column[part].min()),
+                    "to": float(column[part].max()),
+                    "median": float(np.median(column[part])),
+                    "fnmr": float(row_fnmr.mean()),
+                    "fnmr_se": float(row_fnmr.std(ddof=1) / math.sqrt(len(part))),
+                }
+            )
     return bins
 
 
@@ -414,9 +482,15 @@ def fte(data: dict[str, np.ndarray], firsts: set[Path], limits: QualityThreshold
         except QualityError as error:
             warned[type(error).__name__] += 1
     total = len(firsts)
-    return {"photos": total, "refused": sum(refused.values()), "refused_rate": sum(refused.values()) / total,
-            "refused_reasons": dict(refused.most_common()), "warned": sum(warned.values()),
-            "warned_rate": sum(warned.values()) / total, "warned_reasons": dict(warned.most_common())}
+    return {
+        "photos": total,
+        "refused": sum(refused.values()),
+        "refused_rate": sum(refused.values()) / total,
+        "refused_reasons": dict(refused.most_common()),
+        "warned": sum(warned.values()),
+        "warned_rate": sum(warned.values()) / total,
+        "warned_reasons": dict(warned.most_common()),
+    }
 
 
 def propose(points: list[dict]) -> float | None:
@@ -442,16 +516,21 @@ def plot(results: dict[str, dict], title: str, path: Path) -> None:
         x = np.linspace(0, 0.5, 51)
         ax.plot(x, np.maximum(points[0]["fnmr"] - x, 0) / (1 - x), ":", color="grey", label="ideal discard")
         for p in points[1:]:
-            ax.annotate(f"{p['limit']:.3g}", (p["genuine_discarded"], p["fnmr"]), fontsize=6,
-                        color="tab:green" if p["measurable"] else "black")
-        ax.set_title(f"{name}: before {result['before']}, in use {result['in_use']}, proposed {result['proposed']}",
-                     fontsize=9)
+            ax.annotate(
+                f"{p['limit']:.3g}",
+                (p["genuine_discarded"], p["fnmr"]),
+                fontsize=6,
+                color="tab:green" if p["measurable"] else "black",
+            )
+        ax.set_title(
+            f"{name}: before {result['before']}, in use {result['in_use']}, proposed {result['proposed']}", fontsize=9
+        )
         ax.set_xlabel("fraction of genuine pairs discarded")
         ax.set_ylabel("FNMR at FMR 1e-3 (fixed threshold)")
         ax.set_xlim(-0.01, 0.55)
         ax.set_ylim(bottom=0)
     axes[0].legend(fontsize=7)
-    for ax in axes[len(results):]:
+    for ax in axes[len(results) :]:
         ax.set_visible(False)
     figure.suptitle(f"{title}; labels: limit values, green = FNMR drop > 2 bootstrap SE (all pairs)")
     figure.savefig(path, format="png", dpi=100)
@@ -460,8 +539,12 @@ def plot(results: dict[str, dict], title: str, path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=KioskSettings().model, help="a builtin or exported model")
-    parser.add_argument("--root", type=Path, default=Path("/work/shared/data/lfw-dev"),
-                        help="folder holding pairsDevTrain.txt and lfw/Name/*.jpg")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path("/work/shared/data/lfw-dev"),
+        help="folder holding pairsDevTrain.txt and lfw/Name/*.jpg",
+    )
     parser.add_argument("--pairs", type=Path, help="pairs file (default: ROOT/pairsDevTrain.txt)")
     parser.add_argument("--fmr", type=float, default=1e-3, help="FMR fixing the threshold (default: 1e-3)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for inference (default: 1)")
@@ -490,17 +573,25 @@ def main() -> int:
     results = {}
     for limit in tqdm(LIMITS, desc="curves", unit="limit"):
         every_curve = curve(limit, figures, every, threshold, rng)
-        results[limit.name] = {"figure": limit.figure, "before": BEFORE.get(limit.name),
-                               "in_use": limit.in_use if math.isfinite(limit.in_use) else None,
-                               "proposed": propose(every_curve), "all": every_curve,
-                               "listed": curve(limit, figures, listed, threshold, rng)}
+        results[limit.name] = {
+            "figure": limit.figure,
+            "before": BEFORE.get(limit.name),
+            "in_use": limit.in_use if math.isfinite(limit.in_use) else None,
+            "proposed": propose(every_curve),
+            "all": every_curve,
+            "listed": curve(limit, figures, listed, threshold, rng),
+        }
     probes = sweep_probes(paths, encodings, people, args.probes)
     degraded = sweep(args, spec.id, probes)
     per_probe = sweep_rows(degraded, [str(p) for p in paths], encodings, people, threshold, normalize)
     degradations, bins = sweep_errors(degraded, per_probe), sweep_bins(degraded, per_probe)
     summary = {
-        "model": spec.id, "pairs_file": pairs_file.name, "fmr": args.fmr, "threshold": threshold,
-        "images": int(in_dev.sum()), "images_without_face": int(np.isnan(figures[in_dev, 0]).sum()),
+        "model": spec.id,
+        "pairs_file": pairs_file.name,
+        "fmr": args.fmr,
+        "threshold": threshold,
+        "images": int(in_dev.sum()),
+        "images_without_face": int(np.isnan(figures[in_dev, 0]).sum()),
         "people": int(len(np.unique(people[in_dev]))),
         "all_pairs": {"genuine": int(every.same.sum()), "impostor": int((~every.same).sum())},
         "listed_pairs": {"genuine": int(listed.same.sum()), "impostor": int((~listed.same).sum())},
@@ -513,11 +604,18 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"edc-{spec.name}.json").write_text(json.dumps(summary, indent=1) + "\n")
     plot(results, f"{spec.id} on LFW {pairs_file.name}: error versus discard", args.out / f"edc-{spec.name}.png")
-    plot_sweep(bins, degradations[0]["fnmr"], f"{spec.id}: {len(probes)} DevTrain probes degraded, against "
-               f"all DevTrain images at the FMR {args.fmr:g} threshold", args.out / f"degraded-{spec.name}.png")
+    plot_sweep(
+        bins,
+        degradations[0]["fnmr"],
+        f"{spec.id}: {len(probes)} DevTrain probes degraded, against "
+        f"all DevTrain images at the FMR {args.fmr:g} threshold",
+        args.out / f"degraded-{spec.name}.png",
+    )
     for row in degradations:
-        print(f"{row['kind']:6s} {row['level']:5g}  no face {row['no_face']:.3f}  FNMR {row['fnmr']:.3f} "
-              f"(rise {row['fnmr_rise']:+.3f} ± {row['fnmr_rise_se']:.3f})  FMR {row['fmr']:.5f}  median {row['median']}")
+        print(
+            f"{row['kind']:6s} {row['level']:5g}  no face {row['no_face']:.3f}  FNMR {row['fnmr']:.3f} "
+            f"(rise {row['fnmr_rise']:+.3f} ± {row['fnmr_rise_se']:.3f})  FMR {row['fmr']:.5f}  median {row['median']}"
+        )
     for kind, points in bins.items():
         print(kind, " ".join(f"[{p['from']:.3g}-{p['to']:.3g}] {p['fnmr']:.3f}±{p['fnmr_se']:.3f}" for p in points))
     for name, result in results.items():

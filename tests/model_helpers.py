@@ -20,9 +20,21 @@ def export_tiny(folder: Path) -> None:
     torch.manual_seed(0)
     size, template = ARCHITECTURES["small-facenet"]
     checkpoint = folder.parent / f"{folder.name}-checkpoint.pt"
-    torch.save({"format": CHECKPOINT_FORMAT, "architecture": "small-facenet", "state_dict": SmallFaceNet().state_dict(),
-                "input_size": size, "template": [list(p) for p in template], "dim": 128, "normalize": True,
-                "epoch": 1, "config": {}, "metrics": {"threshold": 0.9}}, checkpoint)
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "architecture": "small-facenet",
+            "state_dict": SmallFaceNet().state_dict(),
+            "input_size": size,
+            "template": [list(p) for p in template],
+            "dim": 128,
+            "normalize": True,
+            "epoch": 1,
+            "config": {},
+            "metrics": {"threshold": 0.9},
+        },
+        checkpoint,
+    )
     export_checkpoint(checkpoint, TINY)
 
 

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from faceguard.core.errors import StoreError
-from faceguard.store.repository import NewTemplate, Store
 from faceguard.core.types import Thumbnail
+from faceguard.store.repository import NewTemplate, Store
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "test-model@1"
@@ -80,7 +80,11 @@ def run_worker(*args: str, timeout: float = 60) -> dict:
     """Run a worker to completion and return the JSON object it printed last."""
     result = subprocess.run(
         [sys.executable, "-m", "tests.store_helpers", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -182,8 +186,15 @@ def worker_hammer_writer(path: str, seconds: str) -> None:
                 counts["added_templates"] += 1
             elif step % 4 == 3:
                 snapshot = tiny_jpeg(rng) if step % 3 == 0 else None
-                store.log_event("granted", "matched", person_id=picker.choice(people), distance=0.3,
-                                threshold=0.6, model_id=MODEL, snapshot=snapshot)
+                store.log_event(
+                    "granted",
+                    "matched",
+                    person_id=picker.choice(people),
+                    distance=0.3,
+                    threshold=0.6,
+                    model_id=MODEL,
+                    snapshot=snapshot,
+                )
                 counts["events"] += 1
                 counts["snapshots"] += snapshot is not None
             else:
@@ -221,8 +232,16 @@ def worker_hammer_reader(path: str, seconds: str, done_flag: str) -> None:
     live.refresh()
     inactive = sorted(pid for pid in live.gallery.identities if not live.status_of(pid).active)
     store.close()
-    _emit({"iterations": iterations, "errors": errors[:20], "error_count": len(errors),
-           "gallery_rows": len(live), "gallery_people": len(live.gallery.identities), "inactive": inactive})
+    _emit(
+        {
+            "iterations": iterations,
+            "errors": errors[:20],
+            "error_count": len(errors),
+            "gallery_rows": len(live),
+            "gallery_people": len(live.gallery.identities),
+            "inactive": inactive,
+        }
+    )
 
 
 def worker_as_nobody(action: str, path: str) -> None:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import numpy as np
 
 from faceguard.access.policy import AccessPolicy, Observation, Outcome, verify_claim
+from faceguard.core.types import Thumbnail
 from faceguard.matching.gallery import Match
 from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import NewTemplate, Store
-from faceguard.core.types import Thumbnail
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC).timestamp()
 

@@ -164,9 +164,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("name", PHOTOS)
-def test_warp_chip_resamples_like_dlib(
-    recognizer: object, dlib_faces: dict[str, DlibFace], name: str
-) -> None:
+def test_warp_chip_resamples_like_dlib(recognizer: object, dlib_faces: dict[str, DlibFace], name: str) -> None:
     """dlib's own mapping, our resampling: dlib's chip up to rounding, and the same descriptor."""
     face = dlib_faces[name]
     chip = warp_chip(read_rgb(name), face.mapping, 150)
@@ -177,9 +175,7 @@ def test_warp_chip_resamples_like_dlib(
 
 
 @pytest.mark.parametrize("name", PHOTOS)
-def test_retinaface_chip_matches_dlibs_chip(
-    recognizer: object, dlib_faces: dict[str, DlibFace], name: str
-) -> None:
+def test_retinaface_chip_matches_dlibs_chip(recognizer: object, dlib_faces: dict[str, DlibFace], name: str) -> None:
     """Our chip from RetinaFace landmarks and DLIB_150_TEMPLATE describes the face as dlib's chip does.
 
     Measured: obama 0.161, obama2 0.129, obama3 0.097, biden 0.102 (dlib's same-person threshold is

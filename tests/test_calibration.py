@@ -9,8 +9,15 @@ import math
 import numpy as np
 import pytest
 
-from faceguard.matching.calibration import CALIBRATION_DIR, DEFAULT_MAX_FPIR, FORMAT, FORMAT_1, Calibration, CalibrationError
 from faceguard.evaluation.metrics import far_frr_at
+from faceguard.matching.calibration import (
+    CALIBRATION_DIR,
+    DEFAULT_MAX_FPIR,
+    FORMAT,
+    FORMAT_1,
+    Calibration,
+    CalibrationError,
+)
 from faceguard.vision.spec import get_model_spec
 
 SPEC = get_model_spec("dlib-resnet")
@@ -41,7 +48,9 @@ def test_the_file_describes_the_builtin_model_on_devtrain(stored):
 
 
 def test_rates_at_the_shipped_threshold_are_those_of_the_stored_arrays(stored, calibration):
-    genuine, impostor = (np.array([math.inf if d is None else d for d in stored[key]]) for key in ("genuine", "impostor"))
+    genuine, impostor = (
+        np.array([math.inf if d is None else d for d in stored[key]]) for key in ("genuine", "impostor")
+    )
     far, frr = calibration.error_rates(SPEC.threshold)
     assert far == np.mean(impostor <= SPEC.threshold)
     assert frr == np.mean(genuine > SPEC.threshold)
@@ -65,10 +74,17 @@ def test_rates_are_monotonic_in_the_threshold(calibration):
 def _write(folder, **changes) -> None:
     """A calibration file for model mine@1: 4 listed genuine (one without a face) and 4 impostor pairs; over
     all its images 5 same-person pairs and 100 different-person pairs, of which the 2 smallest are kept."""
-    data = {"format": FORMAT, "model_id": "mine@1", "pairs_file": "pairs.txt",
-            "genuine": [0.2, 0.4, None, 0.7], "impostor": [0.5, 0.9, 1.1, 0.3],
-            "genuine_all": [0.2, 0.4, None, 0.7, 0.35], "nonmatch_tail": [0.3, 0.5], "nonmatch_count": 100,
-            **changes}
+    data = {
+        "format": FORMAT,
+        "model_id": "mine@1",
+        "pairs_file": "pairs.txt",
+        "genuine": [0.2, 0.4, None, 0.7],
+        "impostor": [0.5, 0.9, 1.1, 0.3],
+        "genuine_all": [0.2, 0.4, None, 0.7, 0.35],
+        "nonmatch_tail": [0.3, 0.5],
+        "nonmatch_count": 100,
+        **changes,
+    }
     (folder / "mine@1.json").write_text(json.dumps(data), encoding="utf-8")
 
 
@@ -83,18 +99,21 @@ def test_a_no_face_pair_is_never_accepted(tmp_path):
     assert calibration.error_rates(1.99) == (1.0, 0.25)  # the genuine pair without a face stays rejected
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"format": "other/1"}, "is not a FaceGuard calibration file"),
-    ({"model_id": "other@1"}, "it is for model 'other@1', not 'mine@1'"),
-    ({"pairs_file": None}, "the pairs file name is missing"),
-    ({"genuine": []}, "'genuine' is not a non-empty list"),
-    ({"impostor": [0.3, -0.1]}, "'impostor' holds something other than non-negative distances"),
-    ({"impostor": [0.3, "0.4"]}, "'impostor' holds something other than non-negative distances"),
-    ({"genuine_all": None}, "'genuine_all' is not a non-empty list"),
-    ({"nonmatch_tail": [0.3, None]}, r"'nonmatch_tail' holds something other than non-negative distances\. "),
-    ({"nonmatch_count": 1}, "'nonmatch_count' is not a whole number at least as long as 'nonmatch_tail'"),
-    ({"nonmatch_count": 100.0}, "'nonmatch_count' is not a whole number"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"format": "other/1"}, "is not a FaceGuard calibration file"),
+        ({"model_id": "other@1"}, "it is for model 'other@1', not 'mine@1'"),
+        ({"pairs_file": None}, "the pairs file name is missing"),
+        ({"genuine": []}, "'genuine' is not a non-empty list"),
+        ({"impostor": [0.3, -0.1]}, "'impostor' holds something other than non-negative distances"),
+        ({"impostor": [0.3, "0.4"]}, "'impostor' holds something other than non-negative distances"),
+        ({"genuine_all": None}, "'genuine_all' is not a non-empty list"),
+        ({"nonmatch_tail": [0.3, None]}, r"'nonmatch_tail' holds something other than non-negative distances\. "),
+        ({"nonmatch_count": 1}, "'nonmatch_count' is not a whole number at least as long as 'nonmatch_tail'"),
+        ({"nonmatch_count": 100.0}, "'nonmatch_count' is not a whole number"),
+    ],
+)
 def test_a_malformed_file_is_rejected_with_its_problem(tmp_path, changes, message):
     _write(tmp_path, **changes)
     with pytest.raises(CalibrationError, match=message) as raised:

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.vision.camera import MAX_SIDE, FolderSource, VideoSource, open_source
 from faceguard.core.errors import CameraError
+from faceguard.vision.camera import MAX_SIDE, FolderSource, VideoSource, open_source
 from faceguard.vision.image_io import read_image
 from tests.conftest import DATA
 
@@ -156,12 +156,14 @@ def test_a_binary_file_that_is_not_a_video_is_refused(tmp_path):
 def test_a_webcam_that_does_not_exist_is_refused():
     with pytest.raises(CameraError) as raised:
         open_source(" 9 ")
-    assert str(raised.value) == ("Cannot open camera 9: it is unplugged, in use by another program, or not a camera "
-                                 "OpenCV can use.")
+    assert str(raised.value) == (
+        "Cannot open camera 9: it is unplugged, in use by another program, or not a camera OpenCV can use."
+    )
 
 
 def test_a_stream_that_does_not_answer_is_refused():
     with pytest.raises(CameraError) as raised:
         open_source("http://127.0.0.1:9/door.mjpg")  # the discard port: nothing listens
-    assert str(raised.value) == ("Cannot open http://127.0.0.1:9/door.mjpg: the stream does not answer, or does "
-                                 "not send video OpenCV can read.")
+    assert str(raised.value) == (
+        "Cannot open http://127.0.0.1:9/door.mjpg: the stream does not answer, or does not send video OpenCV can read."
+    )

@@ -20,15 +20,15 @@ import pytest
 from PIL import Image
 
 import faceguard.cli.common
-from faceguard.cli import main
-from faceguard.store.event_export import EVENT_COLUMNS
-from faceguard.cli.common import parse_until, parse_when
 from faceguard.app.enrollment import prepare_template
 from faceguard.app.settings import PREFIX, load_settings
 from faceguard.app.site_threshold import SiteThreshold
+from faceguard.cli import main
+from faceguard.cli.common import parse_until, parse_when
+from faceguard.core.types import Thumbnail
+from faceguard.store.event_export import EVENT_COLUMNS
 from faceguard.store.migrations import SCHEMA
 from faceguard.store.repository import NewTemplate, Store
-from faceguard.core.types import Thumbnail
 
 from .conftest import DATA
 
@@ -134,7 +134,12 @@ def test_verify_at_a_door_logs_each_decision_with_a_snapshot(db, obama, pipeline
     with Store.open(db) as store:
         denied, granted = store.events()
         snapshot = store.event_snapshot(granted.id)
-    assert (granted.decision, granted.reason, granted.person_name, granted.door) == ("granted", "granted", "Barack Obama", "front")
+    assert (granted.decision, granted.reason, granted.person_name, granted.door) == (
+        "granted",
+        "granted",
+        "Barack Obama",
+        "front",
+    )
     assert (denied.decision, denied.reason, denied.door) == ("denied", "mismatch", "front")
     assert granted.threshold == denied.threshold == pipeline.threshold  # 1:1 (a badge): the model's own threshold
     assert granted.model_id == denied.model_id == pipeline.spec.id
@@ -165,9 +170,16 @@ def test_a_taken_badge_is_refused_and_its_holder_kept(db, obama, capsys):
     assert {p.badge for p in people(db)} == {"44", "46"}
 
 
-@pytest.mark.parametrize("argv", [["people", "show", "nobody"], ["people", "deactivate", "99"],
-                                  ["people", "remove", "#9", "--yes"], ["events", "--person", "nobody"],
-                                  ["people", "add-photo", "Joe", str(DATA / "biden.jpg")]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["people", "show", "nobody"],
+        ["people", "deactivate", "99"],
+        ["people", "remove", "#9", "--yes"],
+        ["events", "--person", "nobody"],
+        ["people", "add-photo", "Joe", str(DATA / "biden.jpg")],
+    ],
+)
 def test_an_unknown_person_exits_6(obama, capsys, argv):
     code, _, err = run(capsys, *argv)
     assert code == 6 and err.startswith("error: No") and "enrolled" in err
@@ -204,7 +216,9 @@ def test_deactivated_and_expired_people_are_recognised_but_not_granted(obama, pi
     code, out, _ = run(capsys, "identify", str(DATA / "obama2.jpg"))
     assert code == 0 and out.rstrip().endswith("inactive")
     assert run(capsys, "verify", "--badge", "44", str(DATA / "obama2.jpg"))[:2] == (
-        1, f"Barack Obama is deactivated.  distance {out.split()[5]} (threshold {pipeline.threshold:.3f})\n")
+        1,
+        f"Barack Obama is deactivated.  distance {out.split()[5]} (threshold {pipeline.threshold:.3f})\n",
+    )
     assert run(capsys, "people", "activate", "barack obama")[0] == 0
     assert run(capsys, "people", "edit", "#1", "--valid-until", "2020-01-01")[0] == 0
     assert run(capsys, "identify", str(DATA / "obama2.jpg"))[1].rstrip().endswith("expired")
@@ -214,17 +228,40 @@ def test_deactivated_and_expired_people_are_recognised_but_not_granted(obama, pi
 
 def test_people_list_show_and_edit(db, obama, pipeline, capsys):
     assert run(capsys, "people", "add-photo", "44", str(DATA / "obama3.jpg"))[1].startswith(
-        "Added obama3.jpg to Barack Obama (#1, badge 44) as template 2. Quality: face ")
-    code, out, _ = run(capsys, "people", "edit", "44", "--name", "B. Obama", "--group", "board",
-                       "--valid-until", "2030-06-30", "--notes", "president")
+        "Added obama3.jpg to Barack Obama (#1, badge 44) as template 2. Quality: face "
+    )
+    code, out, _ = run(
+        capsys,
+        "people",
+        "edit",
+        "44",
+        "--name",
+        "B. Obama",
+        "--group",
+        "board",
+        "--valid-until",
+        "2030-06-30",
+        "--notes",
+        "president",
+    )
     assert code == 0 and out == "Updated B. Obama (#1, badge 44).\n"
     code, out, _ = run(capsys, "people", "list")
-    assert code == 0 and out.splitlines()[1].split() == ["1", "B.", "Obama", "44", "board", "yes", "2030-06-30",
-                                                         "23:59", "2"]
+    assert code == 0 and out.splitlines()[1].split() == [
+        "1",
+        "B.",
+        "Obama",
+        "44",
+        "board",
+        "yes",
+        "2030-06-30",
+        "23:59",
+        "2",
+    ]
     _, out, _ = run(capsys, "people", "list", "--csv", "--search", "boa")
     assert list(csv.reader(io.StringIO(out))) == [
         ["id", "name", "badge", "group", "active", "valid until", "photos"],
-        ["1", "B. Obama", "44", "board", "yes", "2030-06-30 23:59", "2"]]
+        ["1", "B. Obama", "44", "board", "yes", "2030-06-30 23:59", "2"],
+    ]
     assert run(capsys, "people", "list", "--csv", "--search", "nobody")[1].count("\n") == 1
     _, out, _ = run(capsys, "people", "show", "44")
     assert "notes        president" in out and "valid until  2030-06-30 23:59" in out and "photos (2):" in out
@@ -244,8 +281,9 @@ def test_remove_with_yes_erases_the_person_and_keeps_their_events_pseudonymous(d
         pseudonym = store.person(1).pseudonym
         store.log_event("granted", "granted", person_id=1, door="front", snapshot=b"\xff\xd8")
     code, out, _ = run(capsys, "people", "remove", "44", "--yes")
-    assert code == 0 and out == (f"Erased Barack Obama (#1, badge 44) and their 1 photos; "
-                                 f"the access log keeps them as {pseudonym}.\n")
+    assert code == 0 and out == (
+        f"Erased Barack Obama (#1, badge 44) and their 1 photos; the access log keeps them as {pseudonym}.\n"
+    )
     assert people(db) == [] and run(capsys, "people", "show", "44")[0] == 6
     _, out, _ = run(capsys, "events", "--csv")
     (row,) = csv.DictReader(io.StringIO(out))
@@ -306,7 +344,11 @@ def test_people_import_of_nothing_usable_exits_with_the_first_error(db, tmp_path
     shutil.copy(DATA / "cat.jpg", folder / "a_cat.jpg")
     (folder / "b_empty.jpg").write_bytes(b"")
     code, out, err = run(capsys, "people", "import", str(folder))
-    assert code == 5 and out == "Imported 0 people (0 photos); 2 photos skipped.\n" and "'b_empty.jpg' is empty (0 bytes)." in err
+    assert (
+        code == 5
+        and out == "Imported 0 people (0 photos); 2 photos skipped.\n"
+        and "'b_empty.jpg' is empty (0 bytes)." in err
+    )
     (folder / "a_cat.jpg").unlink()
     assert run(capsys, "people", "import", str(folder))[0] == 4
     (folder / "b_empty.jpg").unlink()
@@ -329,10 +371,11 @@ def test_an_interrupted_import_leaves_whole_people_only(db, import_folder, capsy
     assert inserted and people(db) == []  # Barack Obama's first photo was written, then rolled back with him
 
 
-
 # --- photos below the recommended quality ----------------------------------------------------------
 
-HINT = "This is below the recommended quality; --accept-low-quality enrolls it anyway (recognition may be less reliable)."
+HINT = (
+    "This is below the recommended quality; --accept-low-quality enrolls it anyway (recognition may be less reliable)."
+)
 
 
 @pytest.fixture
@@ -354,8 +397,9 @@ def test_enroll_refuses_a_low_quality_photo_with_the_hint_and_accepts_it_with_th
 
     code, out, err = run(capsys, "enroll", "Barack Obama", str(path), "--badge", "44", "--accept-low-quality")
     assert code == 0 and out.startswith("Enrolled Barack Obama (#1, badge 44) from blurred.png. Quality: face ")
-    assert err.startswith(f"warning: blurred.png is below the recommended quality (recorded with the photo): "
-                          f"{warning}\n")
+    assert err.startswith(
+        f"warning: blurred.png is below the recommended quality (recorded with the photo): {warning}\n"
+    )
     with Store.open(db) as store:
         assert store.templates(1)[0].accepted_below == warning
     _, out, _ = run(capsys, "people", "show", "44")
@@ -392,12 +436,15 @@ def test_import_skips_low_quality_photos_with_the_hint_unless_accepted(db, impor
 
 def test_the_flag_never_enrolls_a_photo_without_exactly_one_face_or_an_unreadable_one(db, tmp_path, photo, capsys):
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg at all")
-    for path, expected in [(DATA / "coffee.jpg", (5, "error: No face was found in the photo.")),
-                           (two_faces(tmp_path, photo), (5, "error: 2 faces were found in the photo")),
-                           (tmp_path / "broken.jpg", (4, "error: 'broken.jpg' is not an image file"))]:
+    for path, expected in [
+        (DATA / "coffee.jpg", (5, "error: No face was found in the photo.")),
+        (two_faces(tmp_path, photo), (5, "error: 2 faces were found in the photo")),
+        (tmp_path / "broken.jpg", (4, "error: 'broken.jpg' is not an image file")),
+    ]:
         code, _, err = run(capsys, "enroll", "Somebody", str(path), "--accept-low-quality")
-        assert (code, err[:len(expected[1])]) == expected and "--accept-low-quality" not in err
+        assert (code, err[: len(expected[1])]) == expected and "--accept-low-quality" not in err
     assert not people(db)
+
 
 # --- events -----------------------------------------------------------------------------------------
 
@@ -408,12 +455,28 @@ def log(db):
     now = datetime.now().astimezone()
     with Store.open(db) as store:
         ada = store.enroll("Ada Lovelace", synthetic_template(), badge="1")
-        store.log_event("denied", "expired", time=now - timedelta(days=3), person_id=ada.id, distance=0.41,
-                        threshold=0.6, model_id="test@1", message="Ada Lovelace was valid until 2026-01-01.")
-        store.log_event("unknown", "unknown", time=now - timedelta(hours=30), door="back", distance=0.8,
-                        latency_ms=12.5)
-        store.log_event("granted", "granted", time=now - timedelta(hours=2), person_id=ada.id, door="front",
-                        distance=0.35, message="Access granted: Ada Lovelace.")
+        store.log_event(
+            "denied",
+            "expired",
+            time=now - timedelta(days=3),
+            person_id=ada.id,
+            distance=0.41,
+            threshold=0.6,
+            model_id="test@1",
+            message="Ada Lovelace was valid until 2026-01-01.",
+        )
+        store.log_event(
+            "unknown", "unknown", time=now - timedelta(hours=30), door="back", distance=0.8, latency_ms=12.5
+        )
+        store.log_event(
+            "granted",
+            "granted",
+            time=now - timedelta(hours=2),
+            person_id=ada.id,
+            door="front",
+            distance=0.35,
+            message="Access granted: Ada Lovelace.",
+        )
     return now
 
 
@@ -425,13 +488,29 @@ def events_csv(capsys, *argv: str) -> list[dict[str, str]]:
 
 def test_events_csv_has_the_documented_columns_oldest_first(log, capsys):
     _, out, _ = run(capsys, "events", "--csv")
-    assert next(csv.reader(io.StringIO(out))) == list(EVENT_COLUMNS) == [
-        "time", "door", "decision", "reason", "person_id", "name", "subject", "distance", "threshold", "model_id",
-        "latency_ms", "message"]
+    assert (
+        next(csv.reader(io.StringIO(out)))
+        == list(EVENT_COLUMNS)
+        == [
+            "time",
+            "door",
+            "decision",
+            "reason",
+            "person_id",
+            "name",
+            "subject",
+            "distance",
+            "threshold",
+            "model_id",
+            "latency_ms",
+            "message",
+        ]
+    )
     rows = events_csv(capsys)
     assert [row["reason"] for row in rows] == ["expired", "unknown", "granted"]
     assert [datetime.fromisoformat(row["time"]) for row in rows] == sorted(
-        datetime.fromisoformat(row["time"]) for row in rows)
+        datetime.fromisoformat(row["time"]) for row in rows
+    )
     assert rows[0]["name"] == "Ada Lovelace" and rows[0]["person_id"] == "1" and rows[0]["subject"].startswith("P-")
     assert (rows[0]["distance"], rows[0]["threshold"], rows[0]["model_id"]) == ("0.41", "0.6", "test@1")
     assert (rows[1]["name"], rows[1]["door"], rows[1]["latency_ms"]) == ("", "back", "12.5")
@@ -471,8 +550,12 @@ def test_db_backup_writes_a_copy_with_the_same_counts(db, log, tmp_path, capsys)
     (written,) = (tmp_path / "backups").iterdir()
     assert code == 0 and out == f"{written}\n" and written.name.startswith("faceguard-")
     with Store.open(db) as original, Store.open(tmp_path / "copy.db") as copy, Store.open(written) as folder_copy:
-        assert copy.counts() == folder_copy.counts() == original.counts() == {
-            "people": 1, "templates": 1, "access_events": 3}
+        assert (
+            copy.counts()
+            == folder_copy.counts()
+            == original.counts()
+            == {"people": 1, "templates": 1, "access_events": 3}
+        )
 
 
 def info_fields(capsys) -> dict[str, str]:
@@ -490,7 +573,8 @@ def test_db_check_and_info_on_a_sound_file(db, log, capsys):
 
 
 def test_db_info_counts_people_per_model_and_says_how_to_re_encode_those_the_kiosk_model_lacks(
-        db, obama, pipeline, photo, capsys):
+    db, obama, pipeline, photo, capsys
+):
     """The kiosk runs the engine's model; Obama was enrolled from a photo with it, Biden with a model
     the kiosk no longer uses."""
     name, model_id = pipeline.spec.name, pipeline.spec.id
@@ -500,8 +584,9 @@ def test_db_info_counts_people_per_model_and_says_how_to_re_encode_those_the_kio
         store.enroll("Joe Biden", replace(template, model_id="retired@1"))
     fields = info_fields(capsys)
     assert (fields[f"model {model_id}"], fields["model retired@1"]) == ("1 person with templates",) * 2
-    assert fields["kiosk model"] == (f"{model_id}: 1 person has no template of it yet, so the kiosk cannot "
-                                     "recognise them")
+    assert fields["kiosk model"] == (
+        f"{model_id}: 1 person has no template of it yet, so the kiosk cannot recognise them"
+    )
     assert fields["to fix"].startswith(f"faceguard people reencode --model {name}  ")
     assert run(capsys, "people", "reencode", "--model", name, "--threads", "1")[0] == 0
     fields = info_fields(capsys)
@@ -520,8 +605,10 @@ def test_db_check_lists_problems_and_exits_8(db, log, capsys):
     assert err == f"error: {db} has 1 problem(s); restore a backup or repair it.\n"
 
 
-@pytest.mark.parametrize("argv", [["people", "list"], ["db", "check"], ["db", "info"], ["events"],
-                                  ["enroll", "Ada", str(DATA / "obama.jpg")]])
+@pytest.mark.parametrize(
+    "argv",
+    [["people", "list"], ["db", "check"], ["db", "info"], ["events"], ["enroll", "Ada", str(DATA / "obama.jpg")]],
+)
 def test_a_file_that_is_not_a_database_exits_8_and_stays_untouched(tmp_path, capsys, argv):
     notes = tmp_path / "notes.txt"
     content = b"These are my notes, not a database.\n" * 200
@@ -549,12 +636,15 @@ def test_help_lists_the_exit_codes(capsys):
 
 
 def test_database_commands_do_not_load_the_engine(db, obama):
-    script = ("import sys; from faceguard.cli import main; "
-              f"code = main(['people', 'list', '--db', {str(db)!r}]) + main(['db', 'check', '--db', {str(db)!r}]) "
-              f"+ main(['db', 'info', '--db', {str(db)!r}]); "
-              "sys.exit(code or 'torch' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                            cwd=DATA.parent.parent)
+    script = (
+        "import sys; from faceguard.cli import main; "
+        f"code = main(['people', 'list', '--db', {str(db)!r}]) + main(['db', 'check', '--db', {str(db)!r}]) "
+        f"+ main(['db', 'info', '--db', {str(db)!r}]); "
+        "sys.exit(code or 'torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=DATA.parent.parent
+    )
     assert result.returncode == 0, result.stderr
     assert "Barack Obama" in result.stdout
 
@@ -585,9 +675,16 @@ def test_when_follows_the_local_time_zone(new_york_time):
     assert parse_until("2026-11-25").isoformat() == "2026-11-25T23:59:59.999999-05:00"
 
 
-@pytest.mark.parametrize(("span", "ago"), [("30m", timedelta(minutes=30)), ("12h", timedelta(hours=12)),
-                                           ("7d", timedelta(days=7)), ("7D", timedelta(days=7)),
-                                           ("0m", timedelta(0))])
+@pytest.mark.parametrize(
+    ("span", "ago"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("12h", timedelta(hours=12)),
+        ("7d", timedelta(days=7)),
+        ("7D", timedelta(days=7)),
+        ("0m", timedelta(0)),
+    ],
+)
 def test_when_reads_spans_as_that_long_ago(span, ago):
     expected = datetime.now().astimezone() - ago
     assert abs(parse_when(span) - expected) < timedelta(seconds=5)

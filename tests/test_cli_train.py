@@ -32,8 +32,29 @@ def dataset(tmp_path):
 
 
 def train_args(data, out, *extra: str) -> list[str]:
-    return ["train", str(data), "--aligned", "arcface112", "--model", "small", "--epochs", "1", "--batches", "2",
-            "--p", "2", "--k", "2", "--validation", "2", "--device", "cpu", "--out", str(out), *extra]
+    return [
+        "train",
+        str(data),
+        "--aligned",
+        "arcface112",
+        "--model",
+        "small",
+        "--epochs",
+        "1",
+        "--batches",
+        "2",
+        "--p",
+        "2",
+        "--k",
+        "2",
+        "--validation",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_train_runs_reports_bad_photos_and_writes_checkpoints_plots_and_a_summary(dataset, tmp_path, capsys):

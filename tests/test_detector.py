@@ -147,8 +147,8 @@ def test_no_face_in_synthetic_scene(detector: RetinaFaceDetector) -> None:
 
 def test_mirrored_photo_keeps_image_relative_landmark_order(detector: RetinaFaceDetector) -> None:
     image = read_rgb("obama.jpg")
-    face, = detector.detect(image)
-    mirrored, = detector.detect(np.ascontiguousarray(image[:, ::-1]))
+    (face,) = detector.detect(image)
+    (mirrored,) = detector.detect(np.ascontiguousarray(image[:, ::-1]))
     expected = face.landmarks[[1, 0, 2, 4, 3]] * [-1, 1] + [image.shape[1], 0]
     # the model is not exactly mirror-symmetric (a few pixels); swapped points would be ~100 px off
     np.testing.assert_allclose(mirrored.landmarks, expected, atol=0.05 * face.width)
@@ -161,17 +161,17 @@ def test_grayscale_photo(detector: RetinaFaceDetector) -> None:
     faces = detector.detect(as_rgb)
     assert len(faces) == 1
     assert_sane(faces[0], as_rgb)
-    plain, = detector.detect(gray)
+    (plain,) = detector.detect(gray)
     np.testing.assert_array_equal(plain.box, faces[0].box)
 
 
 def test_huge_image_is_shrunk_and_coordinates_map_back(detector: RetinaFaceDetector) -> None:
     photo = read_rgb("obama.jpg")
-    reference, = detector.detect(photo)
+    (reference,) = detector.detect(photo)
     image = np.zeros((8000, 8000, 3), np.uint8)
     big = cv2.resize(photo, None, fx=4, fy=4, interpolation=cv2.INTER_LINEAR)
     image[1000 : 1000 + big.shape[0], 2000 : 2000 + big.shape[1]] = big
-    face, = detector.detect(image)
+    (face,) = detector.detect(image)
     expected = reference.box * 4 + [2000, 1000, 2000, 1000]
     np.testing.assert_allclose(face.box, expected, atol=0.05 * reference.width * 4)
 
@@ -179,7 +179,7 @@ def test_huge_image_is_shrunk_and_coordinates_map_back(detector: RetinaFaceDetec
 def test_small_photo_is_enlarged(detector: RetinaFaceDetector) -> None:
     crop = read_rgb("obama.jpg")[40:470, 330:650]
     thumbnail = cv2.resize(crop, (40, 54), interpolation=cv2.INTER_AREA)
-    face, = detector.detect(thumbnail)
+    (face,) = detector.detect(thumbnail)
     assert face.width >= detector.min_face_size
     assert_sane(face, thumbnail)
 
@@ -191,7 +191,7 @@ def test_tiny_or_thin_images_give_no_face(detector: RetinaFaceDetector, shape: t
 
 def test_min_face_size_drops_small_faces(detector: RetinaFaceDetector) -> None:
     image = read_rgb("obama.jpg")
-    face, = detector.detect(image)
+    (face,) = detector.detect(image)
     strict = RetinaFaceDetector(detector.net, detector.device, min_face_size=face.width + 10)
     assert strict.detect(image) == []
 

@@ -18,11 +18,14 @@ def test_auto_picks_the_best_available_device():
     assert select_device("cpu") == torch.device("cpu")
 
 
-@pytest.mark.parametrize(("preference", "message"), [
-    ("cuda", "A CUDA device was requested but none is available; use --device cpu or auto."),
-    ("cuda:1", "A CUDA device was requested but none is available; use --device cpu or auto."),
-    ("mps", "An MPS device was requested but none is available; use --device cpu or auto."),
-])
+@pytest.mark.parametrize(
+    ("preference", "message"),
+    [
+        ("cuda", "A CUDA device was requested but none is available; use --device cpu or auto."),
+        ("cuda:1", "A CUDA device was requested but none is available; use --device cpu or auto."),
+        ("mps", "An MPS device was requested but none is available; use --device cpu or auto."),
+    ],
+)
 def test_an_absent_accelerator_is_refused_with_the_reason(preference, message):
     if torch.device(preference).type in available_devices():
         pytest.skip(f"this computer has {preference}")

@@ -41,8 +41,16 @@ def test_input_and_loss_layers(network: dlib_format.DlibNetwork) -> None:
 def test_layer_counts(network: dlib_format.DlibNetwork) -> None:
     counts = Counter(type(layer).__name__ for layer in network.layers)
     # 1 stem conv + 14 residual blocks of 2 convs; relu after the stem and twice per block.
-    assert counts == {"Conv": 29, "Affine": 29, "Relu": 29, "AddPrev": 14, "Tag": 18, "Skip": 4,
-                      "Pool": 6, "FullyConnected": 1}
+    assert counts == {
+        "Conv": 29,
+        "Affine": 29,
+        "Relu": 29,
+        "AddPrev": 14,
+        "Tag": 18,
+        "Skip": 4,
+        "Pool": 6,
+        "FullyConnected": 1,
+    }
 
 
 def test_parameter_shapes_follow_the_architecture(network: dlib_format.DlibNetwork) -> None:
@@ -66,7 +74,8 @@ def test_parameter_shapes_follow_the_architecture(network: dlib_format.DlibNetwo
     assert fc.weight.shape == (128, 256)
     conv_params = sum(c.weight.size + c.bias.size for c in convs)
     assert conv_params == 3 * 49 * 32 + 32 + sum(
-        cin * 9 * w + w + w * 9 * w + w for cin, w in zip([32, *widths[:-1]], widths))
+        cin * 9 * w + w + w * 9 * w + w for cin, w in zip([32, *widths[:-1]], widths)
+    )
     assert sum(2 * a.gamma.size for a in affines) == 2 * (32 + 2 * sum(widths))
     assert conv_params + 2 * (32 + 2 * sum(widths)) + fc.weight.size == 5_614_592
     assert all(np.isfinite(c.weight).all() for c in convs)

@@ -9,8 +9,8 @@ import torch
 
 from faceguard.core.errors import MissingWeightsError
 from faceguard.vision import dlib_format
-from faceguard.vision.networks import dlib_resnet as encoder_module
 from faceguard.vision.encoder import DlibEncoder
+from faceguard.vision.networks import dlib_resnet as encoder_module
 from faceguard.vision.networks.dlib_resnet import DlibResNet, add_zero_padded
 from faceguard.vision.weights import package_file
 
@@ -39,7 +39,7 @@ def photo_chips() -> np.ndarray:
         image = cv2.cvtColor(cv2.imread(str(DATA / name)), cv2.COLOR_BGR2RGB)
         side = min(image.shape[:2])
         top, left = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-        square = image[top:top + side, left:left + side]
+        square = image[top : top + side, left : left + side]
         chips.append(cv2.resize(square, (150, 150), interpolation=cv2.INTER_AREA))
     return np.stack(chips)
 
@@ -114,16 +114,22 @@ def test_empty_batch(encoder: DlibEncoder) -> None:
     assert encoder.encode(np.empty((0, 150, 150, 3), np.uint8)).shape == (0, 128)
 
 
-@pytest.mark.parametrize("chips", [
-    np.zeros((150, 150, 3), np.float32), np.zeros((2, 112, 112, 3), np.uint8), np.zeros((150, 150), np.uint8),
-])
+@pytest.mark.parametrize(
+    "chips",
+    [
+        np.zeros((150, 150, 3), np.float32),
+        np.zeros((2, 112, 112, 3), np.uint8),
+        np.zeros((150, 150), np.uint8),
+    ],
+)
 def test_rejects_wrong_chips(encoder: DlibEncoder, chips: np.ndarray) -> None:
     with pytest.raises(ValueError, match="uint8 RGB"):
         encoder.encode(chips)
 
 
-def test_second_load_reads_the_cache(encoder: DlibEncoder, cache_dir: Path, photo_chips: np.ndarray,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_load_reads_the_cache(
+    encoder: DlibEncoder, cache_dir: Path, photo_chips: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_conversion(path: Path) -> None:
         raise AssertionError("the cached conversion should have been used")
 

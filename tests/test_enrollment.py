@@ -21,8 +21,8 @@ from faceguard.vision.thumbnail import decode_thumbnail
 def test_one_photo_enrolls_a_person_who_is_then_recognised_in_another_photo(store, pipeline, photo):
     person = enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg", badge="44")
     live = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
-    (_, match), = pipeline.identify(photo("obama2.jpg"), live.gallery)
-    (_, stranger), = pipeline.identify(photo("biden.jpg"), live.gallery)
+    ((_, match),) = pipeline.identify(photo("obama2.jpg"), live.gallery)
+    ((_, stranger),) = pipeline.identify(photo("biden.jpg"), live.gallery)
     assert person.templates == 1 and match.identity == person.id
     assert stranger.identity is None and stranger.nearest == person.id
 
@@ -44,7 +44,9 @@ def test_the_thumbnail_re_encodes_close_to_the_original_encoding(store, pipeline
     person = enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")
     (template,) = store.templates(person.id)
     thumbnail = store.thumbnail(template.id)
-    chip = align_face(decode_thumbnail(thumbnail), thumbnail.landmarks, np.asarray(pipeline.spec.template), pipeline.spec.input_size)
+    chip = align_face(
+        decode_thumbnail(thumbnail), thumbnail.landmarks, np.asarray(pipeline.spec.template), pipeline.spec.input_size
+    )
     again = pipeline.encode(chip[None])[0]
     assert float(face_distance(again, template.encoding)[0, 0]) < 0.133 * pipeline.threshold
 
@@ -88,7 +90,7 @@ def test_a_photo_below_the_recommended_quality_is_refused_unless_accepted_then_r
     (stored,) = store.templates(person.id)
     assert stored.accepted_below == str(refused.value) and stored.quality["sharpness"] < 40
     live = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
-    (_, match), = pipeline.identify(photo("obama2.jpg"), live.gallery)
+    ((_, match),) = pipeline.identify(photo("obama2.jpg"), live.gallery)
     assert match.identity == person.id  # still recognised, if less reliably
 
 
@@ -109,10 +111,12 @@ def test_accepting_low_quality_never_enrolls_a_photo_without_exactly_one_face(pi
 
 @pytest.mark.parametrize(
     "degrade",
-    [lambda image: cv2.resize(image, None, fx=0.08, fy=0.08, interpolation=cv2.INTER_AREA),
-     lambda image: cv2.GaussianBlur(image, (0, 0), 15),
-     lambda image: (image * 0.05).astype(np.uint8),
-     lambda image: np.clip(image.astype(np.float32) * 4, 0, 255).astype(np.uint8)],
+    [
+        lambda image: cv2.resize(image, None, fx=0.08, fy=0.08, interpolation=cv2.INTER_AREA),
+        lambda image: cv2.GaussianBlur(image, (0, 0), 15),
+        lambda image: (image * 0.05).astype(np.uint8),
+        lambda image: np.clip(image.astype(np.float32) * 4, 0, 255).astype(np.uint8),
+    ],
     ids=["tiny", "very blurred", "very dark", "burnt out"],
 )
 def test_accepting_overrides_exactly_the_recommended_checks_never_an_unusable_face(pipeline, photo, degrade):

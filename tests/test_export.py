@@ -12,18 +12,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from faceguard.cli import main
 from faceguard.app.enrollment import enroll_photo
+from faceguard.cli import main
 from faceguard.core.errors import ConflictError, FaceGuardError, MissingWeightsError
 from faceguard.evaluation.metrics import accuracy_at
 from faceguard.matching.gallery import Match
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
 from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
-from faceguard.vision.networks import ARCHITECTURES
-from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.encoder import Encoder, load_encoder
+from faceguard.vision.networks import ARCHITECTURES
 from faceguard.vision.networks.dlib_resnet import DlibResNet, dlib_state_dict
+from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import BUILTIN_MODELS, DLIB_RESNET_V1, get_model_spec, list_models
 
@@ -53,9 +53,15 @@ def write_checkpoint(path: Path, model: torch.nn.Module, **overrides) -> Path:
     """A checkpoint shaped like the training loop's, numpy random state and numpy numbers included."""
     size, template = ARCHITECTURES["small-facenet"]
     checkpoint = {
-        "format": CHECKPOINT_FORMAT, "architecture": "small-facenet", "state_dict": model.state_dict(),
-        "input_size": size, "template": [list(point) for point in template], "dim": 128, "normalize": True,
-        "epoch": 3, "config": {"lr": 2e-3, "template": tuple(map(tuple, np.asarray(template, np.float32)))},
+        "format": CHECKPOINT_FORMAT,
+        "architecture": "small-facenet",
+        "state_dict": model.state_dict(),
+        "input_size": size,
+        "template": [list(point) for point in template],
+        "dim": 128,
+        "normalize": True,
+        "epoch": 3,
+        "config": {"lr": 2e-3, "template": tuple(map(tuple, np.asarray(template, np.float32)))},
         "metrics": {"threshold": 0.9, "val_auc": np.float64(0.8)},
         "optimizer": {"state": {}, "param_groups": []},
         "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
@@ -116,11 +122,15 @@ def test_the_dlib_builtin_is_unchanged(dlib_pipeline, photo):
     pipeline = dlib_pipeline
     assert get_model_spec("dlib-resnet") is DLIB_RESNET_V1 and DLIB_RESNET_V1.id == "dlib-resnet@1"
     assert (DLIB_RESNET_V1.architecture, DLIB_RESNET_V1.normalize, DLIB_RESNET_V1.weights_path) == (
-        "dlib-resnet", False, None)
+        "dlib-resnet",
+        False,
+        None,
+    )
     assert (DLIB_RESNET_V1.input_size, DLIB_RESNET_V1.threshold, DLIB_RESNET_V1.flip) == (150, 0.599, True)
     assert pipeline.spec is DLIB_RESNET_V1 and pipeline.encoder.flip and not pipeline.encoder.normalize
-    chips = np.concatenate([pipeline.align(photo(name), [pipeline.single_face(photo(name))])
-                            for name in ("obama.jpg", "biden.jpg")])
+    chips = np.concatenate(
+        [pipeline.align(photo(name), [pipeline.single_face(photo(name))]) for name in ("obama.jpg", "biden.jpg")]
+    )
     reference = DlibResNet()
     reference.load_state_dict(dlib_state_dict())
     with torch.no_grad():
@@ -219,10 +229,17 @@ def test_calibration_finds_the_accuracy_maximising_threshold(checkpoint, tmp_pat
     spec = export_checkpoint(checkpoint, "tiny", calibrate=(pairs, root))
     assert spec.threshold != 0.9 and get_model_spec("tiny").threshold == spec.threshold  # not the checkpoint's
     pipeline = FacePipeline.load(device="cpu", model="tiny")
-    encode = {file: pipeline.encode_faces(np.asarray(Image.open(DATA / file).convert("RGB")))[0].encoding
-              for photos in files.values() for file in photos}
-    listed = [("obama.jpg", "obama2.jpg"), ("obama2.jpg", "obama3.jpg"), ("obama.jpg", "biden.jpg"),
-              ("obama3.jpg", "collins.png")]
+    encode = {
+        file: pipeline.encode_faces(np.asarray(Image.open(DATA / file).convert("RGB")))[0].encoding
+        for photos in files.values()
+        for file in photos
+    }
+    listed = [
+        ("obama.jpg", "obama2.jpg"),
+        ("obama2.jpg", "obama3.jpg"),
+        ("obama.jpg", "biden.jpg"),
+        ("obama3.jpg", "collins.png"),
+    ]
     distances = np.array([np.linalg.norm(encode[a] - encode[b]) for a, b in listed])
     same = np.array([True, True, False, False])
     best = max(accuracy_at(distances, same, t) for t in np.concatenate([distances, distances + 1e-6]))
@@ -235,14 +252,15 @@ def test_the_cli_exports_lists_and_runs_a_model(checkpoint, capsys):
     assert "tiny@1" in out and "small-facenet" in out and "1.5000" in out and "--model tiny" in out
     assert main(["models"]) == 0
     rows = capsys.readouterr().out.splitlines()
-    builtin, exported = rows[1:1 + len(BUILTINS)], rows[1 + len(BUILTINS)]
+    builtin, exported = rows[1 : 1 + len(BUILTINS)], rows[1 + len(BUILTINS)]
     assert [row.split()[0] for row in builtin] == BUILTINS and all("builtin" in row for row in builtin)
     assert exported.split()[:5] == ["tiny@1", "small-facenet", "112x112", "128", "1.5000"]
     assert "trained: checkpoint-best.pt, epoch 3" in exported
     assert main(["export", str(checkpoint), "--name", "tiny"]) == 7
     assert "already exported" in capsys.readouterr().err
-    assert main(["compare", "--model", "tiny", "--device", "cpu", str(DATA / "obama.jpg"),
-                 str(DATA / "obama2.jpg")]) in (0, 1)
+    assert main(
+        ["compare", "--model", "tiny", "--device", "cpu", str(DATA / "obama.jpg"), str(DATA / "obama2.jpg")]
+    ) in (0, 1)
     assert "(threshold 1.500)" in capsys.readouterr().out
     assert main(["compare", "--model", "nothing", str(DATA / "obama.jpg"), str(DATA / "obama2.jpg")]) == 2
     assert "Unknown model 'nothing'" in capsys.readouterr().err

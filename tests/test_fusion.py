@@ -10,8 +10,8 @@ import torch
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.encoder import load_encoder
-from faceguard.vision.networks.fusion import SFACE_WEIGHT, fused_template
 from faceguard.vision.image_io import read_image
+from faceguard.vision.networks.fusion import SFACE_WEIGHT, fused_template
 from faceguard.vision.spec import DLIB_RESNET_V1, DLIB_SFACE_V1, SFACE_V1, ModelSpec
 
 PHOTOS = ("obama.jpg", "obama2.jpg", "biden.jpg")
@@ -27,8 +27,10 @@ def faces():
 def encode(spec: ModelSpec, faces, flip: bool = False) -> dict[str, np.ndarray]:
     encoder = load_encoder(spec, "cpu")
     template = np.asarray(spec.template, np.float32)
-    return {name: encoder.encode(align_face(image, landmarks, template, spec.input_size), flip=flip)[0]
-            for name, (image, landmarks) in faces.items()}
+    return {
+        name: encoder.encode(align_face(image, landmarks, template, spec.input_size), flip=flip)[0]
+        for name, (image, landmarks) in faces.items()
+    }
 
 
 def test_the_fused_template_holds_dlibs_chip_at_the_offset():
@@ -54,4 +56,6 @@ def test_the_fused_distance_weighs_both_models_and_separates_people(faces):
     for a, b in (("obama.jpg", "obama2.jpg"), ("obama.jpg", "biden.jpg")):
         expected = np.hypot(distance(dlib, a, b), SFACE_WEIGHT * distance(sface, a, b))
         assert distance(fused, a, b) == pytest.approx(expected, rel=0.05)
-    assert distance(fused, "obama.jpg", "obama2.jpg") < DLIB_SFACE_V1.threshold < distance(fused, "obama.jpg", "biden.jpg")
+    assert (
+        distance(fused, "obama.jpg", "obama2.jpg") < DLIB_SFACE_V1.threshold < distance(fused, "obama.jpg", "biden.jpg")
+    )

@@ -18,14 +18,14 @@ import numpy as np
 import pytest
 
 from faceguard.access.policy import Outcome, PolicyConfig
-from faceguard.vision.camera import Frame
-from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.app.enrollment import enroll_photo, prepare_template
 from faceguard.app.kiosk import session as kiosk_engine
 from faceguard.app.kiosk.session import KioskEngine
 from faceguard.app.reencode import reencode
 from faceguard.app.site_threshold import SiteThreshold
+from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
+from faceguard.vision.camera import Frame
 from faceguard.vision.image_io import read_image
 from tests.model_helpers import load_tiny
 from tests.store_helpers import new_template
@@ -44,7 +44,7 @@ def scene(pipeline, photo):
         x1, y1, x2, y2 = pipeline.single_face(image).box
         side = 2.0 * (x2 - x1)
         left, top = int((x1 + x2 - side) / 2), int((y1 + y2 - side) / 2)
-        cut = image[top:top + int(side), left:left + int(side)]
+        cut = image[top : top + int(side), left : left + int(side)]
         return cv2.resize(cut, (400, 400), interpolation=cv2.INTER_AREA)
 
     frames = {name.split(".")[0]: crop(name) for name in ("obama2.jpg", "biden.jpg", "collins.png")}
@@ -146,7 +146,12 @@ def test_an_enrolled_person_is_granted_once_after_k_frames_and_the_event_is_logg
 
     [event] = store.events()
     assert (event.decision, event.reason, event.door, event.person_id, event.person_name) == (
-        "granted", "granted", DOOR, obama.id, "Barack Obama")
+        "granted",
+        "granted",
+        DOOR,
+        obama.id,
+        "Barack Obama",
+    )
     assert event.message == "Access granted: Barack Obama."
     assert event.model_id == pipeline.spec.id
     assert event.distance == pytest.approx(decision.distance)
@@ -236,8 +241,11 @@ def test_cooldown_and_new_appearances_after_a_gap(pipeline, store, obama, scene)
     assert door.time - STEP > start + 0.25 + CONFIG.cooldown
     door.show(scene["coffee"], 8)  # t 4.0 .. 4.875
     again = door.show(scene["obama2"], 4)  # t 5.0 .. 5.375
-    first_id, back_id, again_id = (door.results[0].faces[0].track_id, back[0].faces[0].track_id,
-                                   again[0].faces[0].track_id)
+    first_id, back_id, again_id = (
+        door.results[0].faces[0].track_id,
+        back[0].faces[0].track_id,
+        again[0].faces[0].track_id,
+    )
     assert len({first_id, back_id, again_id}) == 3
     assert {(f.track_id, f.label) for r in back for f in r.faces} == {(back_id, "Barack Obama")}
     # the decision withheld by the cooldown settles that appearance: encoded k times, then once a second
@@ -266,7 +274,9 @@ def test_a_person_replaced_by_another_in_the_same_place_is_a_new_appearance(pipe
     restarted_at = door.results[10].frame_time
     assert door.walls[12][0] - restarted_at <= unknown.latency <= door.walls[12][1] - restarted_at
     assert [(e.decision, e.person_id) for e in store.events(newest_first=False)] == [
-        ("granted", obama.id), ("unknown", None)]
+        ("granted", obama.id),
+        ("unknown", None),
+    ]
 
 
 def test_two_people_in_one_frame_are_decided_separately(pipeline, store, obama, scene):
@@ -299,8 +309,11 @@ def test_the_threshold_given_to_the_engine_is_the_one_used(pipeline, store, obam
     ("details", "outcome", "message"),
     [
         ({"active": False}, Outcome.INACTIVE, "Barack Obama is deactivated."),
-        ({"valid_until": datetime(2020, 1, 1, 12, tzinfo=UTC)}, Outcome.EXPIRED,
-         "Barack Obama was valid until 2020-01-01."),
+        (
+            {"valid_until": datetime(2020, 1, 1, 12, tzinfo=UTC)},
+            Outcome.EXPIRED,
+            "Barack Obama was valid until 2020-01-01.",
+        ),
     ],
 )
 def test_a_recognised_person_without_access_is_denied(pipeline, store, photo, scene, details, outcome, message):
@@ -314,7 +327,12 @@ def test_a_recognised_person_without_access_is_denied(pipeline, store, photo, sc
     assert (index, shown.decision.outcome, shown.decision.message) == (2, outcome, message)
     assert shown.thumbnail == enrolled_jpeg(store, person.id)
     [event] = store.events()
-    assert (event.decision, event.reason, event.person_id, event.message) == ("denied", outcome.value, person.id, message)
+    assert (event.decision, event.reason, event.person_id, event.message) == (
+        "denied",
+        outcome.value,
+        person.id,
+        message,
+    )
 
 
 def test_a_person_enrolled_while_the_kiosk_runs_is_recognised_after_refresh(pipeline, store, photo, scene):
@@ -437,7 +455,8 @@ def tiny(tmp_path_factory):
 
 
 def test_people_with_only_another_models_templates_are_reported_until_re_encoded(
-        pipeline, store, db_path, photo, scene, tiny, monkeypatch):
+    pipeline, store, db_path, photo, scene, tiny, monkeypatch
+):
     """Obama's only template is of the old model: every result says the kiosk cannot recognise him, and
     he is denied as unknown. Re-encoded from his stored thumbnail by the admin (another connection),
     he is in the gallery at the next refresh, the line is gone and he is granted."""
@@ -447,7 +466,8 @@ def test_people_with_only_another_models_templates_are_reported_until_re_encoded
     before = door.show(scene["obama2"], 3)
     assert {result.gallery_problem for result in before} == {
         f"1 enrolled person has no face template for {pipeline.spec.name} yet and cannot be recognised here: an "
-        "administrator must re-encode them (admin window: Settings → Re-encode now)."}
+        "administrator must re-encode them (admin window: Settings → Re-encode now)."
+    }
     assert outcomes(door) == [(2, Outcome.UNKNOWN)]
     with Store.open(db_path) as admin:
         assert reencode(admin, pipeline).reencoded == 1
@@ -458,7 +478,8 @@ def test_people_with_only_another_models_templates_are_reported_until_re_encoded
 
 
 def test_the_count_is_made_again_only_after_changes_and_at_most_every_recount(
-        pipeline, store, photo, scene, tiny, monkeypatch):
+    pipeline, store, photo, scene, tiny, monkeypatch
+):
     """Counting reads every template, so a kiosk counts at start-up, then only after a change, and
     no more often than RECOUNT: a second person enrolled with the old model shows once it has passed."""
     monkeypatch.setattr(kiosk_engine, "RECOUNT", 3600.0)

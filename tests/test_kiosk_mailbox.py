@@ -8,8 +8,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from faceguard.vision.camera import Frame
 from faceguard.app.kiosk.mailbox import LatestFrame
+from faceguard.vision.camera import Frame
 
 IMAGE = np.zeros((4, 4, 3), np.uint8)
 

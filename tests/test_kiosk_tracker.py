@@ -45,7 +45,14 @@ def test_new_faces_start_fresh_tracks_in_detection_order():
     assert ended == []
     assert sorted(tracker.tracks) == [1, 2]
     for t in tracks:
-        assert (t.first_seen, t.last_seen, t.encoded_at, t.decided, t.state, t.label) == (5.0, 5.0, None, False, "pending", "")
+        assert (t.first_seen, t.last_seen, t.encoded_at, t.decided, t.state, t.label) == (
+            5.0,
+            5.0,
+            None,
+            False,
+            "pending",
+            "",
+        )
 
 
 def test_a_box_moving_a_little_keeps_its_track():

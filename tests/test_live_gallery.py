@@ -84,8 +84,9 @@ def test_refresh_follows_every_kind_of_change(store, writer, faces, model):
     assert live.refresh() == {obama.id}
     assert live.status_of(obama.id).active is False and len(live) == 3
 
-    writer.update_person(obama.id, name="President Obama", active=True,
-                         valid_from=datetime.now(UTC) + timedelta(days=1))  # edit
+    writer.update_person(
+        obama.id, name="President Obama", active=True, valid_from=datetime.now(UTC) + timedelta(days=1)
+    )  # edit
     assert live.refresh() == {obama.id}
     status = live.status_of(obama.id)
     assert (status.name, status.active) == ("President Obama", True)

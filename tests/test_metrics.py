@@ -83,8 +83,7 @@ def test_all_distances_infinite() -> None:
 
 
 def test_tar_at_far_by_hand() -> None:
-    d, s = labelled([0.1, 0.2, 0.45, 0.55, 0.9],
-                    [0.4, 0.7, 0.75, 0.8, 0.85, 0.95, 1.0, 1.05, 1.1, 1.2])
+    d, s = labelled([0.1, 0.2, 0.45, 0.55, 0.9], [0.4, 0.7, 0.75, 0.8, 0.85, 0.95, 1.0, 1.05, 1.1, 1.2])
     # One false accept (0.4) is allowed at FAR 0.1: the largest such threshold is 0.55, TAR 4/5.
     assert tar_at_far(d, s, far=0.1) == pytest.approx(0.8)
     # No false accept: the largest threshold below 0.4 is 0.2, TAR 2/5.
@@ -156,16 +155,26 @@ def test_summarize_single_fold_and_json() -> None:
     assert report.accuracy == 0.75 and report.accuracy_std is None
     data = report.to_json_dict()
     assert list(data) == ["accuracy", "accuracy_std", "auc", "eer", "tar_at_far_1e-3", "threshold", "pairs"]
-    assert json.loads(json.dumps(data)) == {"accuracy": 0.75, "accuracy_std": None, "auc": 0.75, "eer": 0.5,
-                                            "tar_at_far_1e-3": 0.5, "threshold": 0.35, "pairs": 4}
+    assert json.loads(json.dumps(data)) == {
+        "accuracy": 0.75,
+        "accuracy_std": None,
+        "auc": 0.75,
+        "eer": 0.5,
+        "tar_at_far_1e-3": 0.5,
+        "threshold": 0.35,
+        "pairs": 4,
+    }
 
 
-@pytest.mark.parametrize(("distances", "same", "message"), [
-    ([0.1, 0.2], [True], "equal length"),
-    ([], [], "No pairs"),
-    ([0.1, np.nan], [True, False], "NaN"),
-    ([0.1, -inf], [True, False], "NaN or -inf"),
-])
+@pytest.mark.parametrize(
+    ("distances", "same", "message"),
+    [
+        ([0.1, 0.2], [True], "equal length"),
+        ([], [], "No pairs"),
+        ([0.1, np.nan], [True, False], "NaN"),
+        ([0.1, -inf], [True, False], "NaN or -inf"),
+    ],
+)
 def test_invalid_inputs(distances: list[float], same: list[bool], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         best_threshold(distances, same)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from faceguard.matching.calibration import DEFAULT_MAX_FPIR, Calibration
 from faceguard.evaluation.encode import encode_images
 from faceguard.evaluation.open_set import OperatingPoint, enroll, people_in, report, search, split_people
 from faceguard.evaluation.pairs import read_pairs
+from faceguard.matching.calibration import DEFAULT_MAX_FPIR, Calibration
 
 from .conftest import DATA
 
@@ -22,8 +22,13 @@ def people(tmp_path):
     """Obama (3 photos), Biden (2: his portrait and its mirror image), Cat (2, no human face), and
     Collins and Coffee (one photo each: strangers, the coffee cup without a face)."""
     root = tmp_path / "people"
-    photos = {"Barack_Obama": ["obama.jpg", "obama2.jpg", "obama3.jpg"], "Joe_Biden": ["biden.jpg"],
-              "Eileen_Collins": ["collins.png"], "Coffee": ["coffee.jpg"], "Cat": ["cat.jpg", "coffee.jpg"]}
+    photos = {
+        "Barack_Obama": ["obama.jpg", "obama2.jpg", "obama3.jpg"],
+        "Joe_Biden": ["biden.jpg"],
+        "Eileen_Collins": ["collins.png"],
+        "Coffee": ["coffee.jpg"],
+        "Cat": ["cat.jpg", "coffee.jpg"],
+    }
     for name, files in photos.items():
         (root / name).mkdir(parents=True)
         for number, file in enumerate(files, start=1):
@@ -36,9 +41,15 @@ def test_the_split_enrols_first_photos_probes_second_ones_and_singles_as_strange
     (people / "Barack_Obama" / "notes.txt").write_text("not a photo")
     split = split_people(people)
     assert {name: path.name for name, path in split.enrol.items()} == {
-        "Barack_Obama": "Barack_Obama_0001.jpg", "Cat": "Cat_0001.jpg", "Joe_Biden": "Joe_Biden_0001.jpg"}
-    assert [path.name for path in split.mated.values()] == ["Barack_Obama_0002.jpg", "Cat_0002.jpg",
-                                                             "Joe_Biden_0002.jpg"]
+        "Barack_Obama": "Barack_Obama_0001.jpg",
+        "Cat": "Cat_0001.jpg",
+        "Joe_Biden": "Joe_Biden_0001.jpg",
+    }
+    assert [path.name for path in split.mated.values()] == [
+        "Barack_Obama_0002.jpg",
+        "Cat_0002.jpg",
+        "Joe_Biden_0002.jpg",
+    ]
     assert sorted(split.nonmated) == ["Coffee", "Eileen_Collins"]
     only = split_people(people, {"Joe_Biden", "Coffee"})
     assert list(only.enrol) == ["Joe_Biden"] and list(only.nonmated) == ["Coffee"]
@@ -94,8 +105,11 @@ def test_the_report_counts_refusals_and_derives_the_site_threshold(searches):
 
 def test_without_calibration_the_report_says_why_there_is_no_site_threshold(searches):
     figures = report(searches, 3, {}, None, DEFAULT_MAX_FPIR, 0.6)
-    assert figures["site_threshold"] == {"max_fpir": DEFAULT_MAX_FPIR, "threshold": None,
-                                         "problem": "the model has no calibration file"}
+    assert figures["site_threshold"] == {
+        "max_fpir": DEFAULT_MAX_FPIR,
+        "threshold": None,
+        "problem": "the model has no calibration file",
+    }
     assert figures["model_threshold"]["predicted"] is None and figures["fte"] == 0.0
 
 
@@ -103,11 +117,18 @@ def test_enrolment_and_search_through_the_real_engine(pipeline, people):
     split = split_people(people)
     results = list(enroll(pipeline, split.enrol))
     assert [(person, reason) for person, _, reason in results] == [
-        ("Barack_Obama", None), ("Cat", "NoFaceError"), ("Joe_Biden", None)]
+        ("Barack_Obama", None),
+        ("Cat", "NoFaceError"),
+        ("Joe_Biden", None),
+    ]
     enrolled = {person: encoding for person, encoding, _ in results if encoding is not None}
     probes = dict(encode_images(pipeline, [split.mated[p] for p in enrolled] + list(split.nonmated.values())))
-    searches = search(enrolled, {p: probes[split.mated[p]] for p in enrolled},
-                      [probes[path] for path in split.nonmated.values()], pipeline.spec.id)
+    searches = search(
+        enrolled,
+        {p: probes[split.mated[p]] for p in enrolled},
+        [probes[path] for path in split.nonmated.values()],
+        pipeline.spec.id,
+    )
     assert searches.rank1 == 1.0 and searches.mated_distance.max() < pipeline.threshold
     coffee, collins = searches.nonmated_distance  # sorted by name: Coffee, Eileen_Collins
     assert coffee == np.inf and collins > pipeline.threshold

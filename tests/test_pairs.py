@@ -59,21 +59,26 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
     assert len(read_pairs(write(tmp_path, "\n" + VIEW1.replace("\n", "\n\n")), tmp_path)) == 4
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "empty"),
-    ("two\nAlice\t1\t2\n", r"line 1: expected a header"),
-    ("1\t2\t3\nAlice\t1\t2\n", r"line 1: expected a header"),
-    ("0\n", r"line 1: expected a header"),
-    ("3\n" + VIEW1.split("\n", 1)[1], r"line 1: the header announces 1 fold\(s\) of 3 .*6 pair lines.*has 4"),
-    ("2\t2\n" + VIEW2.split("\n", 1)[1], r"announces 2 fold\(s\) of 2 .*8 pair lines.*has 4"),
-    ("1\nAlice\t1\tBob\t2\nAlice\t1\t2\n", r"line 2: expected a same-person pair .*header does not match"),
-    ("2\nAlice\t1\t2\nAlice\t1\tBob\t2\nBob\t1\t3\nCarol\t4\tDave\t1\n",
-     r"line 3: expected a same-person pair .*header does not match"),
-    ("1\nAlice\t1\t2\nBob\t1\t3\n", r"line 3: expected a different-person pair .*header does not match"),
-    ("1\nAlice\t1\t2\t3\t4\nBob\t1\tCarol\t3\n", r"line 2: expected a same-person pair 'Name<TAB>i<TAB>j', got"),
-    ("1\nAlice\t1\tx\nBob\t1\tCarol\t3\n", r"line 2: image number 'x' is not a positive integer"),
-    ("1\nAlice\t1\t2\nBob\t0\tCarol\t3\n", r"line 3: image number '0' is not a positive integer"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ("two\nAlice\t1\t2\n", r"line 1: expected a header"),
+        ("1\t2\t3\nAlice\t1\t2\n", r"line 1: expected a header"),
+        ("0\n", r"line 1: expected a header"),
+        ("3\n" + VIEW1.split("\n", 1)[1], r"line 1: the header announces 1 fold\(s\) of 3 .*6 pair lines.*has 4"),
+        ("2\t2\n" + VIEW2.split("\n", 1)[1], r"announces 2 fold\(s\) of 2 .*8 pair lines.*has 4"),
+        ("1\nAlice\t1\tBob\t2\nAlice\t1\t2\n", r"line 2: expected a same-person pair .*header does not match"),
+        (
+            "2\nAlice\t1\t2\nAlice\t1\tBob\t2\nBob\t1\t3\nCarol\t4\tDave\t1\n",
+            r"line 3: expected a same-person pair .*header does not match",
+        ),
+        ("1\nAlice\t1\t2\nBob\t1\t3\n", r"line 3: expected a different-person pair .*header does not match"),
+        ("1\nAlice\t1\t2\t3\t4\nBob\t1\tCarol\t3\n", r"line 2: expected a same-person pair 'Name<TAB>i<TAB>j', got"),
+        ("1\nAlice\t1\tx\nBob\t1\tCarol\t3\n", r"line 2: image number 'x' is not a positive integer"),
+        ("1\nAlice\t1\t2\nBob\t0\tCarol\t3\n", r"line 3: image number '0' is not a positive integer"),
+    ],
+)
 def test_malformed_files(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         read_pairs(write(tmp_path, text), tmp_path)

@@ -20,7 +20,12 @@ def test_one_photo_enrolls_and_recognises_other_photos(pipeline, photo):
     assert enrolled.chip.shape == (spec.input_size, spec.input_size, 3) and report.face_size > 200
     gallery = Gallery(pipeline.spec.id, pipeline.spec.dim)
     gallery.add("obama", enrolled.encoding, enrolled.model_id)
-    for name, expected in [("obama2.jpg", "obama"), ("obama3.jpg", "obama"), ("biden.jpg", None), ("collins.png", None)]:
+    for name, expected in [
+        ("obama2.jpg", "obama"),
+        ("obama3.jpg", "obama"),
+        ("biden.jpg", None),
+        ("collins.png", None),
+    ]:
         (probe,) = pipeline.encode_faces(photo(name))
         (match,) = gallery.identify(probe.encoding, pipeline.threshold, probe.model_id)
         assert match.identity == expected, (name, match.distance)
@@ -60,7 +65,7 @@ def test_enrollment_refuses_no_face_and_two_faces(pipeline, photo):
 def test_small_background_face_is_not_a_second_person(pipeline, photo):
     main = photo("obama.jpg").copy()
     bystander = cv2.resize(photo("biden.jpg"), None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
-    main[-bystander.shape[0]:, -bystander.shape[1]:] = bystander
+    main[-bystander.shape[0] :, -bystander.shape[1] :] = bystander
     assert len(pipeline.detect(main)) == 2
     enrolled, _ = pipeline.enroll(main)
     assert enrolled.face.box[0] < main.shape[1] / 2
@@ -68,10 +73,10 @@ def test_small_background_face_is_not_a_second_person(pipeline, photo):
 
 def face_centred(pipeline, image, side: int = 300) -> np.ndarray:
     """A ``side``-pixel square of ``image`` centred on its face, twice the face box's longer side across."""
-    (x1, y1, x2, y2), = [face.box for face in pipeline.detect(image)]
+    ((x1, y1, x2, y2),) = [face.box for face in pipeline.detect(image)]
     half = max(x2 - x1, y2 - y1)
     cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    crop = image[int(max(cy - half, 0)):int(cy + half), int(max(cx - half, 0)):int(cx + half)]
+    crop = image[int(max(cy - half, 0)) : int(cy + half), int(max(cx - half, 0)) : int(cx + half)]
     return cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA)
 
 
@@ -92,7 +97,7 @@ def test_grayscale_and_16_bit_photos_still_recognise(pipeline, photo, tmp_path):
 
     reference, _ = pipeline.enroll(photo("obama.jpg"))
     gray = Image.fromarray(photo("obama2.jpg")).convert("L")
-    deep = Image.fromarray((np.asarray(gray).astype(np.uint16) * 257))
+    deep = Image.fromarray(np.asarray(gray).astype(np.uint16) * 257)
     for image in (gray, deep):
         image.save(tmp_path / "probe.png")
         (probe,) = pipeline.encode_faces(read_image(tmp_path / "probe.png"))

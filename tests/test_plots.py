@@ -34,7 +34,9 @@ def test_plot_training_writes_png_from_metrics_rows(tmp_path: Path) -> None:
     from faceguard.evaluation.plots import _rolling_mean, plot_training
 
     rows = [{"epoch": "0", "step": "0", "val_auc": "0.55", "val_accuracy": "0.54"}]
-    rows += [{"epoch": "1", "step": str(s), "loss": str(0.2 - s / 1000), "active_fraction": "0.5"} for s in range(1, 41)]
+    rows += [
+        {"epoch": "1", "step": str(s), "loss": str(0.2 - s / 1000), "active_fraction": "0.5"} for s in range(1, 41)
+    ]
     rows += [{"epoch": "1", "step": "40", "val_auc": "0.7", "val_accuracy": "0.66"}]
     path = plot_training(rows, tmp_path / "training.png", "run")
     assert path.read_bytes()[:8] == PNG_SIGNATURE

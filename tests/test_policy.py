@@ -42,8 +42,9 @@ def make_policy(*people: PersonStatus, **config: float) -> AccessPolicy:
     return AccessPolicy(statuses.get, PolicyConfig(**config))
 
 
-def feed(policy: AccessPolicy, matches: list[Match | None], track: int = 1, start: float = T0,
-         step: float = 0.1) -> list[Decision | None]:
+def feed(
+    policy: AccessPolicy, matches: list[Match | None], track: int = 1, start: float = T0, step: float = 0.1
+) -> list[Decision | None]:
     """One observation per match on ``track``, ``step`` seconds apart; the result of each."""
     return [policy.observe(Observation(start + i * step, track, match)) for i, match in enumerate(matches)]
 
@@ -264,10 +265,13 @@ def test_policy_config_rejects_invalid_values(config, error):
     [
         (ADA, 0.61, Outcome.MISMATCH, "The face does not match Ada Lovelace."),
         (ADA, math.nan, Outcome.MISMATCH, "The face does not match Ada Lovelace."),
-        (PersonStatus(1, "Ada Lovelace", False, None, None), 0.3, Outcome.INACTIVE,
-         "Ada Lovelace is deactivated."),
-        (PersonStatus(1, "Ada Lovelace", True, None, T0 - 1), 0.3, Outcome.EXPIRED,
-         "Ada Lovelace was valid until 2026-06-01."),
+        (PersonStatus(1, "Ada Lovelace", False, None, None), 0.3, Outcome.INACTIVE, "Ada Lovelace is deactivated."),
+        (
+            PersonStatus(1, "Ada Lovelace", True, None, T0 - 1),
+            0.3,
+            Outcome.EXPIRED,
+            "Ada Lovelace was valid until 2026-06-01.",
+        ),
         (ADA, 0.6, Outcome.GRANTED, "Access granted: Ada Lovelace."),
     ],
 )

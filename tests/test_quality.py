@@ -41,9 +41,11 @@ def test_good_portraits_pass_both_checks(pipeline, photo, name):
 @pytest.mark.parametrize("name", PORTRAITS)
 @pytest.mark.parametrize(
     "degrade, error, words",
-    [(lambda pipeline, image: blurred(pipeline, image, 20), BlurryFaceError, "blurred"),
-     (lambda pipeline, image: scaled(image, 0.18), ExposureError, "too dark"),
-     (lambda pipeline, image: scaled(image, 2.6), ExposureError, "overexposed")],
+    [
+        (lambda pipeline, image: blurred(pipeline, image, 20), BlurryFaceError, "blurred"),
+        (lambda pipeline, image: scaled(image, 0.18), ExposureError, "too dark"),
+        (lambda pipeline, image: scaled(image, 2.6), ExposureError, "overexposed"),
+    ],
     ids=["blurred", "dark", "overexposed"],
 )
 def test_degraded_portraits_are_below_the_recommended_quality(pipeline, photo, name, degrade, error, words):
@@ -63,9 +65,11 @@ def test_a_dim_face_warns_but_stays_usable_and_is_not_taken_for_blurred(pipeline
 
 @pytest.mark.parametrize(
     "degrade, error, words",
-    [(lambda pipeline, image: blurred(pipeline, image, 8), BlurryFaceError, "blurred too much"),
-     (lambda pipeline, image: scaled(image, 0.03), ExposureError, "far too dark"),
-     (lambda pipeline, image: scaled(image, 4.0), ExposureError, "too washed out")],
+    [
+        (lambda pipeline, image: blurred(pipeline, image, 8), BlurryFaceError, "blurred too much"),
+        (lambda pipeline, image: scaled(image, 0.03), ExposureError, "far too dark"),
+        (lambda pipeline, image: scaled(image, 4.0), ExposureError, "too washed out"),
+    ],
     ids=["very blurred", "very dark", "burnt out"],
 )
 def test_unusable_faces_are_refused_outright(pipeline, photo, degrade, error, words):

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from faceguard.cli import main
 from faceguard.app.enrollment import enroll_photo, prepare_template
 from faceguard.app.reencode import reencode
+from faceguard.cli import main
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
+from faceguard.vision.align import align_face
 from faceguard.vision.networks import ARCHITECTURES
 from faceguard.vision.networks.small_facenet import SmallFaceNet
-from faceguard.vision.align import align_face
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.thumbnail import decode_thumbnail
 
@@ -26,10 +26,21 @@ def models_dir(tmp_path_factory):
         torch.manual_seed(0)
         size, template = ARCHITECTURES["small-facenet"]
         checkpoint = folder.parent / "checkpoint.pt"
-        torch.save({"format": CHECKPOINT_FORMAT, "architecture": "small-facenet",
-                    "state_dict": SmallFaceNet().state_dict(), "input_size": size,
-                    "template": [list(p) for p in template], "dim": 128, "normalize": True, "epoch": 1,
-                    "config": {}, "metrics": {"threshold": 0.9}}, checkpoint)
+        torch.save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "architecture": "small-facenet",
+                "state_dict": SmallFaceNet().state_dict(),
+                "input_size": size,
+                "template": [list(p) for p in template],
+                "dim": 128,
+                "normalize": True,
+                "epoch": 1,
+                "config": {},
+                "metrics": {"threshold": 0.9},
+            },
+            checkpoint,
+        )
         export_checkpoint(checkpoint, "tiny")
         yield folder
 
@@ -106,7 +117,8 @@ def test_a_corrupt_thumbnail_is_reported_and_the_rest_go_on(store, enrolled, sma
 
 
 def test_faces_enrolled_with_another_model_are_recognised_by_the_default_model_after_reencoding(
-        store, small, pipeline, photo):
+    store, small, pipeline, photo
+):
     """The thumbnail path works for a real model: enrolled with the small one, re-encoded into the default
     builtin model, the person is recognised by that model's normal identify and a stranger is not."""
     person = enroll_photo(store, small, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg")

@@ -19,7 +19,12 @@ def db_path(tmp_path):
 def test_defaults():
     settings = KioskSettings()
     assert (settings.site_name, settings.door, settings.camera, settings.device, settings.model) == (
-        "FaceGuard", "Main door", "0", "auto", DEFAULT_MODEL)
+        "FaceGuard",
+        "Main door",
+        "0",
+        "auto",
+        DEFAULT_MODEL,
+    )
     assert settings.threshold is None and settings.threads == 1 and settings.sound is True
     policy = settings.policy()
     assert (policy.k, policy.n, policy.cooldown) == (3, 5, 10.0)
@@ -31,8 +36,19 @@ def test_a_new_database_gives_the_defaults(db_path):
 
 
 def test_save_and_load_round_trip_through_the_file(db_path):
-    settings = KioskSettings(site_name="Lab 4", door="Back door", camera="/srv/photos", device="cuda:1",
-                             model="small", threshold=0.55, threads=2, k=2, n=7, cooldown=4.5, sound=False)
+    settings = KioskSettings(
+        site_name="Lab 4",
+        door="Back door",
+        camera="/srv/photos",
+        device="cuda:1",
+        model="small",
+        threshold=0.55,
+        threads=2,
+        k=2,
+        n=7,
+        cooldown=4.5,
+        sound=False,
+    )
     with Store.open(db_path) as store:
         save_settings(store, settings)
     with Store.open(db_path, create=False) as store:
@@ -51,31 +67,37 @@ def test_fields_never_saved_keep_their_defaults(db_path):
         assert load_settings(store) == replace(KioskSettings(), door="Garage", k=1)
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"site_name": "  "}, "The site name must not be empty."),
-    ({"camera": ""}, "Choose a camera: a webcam number, a video file, a URL or a folder of images."),
-    ({"device": "tpu"}, "The device must be one of auto, cpu, cuda, mps (or cuda:N), got 'tpu'."),
-    ({"device": "cuda:abc"}, "The device must be one of auto, cpu, cuda, mps (or cuda:N), got 'cuda:abc'."),
-    ({"threshold": 0.0}, "The threshold must be between 0 and 2, got 0.0."),
-    ({"threshold": 2.5}, "The threshold must be between 0 and 2, got 2.5."),
-    ({"threads": 0}, "Inference needs at least one thread, got 0."),
-    ({"k": 6, "n": 5}, "k must be between 1 and n (5), got 6."),
-    ({"k": 0}, "k must be between 1 and n (5), got 0."),
-    ({"cooldown": 0.0}, "cooldown must be a positive number of seconds, got 0.0."),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"site_name": "  "}, "The site name must not be empty."),
+        ({"camera": ""}, "Choose a camera: a webcam number, a video file, a URL or a folder of images."),
+        ({"device": "tpu"}, "The device must be one of auto, cpu, cuda, mps (or cuda:N), got 'tpu'."),
+        ({"device": "cuda:abc"}, "The device must be one of auto, cpu, cuda, mps (or cuda:N), got 'cuda:abc'."),
+        ({"threshold": 0.0}, "The threshold must be between 0 and 2, got 0.0."),
+        ({"threshold": 2.5}, "The threshold must be between 0 and 2, got 2.5."),
+        ({"threads": 0}, "Inference needs at least one thread, got 0."),
+        ({"k": 6, "n": 5}, "k must be between 1 and n (5), got 6."),
+        ({"k": 0}, "k must be between 1 and n (5), got 0."),
+        ({"cooldown": 0.0}, "cooldown must be a positive number of seconds, got 0.0."),
+    ],
+)
 def test_invalid_settings_are_rejected_with_their_message(changes, message):
     with pytest.raises(ValueError) as raised:
         KioskSettings(**changes)
     assert str(raised.value) == message
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("threads", "2", "kiosk.threads holds '2'."),
-    ("sound", 1, "kiosk.sound holds 1."),
-    ("k", True, "kiosk.k holds True."),
-    ("threshold", "0.5", "kiosk.threshold holds '0.5'."),
-    ("k", 9, "k must be between 1 and n (5), got 9."),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("threads", "2", "kiosk.threads holds '2'."),
+        ("sound", 1, "kiosk.sound holds 1."),
+        ("k", True, "kiosk.k holds True."),
+        ("threshold", "0.5", "kiosk.threshold holds '0.5'."),
+        ("k", 9, "k must be between 1 and n (5), got 9."),
+    ],
+)
 def test_a_bad_stored_value_is_reported_with_the_database(db_path, key, value, message):
     with Store.open(db_path) as store:
         store.set_setting(PREFIX + key, value)

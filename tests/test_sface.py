@@ -8,9 +8,9 @@ import torch
 
 from faceguard.core.errors import MissingWeightsError
 from faceguard.vision import weights
-from faceguard.vision.networks import sface
 from faceguard.vision.align import ARCFACE_112_TEMPLATE, align_face
 from faceguard.vision.encoder import Encoder, load_encoder
+from faceguard.vision.networks import sface
 from faceguard.vision.onnx_weights import OnnxFormatError, OnnxGraph, dequantize_blocked, read_graph
 from faceguard.vision.spec import SFACE_V1
 
@@ -72,8 +72,9 @@ def test_same_person_is_within_the_threshold_and_others_beyond(encoder: Encoder,
     assert distances[same].max() <= SFACE_V1.threshold < distances[~same].min()
 
 
-def test_second_load_reads_the_cache(encoder: Encoder, cache_dir: Path, chips: np.ndarray,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_load_reads_the_cache(
+    encoder: Encoder, cache_dir: Path, chips: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_conversion(path: Path) -> None:
         raise AssertionError("the cached conversion should have been used")
 
@@ -119,11 +120,21 @@ def test_dequantize_blocked_matches_onnx_reference() -> None:
     zero_point = rng.integers(-20, 20, (3, 3), dtype=np.int8)
     node = helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], axis=1, block_size=4)
     model = helper.make_model(
-        helper.make_graph([node], "g", [helper.make_tensor_value_info(n, t, s) for n, t, s in
-                                         (("q", TensorProto.INT8, q.shape), ("s", TensorProto.FLOAT, scale.shape),
-                                          ("z", TensorProto.INT8, zero_point.shape))],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, q.shape)]),
-        opset_imports=[helper.make_opsetid("", 21)])
+        helper.make_graph(
+            [node],
+            "g",
+            [
+                helper.make_tensor_value_info(n, t, s)
+                for n, t, s in (
+                    ("q", TensorProto.INT8, q.shape),
+                    ("s", TensorProto.FLOAT, scale.shape),
+                    ("z", TensorProto.INT8, zero_point.shape),
+                )
+            ],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, q.shape)],
+        ),
+        opset_imports=[helper.make_opsetid("", 21)],
+    )
     (expected,) = reference.ReferenceEvaluator(model).run(None, {"q": q, "s": scale, "z": zero_point})
     np.testing.assert_array_equal(dequantize_blocked(q, scale, zero_point, 1, 4), expected)
     with pytest.raises(OnnxFormatError, match="do not fit"):

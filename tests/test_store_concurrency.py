@@ -19,12 +19,8 @@ from tests.store_helpers import DIM, MODEL, start_worker
 HAMMER_SECONDS = 30
 
 
-@pytest.mark.parametrize(
-    ("kill_after", "delay"), [(30, 0.0), (40, 0.0005), (50, 0.0013), (60, 0.0025), (70, 0.004)]
-)
-def test_killing_a_writer_mid_enrollment_leaves_a_sound_file_with_every_confirmed_person(
-    tmp_path, kill_after, delay
-):
+@pytest.mark.parametrize(("kill_after", "delay"), [(30, 0.0), (40, 0.0005), (50, 0.0013), (60, 0.0025), (70, 0.004)])
+def test_killing_a_writer_mid_enrollment_leaves_a_sound_file_with_every_confirmed_person(tmp_path, kill_after, delay):
     path = tmp_path / "faceguard.db"
     Store.open(path).close()
     worker = start_worker("enroll-forever", str(path), str(kill_after))
@@ -76,13 +72,19 @@ def test_killing_a_writer_mid_enrollment_leaves_a_sound_file_with_every_confirme
             assert person.templates >= 1, f"{person.name} was stored without a template"
             for template in store.templates(person.id):
                 assert decode_thumbnail(store.thumbnail(template.id)).shape == (24, 24, 3)
-        assert store.db.execute(
-            "SELECT count(*) FROM templates t LEFT JOIN people p ON p.id = t.person_id WHERE p.id IS NULL"
-        ).fetchone()[0] == 0
-        assert store.db.execute(
-            "SELECT count(*) FROM template_thumbnails h LEFT JOIN templates t ON t.id = h.template_id"
-            " WHERE t.id IS NULL"
-        ).fetchone()[0] == 0
+        assert (
+            store.db.execute(
+                "SELECT count(*) FROM templates t LEFT JOIN people p ON p.id = t.person_id WHERE p.id IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            store.db.execute(
+                "SELECT count(*) FROM template_thumbnails h LEFT JOIN templates t ON t.id = h.template_id"
+                " WHERE t.id IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
         ids, encodings = store.load_encodings(MODEL)
         assert encodings.shape == (store.counts()["templates"], DIM) and set(ids.tolist()) == set(stored)
         live = LiveGallery.load(store, MODEL, DIM)
@@ -182,4 +184,3 @@ def test_a_kiosk_sees_another_programs_changes_within_a_second(tmp_path):
         admin.kill()
         admin.wait()
         store.close()
-

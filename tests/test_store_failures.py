@@ -84,7 +84,6 @@ def test_a_folder_is_not_a_database(tmp_path):
     assert listing(folder) == []
 
 
-
 def test_another_applications_sqlite_file_is_refused_and_left_untouched(tmp_path):
     # e.g. --db pointed at a browser's places.sqlite by mistake: FaceGuard must not add its tables to
     # it (nor switch it to WAL), but say it is not a FaceGuard database.
@@ -100,6 +99,7 @@ def test_another_applications_sqlite_file_is_refused_and_left_untouched(tmp_path
     assert str(path) in str(raised.value)
     assert path.read_bytes() == before
     assert listing(tmp_path) == ["places.sqlite"]
+
 
 # --- read-only locations ---------------------------------------------------------------------------
 # Root ignores permission bits, so the attempt runs in a worker that drops to user nobody first
@@ -263,6 +263,7 @@ def test_a_writer_queues_behind_a_short_write_transaction_of_another_program(tmp
     try:
         assert holder.stdout.readline().strip() == "locked", holder.stderr.read()
         with Store.open(path) as store:
+
             def release():
                 holder.stdin.write("release\n")
                 holder.stdin.flush()
@@ -328,8 +329,16 @@ def test_a_file_with_a_valid_header_and_garbage_pages_is_reported_as_damaged(tmp
     assert str(path) in str(raised.value)
 
 
-TABLES = ["people", "templates", "template_thumbnails", "access_events", "event_snapshots", "settings", "changes",
-          "_sqlite_migrations"]
+TABLES = [
+    "people",
+    "templates",
+    "template_thumbnails",
+    "access_events",
+    "event_snapshots",
+    "settings",
+    "changes",
+    "_sqlite_migrations",
+]
 
 
 @pytest.mark.parametrize("table", TABLES)

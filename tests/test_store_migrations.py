@@ -26,10 +26,31 @@ from tests.store_helpers import (
     unit_vector,
 )
 
-LATEST_TABLES = {"people", "templates", "template_thumbnails", "access_events", "event_snapshots", "settings",
-                 "changes", "_sqlite_migrations"}
-LATEST_PEOPLE_COLUMNS = {"id", "name", "badge", "group_name", "active", "valid_from", "valid_until", "notes",
-                         "pseudonym", "created", "updated", "consent_at", "consent_method"}
+LATEST_TABLES = {
+    "people",
+    "templates",
+    "template_thumbnails",
+    "access_events",
+    "event_snapshots",
+    "settings",
+    "changes",
+    "_sqlite_migrations",
+}
+LATEST_PEOPLE_COLUMNS = {
+    "id",
+    "name",
+    "badge",
+    "group_name",
+    "active",
+    "valid_from",
+    "valid_until",
+    "notes",
+    "pseudonym",
+    "created",
+    "updated",
+    "consent_at",
+    "consent_method",
+}
 LATEST_TRIGGERS = {"templates_added", "templates_removed", "people_edited", "people_removed"}
 
 
@@ -41,8 +62,8 @@ def test_a_new_file_gets_the_latest_schema_in_wal_mode_with_foreign_keys(tmp_pat
     path = tmp_path / "sub" / "faceguard.db"  # the folder is created too
     with Store.open(path) as store:
         assert schema_version(store.db) == len(SCHEMA)
-        assert LATEST_TABLES <= names(store.db, "table")
-        assert LATEST_TRIGGERS <= names(store.db, "trigger")
+        assert names(store.db, "table") >= LATEST_TABLES
+        assert names(store.db, "trigger") >= LATEST_TRIGGERS
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -69,10 +90,14 @@ def fill_version(db, version: int, rng: np.random.Generator) -> dict:
         db.execute(
             "INSERT INTO people (id, name, badge, group_name, active, valid_from, valid_until, notes, pseudonym,"
             " created, updated) VALUES (1, 'Ada Lovelace', '1001', 'staff', 1, '2025-01-01T00:00:00.000+00:00',"
-            " '2030-01-01T00:00:00.000+00:00', 'night shift', 'P-00000000000000a1', ?, ?)", [STAMP, STAMP])
+            " '2030-01-01T00:00:00.000+00:00', 'night shift', 'P-00000000000000a1', ?, ?)",
+            [STAMP, STAMP],
+        )
         db.execute(
             "INSERT INTO people (id, name, badge, group_name, active, pseudonym, created, updated)"
-            " VALUES (2, 'Bob Babbage', NULL, NULL, 0, 'P-00000000000000b2', ?, ?)", [STAMP, STAMP])
+            " VALUES (2, 'Bob Babbage', NULL, NULL, 0, 'P-00000000000000b2', ?, ?)",
+            [STAMP, STAMP],
+        )
         encodings = {}
         for template_id, person_id in [(10, 1), (11, 1), (12, 2)]:
             encoding = unit_vector(rng)
@@ -81,20 +106,33 @@ def fill_version(db, version: int, rng: np.random.Generator) -> dict:
             db.execute(
                 "INSERT INTO templates (id, person_id, model_id, encoding, quality, source, created)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [template_id, person_id, MODEL, encoding.astype("<f4").tobytes(), json.dumps({"face_size": 120.0}),
-                 f"photo:{template_id}.jpg", STAMP])
-            db.execute("INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
-                       [template_id, jpeg, json.dumps(landmarks.tolist())])
+                [
+                    template_id,
+                    person_id,
+                    MODEL,
+                    encoding.astype("<f4").tobytes(),
+                    json.dumps({"face_size": 120.0}),
+                    f"photo:{template_id}.jpg",
+                    STAMP,
+                ],
+            )
+            db.execute(
+                "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
+                [template_id, jpeg, json.dumps(landmarks.tolist())],
+            )
             encodings[template_id] = (person_id, encoding, jpeg, landmarks)
         expected["templates"] = encodings
     if version >= 2:
         db.execute(
             "INSERT INTO access_events (id, time, door, decision, reason, message, person_id, subject, distance,"
             " threshold, model_id, latency_ms) VALUES (100, ?, 'front', 'granted', 'matched', 'Welcome, Ada', 1,"
-            " 'P-00000000000000a1', 0.31, 0.6, ?, 42.0)", [STAMP, MODEL])
+            " 'P-00000000000000a1', 0.31, 0.6, ?, 42.0)",
+            [STAMP, MODEL],
+        )
         db.execute(
             "INSERT INTO access_events (id, time, door, decision, reason) VALUES"
-            " (101, '2025-03-04T05:07:00.000+00:00', 'front', 'unknown', 'no-match')")
+            " (101, '2025-03-04T05:07:00.000+00:00', 'front', 'unknown', 'no-match')"
+        )
         expected["snapshot"] = tiny_jpeg(rng)
         db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (100, ?)", [expected["snapshot"]])
     if version >= 3:
@@ -114,14 +152,20 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
 
     with Store.open(path) as store:
         assert schema_version(store.db) == len(SCHEMA)
-        assert LATEST_TABLES <= names(store.db, "table")
-        assert LATEST_TRIGGERS <= names(store.db, "trigger")
+        assert names(store.db, "table") >= LATEST_TABLES
+        assert names(store.db, "trigger") >= LATEST_TRIGGERS
         assert {row[1] for row in store.db.execute("PRAGMA table_info(people)")} == LATEST_PEOPLE_COLUMNS
         assert store.check() == []
         if version >= 1:
             ada = store.find_person("1001")
             assert (ada.id, ada.name, ada.group, ada.active, ada.notes, ada.templates) == (
-                1, "Ada Lovelace", "staff", True, "night shift", 2)
+                1,
+                "Ada Lovelace",
+                "staff",
+                True,
+                "night shift",
+                2,
+            )
             assert ada.valid_from == datetime(2025, 1, 1, tzinfo=UTC)
             assert ada.valid_until == datetime(2030, 1, 1, tzinfo=UTC)
             assert ada.created == datetime(2025, 3, 4, 5, 6, 7, 89000, tzinfo=UTC)
@@ -132,7 +176,7 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
             templates = expected["templates"]
             assert ids.tolist() == [templates[t][0] for t in sorted(templates)]
             np.testing.assert_array_equal(encodings, np.stack([templates[t][1] for t in sorted(templates)]))
-            for template_id, (person_id, encoding, jpeg, landmarks) in templates.items():
+            for template_id, (_person_id, _encoding, jpeg, landmarks) in templates.items():
                 thumbnail = store.thumbnail(template_id)
                 assert thumbnail.jpeg == jpeg
                 np.testing.assert_allclose(thumbnail.landmarks, landmarks, atol=1e-4)
@@ -145,7 +189,11 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
         if version >= 2:
             granted, unknown = store.events(newest_first=False)
             assert (granted.id, granted.person_name, granted.subject, granted.has_snapshot) == (
-                100, "Ada Lovelace", "P-00000000000000a1", True)
+                100,
+                "Ada Lovelace",
+                "P-00000000000000a1",
+                True,
+            )
             assert (granted.distance, granted.latency_ms) == (0.31, 42.0)
             assert (unknown.id, unknown.person_id, unknown.decision) == (101, None, "unknown")
             assert store.event_snapshot(100) == expected["snapshot"]
@@ -169,7 +217,11 @@ def test_a_file_at_every_earlier_schema_version_is_upgraded_with_its_rows_intact
             if version >= 2:
                 erased = next(e for e in store.events() if e.id == 100)
                 assert (erased.person_id, erased.person_name, erased.subject, erased.has_snapshot) == (
-                    None, None, "P-00000000000000a1", False)
+                    None,
+                    None,
+                    "P-00000000000000a1",
+                    False,
+                )
         assert store.event_snapshot(event_id) is not None
         assert store.check() == []
 
@@ -207,8 +259,10 @@ def test_a_file_from_a_newer_faceguard_is_refused_and_left_byte_identical(tmp_pa
         store.enroll("Ada", new_template())
     plain = sqlite3.connect(path)
     with plain:
-        plain.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
-                      " VALUES ('faceguard', 'm099_from_the_future', '2031-01-01 00:00:00+00:00')")
+        plain.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+            " VALUES ('faceguard', 'm099_from_the_future', '2031-01-01 00:00:00+00:00')"
+        )
     plain.close()
     assert not path.with_name("faceguard.db-wal").exists()
     before = path.read_bytes()

@@ -37,10 +37,23 @@ def table_counts(store: Store) -> dict[str, int]:
 
 def test_enroll_stores_the_person_and_the_template_and_another_connection_sees_them(store, db_path, rng):
     template = new_template(rng)
-    ada = store.enroll("  Ada Lovelace ", template, badge=" 1001 ", group="staff", notes="night shift",
-                       valid_from=T0, valid_until=T0 + timedelta(days=30))
+    ada = store.enroll(
+        "  Ada Lovelace ",
+        template,
+        badge=" 1001 ",
+        group="staff",
+        notes="night shift",
+        valid_from=T0,
+        valid_until=T0 + timedelta(days=30),
+    )
     assert (ada.name, ada.badge, ada.group, ada.notes, ada.active, ada.templates) == (
-        "Ada Lovelace", "1001", "staff", "night shift", True, 1)
+        "Ada Lovelace",
+        "1001",
+        "staff",
+        "night shift",
+        True,
+        1,
+    )
     assert (ada.valid_from, ada.valid_until) == (T0, T0 + timedelta(days=30))
     assert ada.pseudonym.startswith("P-") and ada.created == ada.updated
     with Store.open(db_path) as other:
@@ -83,10 +96,17 @@ def test_a_duplicate_badge_is_a_conflict_and_changes_nothing(store, rng):
 
 def test_update_person_edits_fields_and_keeps_the_rest(store, rng):
     ada = store.enroll("Ada", new_template(rng), badge="1001", group="staff", notes="n")
-    edited = store.update_person(ada.id, name="Ada King", group="visitors", notes=None,
-                                 valid_until=T0 + timedelta(days=1))
+    edited = store.update_person(
+        ada.id, name="Ada King", group="visitors", notes=None, valid_until=T0 + timedelta(days=1)
+    )
     assert (edited.name, edited.badge, edited.group, edited.notes, edited.valid_until, edited.templates) == (
-        "Ada King", "1001", "visitors", None, T0 + timedelta(days=1), 1)
+        "Ada King",
+        "1001",
+        "visitors",
+        None,
+        T0 + timedelta(days=1),
+        1,
+    )
     assert edited.created == ada.created and edited.updated >= ada.updated
     assert edited.pseudonym == ada.pseudonym
     assert store.set_active(ada.id, False).active is False
@@ -172,13 +192,13 @@ def test_find_person_by_badge_id_and_case_insensitive_name(store, rng):
         store.find_person("#9999")
 
 
-
 def test_find_person_ignores_case_in_names_beyond_ascii(store):
     # People at a door are called Élise, Øyvind or Ülker: "case-insensitive" must hold for them too
     # (SQLite's NOCASE folds only A-Z).
     elise = store.add_person("Élise Müller")
     assert store.find_person("élise müller") == elise
     assert store.find_person("ÉLISE MÜLLER") == elise
+
 
 def test_people_search_and_inactive_filter(store, rng):
     store.add_person("Ada", group="staff", badge="1001")
@@ -218,16 +238,23 @@ def test_remove_person_erases_templates_thumbnails_and_snapshots_but_keeps_the_e
         with pytest.raises(NotFoundError):
             store.thumbnail(template_id)
     assert store.db.execute("SELECT count(*) FROM templates WHERE person_id = ?", [ada.id]).fetchone()[0] == 0
-    assert store.db.execute(
-        f"SELECT count(*) FROM template_thumbnails WHERE template_id IN ({','.join(map(str, template_ids))})"
-    ).fetchone()[0] == 0
+    assert (
+        store.db.execute(
+            f"SELECT count(*) FROM template_thumbnails WHERE template_id IN ({','.join(map(str, template_ids))})"
+        ).fetchone()[0]
+        == 0
+    )
     for event_id in ada_events:
         assert store.event_snapshot(event_id) is None
     events = {e.id: e for e in store.events()}
     for event_id in [*ada_events, ada_plain]:
         event = events[event_id]
         assert (event.person_id, event.person_name, event.subject, event.has_snapshot) == (
-            None, None, removed.pseudonym, False)
+            None,
+            None,
+            removed.pseudonym,
+            False,
+        )
     assert events[bob_event].person_name == "Bob" and store.event_snapshot(bob_event) == b"bob-jpeg"
     assert store.event_snapshot(stranger) == b"stranger-jpeg"
     ids, _ = store.load_encodings(MODEL)
@@ -262,15 +289,28 @@ def logged(store, rng):
     ada = store.add_person("Ada")
     bob = store.add_person("Bob")
     plan = [  # minute, person, decision
-        (0, ada, "granted"), (1, bob, "denied"), (2, None, "unknown"), (3, ada, "granted"),
-        (4, None, "rejected-quality"), (5, bob, "granted"), (6, ada, "denied"),
+        (0, ada, "granted"),
+        (1, bob, "denied"),
+        (2, None, "unknown"),
+        (3, ada, "granted"),
+        (4, None, "rejected-quality"),
+        (5, bob, "granted"),
+        (6, ada, "denied"),
     ]
     ids = {}
     for minute, person, decision in plan:
         ids[minute] = store.log_event(
-            decision, f"reason-{minute}", time=T0 + timedelta(minutes=minute), person_id=person.id if person else None,
-            door="front", distance=0.1 * minute, threshold=0.6, model_id=MODEL, latency_ms=12.5,
-            snapshot=tiny_jpeg(rng) if minute % 2 == 0 else None)
+            decision,
+            f"reason-{minute}",
+            time=T0 + timedelta(minutes=minute),
+            person_id=person.id if person else None,
+            door="front",
+            distance=0.1 * minute,
+            threshold=0.6,
+            model_id=MODEL,
+            latency_ms=12.5,
+            snapshot=tiny_jpeg(rng) if minute % 2 == 0 else None,
+        )
     return store, ada, bob, ids
 
 
@@ -292,9 +332,17 @@ def test_events_are_filtered_by_time_person_and_decision(logged):
     assert got(limit=3, newest_first=False, person_id=ada.id) == [0, 3, 6]
     assert got(since=T0.astimezone(timezone_plus_two()) + timedelta(minutes=3), limit=1, newest_first=False) == [3]
     event = store.events(person_id=bob.id, decision="denied")[0]
-    assert (event.time, event.door, event.reason, event.person_name, event.distance, event.threshold,
-            event.model_id, event.latency_ms, event.has_snapshot) == (
-        T0 + timedelta(minutes=1), "front", "reason-1", "Bob", pytest.approx(0.1), 0.6, MODEL, 12.5, False)
+    assert (
+        event.time,
+        event.door,
+        event.reason,
+        event.person_name,
+        event.distance,
+        event.threshold,
+        event.model_id,
+        event.latency_ms,
+        event.has_snapshot,
+    ) == (T0 + timedelta(minutes=1), "front", "reason-1", "Bob", pytest.approx(0.1), 0.6, MODEL, 12.5, False)
     assert event.subject == bob.pseudonym
     assert store.events(decision="granted", person_id=ada.id, limit=1)[0].has_snapshot is False  # minute 3
     assert store.event_snapshot(ids[0])[:2] == b"\xff\xd8"
@@ -321,7 +369,12 @@ def test_log_event_refuses_unknown_decisions_and_logs_an_unknown_person_as_nobod
     event_id = store.log_event("granted", "matched", person_id=12345, snapshot=b"jpeg")
     [event] = store.events()
     assert (event.id, event.person_id, event.person_name, event.subject, event.has_snapshot) == (
-        event_id, None, None, None, True)
+        event_id,
+        None,
+        None,
+        None,
+        True,
+    )
     assert store.check() == []
 
 
@@ -350,8 +403,9 @@ def test_load_encodings_returns_ids_and_encodings_in_template_order_per_model(st
     store.add_template(bob.id, new_template(rng, model_id="other@2", dim=512))
     store.add_person("Nobody yet")
     ids, encodings = store.load_encodings(MODEL)
-    template_rows = store.db.execute("SELECT person_id, encoding FROM templates WHERE model_id = ? ORDER BY id",
-                                     [MODEL]).fetchall()
+    template_rows = store.db.execute(
+        "SELECT person_id, encoding FROM templates WHERE model_id = ? ORDER BY id", [MODEL]
+    ).fetchall()
     assert ids.dtype == np.int64 and encodings.dtype == np.float32
     assert encodings.shape == (3, DIM)
     assert ids.tolist() == [row[0] for row in template_rows] == [ada.id, bob.id, ada.id]
@@ -428,8 +482,7 @@ def test_check_is_empty_on_a_sound_file(store, rng):
 
 def test_check_reports_encodings_of_another_length(store, rng):
     ada = store.enroll("Ada", new_template(rng))
-    store.db.execute("UPDATE templates SET encoding = ? WHERE person_id = ?",
-                     [unit_vector(rng, 64).tobytes(), ada.id])
+    store.db.execute("UPDATE templates SET encoding = ? WHERE person_id = ?", [unit_vector(rng, 64).tobytes(), ada.id])
     store.enroll("Bob", new_template(rng))
     problems = store.check()
     assert len(problems) == 1 and MODEL in problems[0] and "different sizes" in problems[0]
@@ -508,7 +561,9 @@ def test_the_gallery_s_lean_status_read_equals_each_person_s_status(store):
         store.add_person("Bob", valid_until=datetime(2027, 1, 1, 0, 0, 0, 999000)),
         store.add_person("Eve", active=False),
     ]
-    assert [status_from_row(row) for row in store.status_rows()] == sorted((p.status() for p in people), key=lambda s: s.person_id)
+    assert [status_from_row(row) for row in store.status_rows()] == sorted(
+        (p.status() for p in people), key=lambda s: s.person_id
+    )
     assert people[0].status().valid_from == start.timestamp()
 
 

@@ -51,9 +51,7 @@ def make_people(root: Path, people: dict[str, list[str]]) -> Path:
 
 
 def fake_images(people: int, photos: int = 2) -> list[FaceImage]:
-    return [
-        FaceImage(Path(f"/nowhere/P{p:02d}/{k}.jpg"), f"P{p:02d}", p) for p in range(people) for k in range(photos)
-    ]
+    return [FaceImage(Path(f"/nowhere/P{p:02d}/{k}.jpg"), f"P{p:02d}", p) for p in range(people) for k in range(photos)]
 
 
 def write_png(path: Path, rgb: np.ndarray) -> Path:
@@ -185,8 +183,12 @@ def prepared(raw_folder: Path, dlib_pipeline: FacePipeline, tmp_path_factory: py
     cache = tmp_path_factory.mktemp("chip-cache")
     calls: list[tuple[int, int]] = []
     chips = prepare_chips(
-        scan_folder(raw_folder), DLIB_RESNET_V1.input_size, DLIB_TEMPLATE,
-        pipeline=dlib_pipeline, cache=cache, progress=lambda done, total: calls.append((done, total)),
+        scan_folder(raw_folder),
+        DLIB_RESNET_V1.input_size,
+        DLIB_TEMPLATE,
+        pipeline=dlib_pipeline,
+        cache=cache,
+        progress=lambda done, total: calls.append((done, total)),
     )
     return chips, cache, calls
 
@@ -221,8 +223,14 @@ def test_report_counts_what_was_skipped(prepared, raw_folder: Path) -> None:
     assert report.singletons == ["Biden", "Collins"]
     assert (report.identities, report.images) == (3, 5)
     summary = report.summary()
-    for part in ("5 face chips of 3 people", "2 people have a single usable photo", "Biden, Collins",
-                 "1 file could not be used", "Collins/truncated.jpg", "1 photo showed no face: Cat/cat.jpg"):
+    for part in (
+        "5 face chips of 3 people",
+        "2 people have a single usable photo",
+        "Biden, Collins",
+        "1 file could not be used",
+        "Collins/truncated.jpg",
+        "1 photo showed no face: Cat/cat.jpg",
+    ):
         assert part in summary
 
 
@@ -296,8 +304,9 @@ def test_aligned_crops_in_the_same_layout_pass_unchanged(tmp_path: Path, no_mode
 
     assert np.array_equal(chips.chips, crops) and chips.paths == paths
     assert chips.labels.tolist() == [0, 0, 1] and chips.report.singletons == ["B"]
-    assert chips.report.unreadable == [(tmp_path / "B" / "wrong.png",
-                                        "'wrong.png' is 90x100 pixels, not the 112x112 of an aligned arcface112 crop.")]
+    assert chips.report.unreadable == [
+        (tmp_path / "B" / "wrong.png", "'wrong.png' is 90x100 pixels, not the 112x112 of an aligned arcface112 crop.")
+    ]
     assert not (tmp_path / "cache").exists()  # crops are not cached
     assert ALIGNED_LAYOUTS["arcface112"][0] == 112
 
@@ -372,7 +381,7 @@ def test_augmentation_is_reproducible_per_seed_and_varies_per_fetch() -> None:
     assert not any(torch.equal(a, b) for a, b in zip(first[:6], first[6:]))  # a new look each epoch
     for k, image in enumerate(first):
         assert image.shape == (3, 16, 16) and image.dtype == torch.float32
-        assert 0 <= image.min() and image.max() <= 255
+        assert image.min() >= 0 and image.max() <= 255
         original = torch.from_numpy(chips[k % 6].transpose(2, 0, 1).astype(np.float32))
         assert (image.mean() / original.mean() - 1).abs() < 0.12  # small jitter only
 

@@ -38,9 +38,20 @@ def data() -> tuple[ChipSet, ChipSet]:
     return synthetic_identities(6, 6, seed=1), synthetic_identities(4, 5, seed=2)
 
 
-CONFIG = TrainConfig(architecture="small-facenet", input_size=SIZE, template=tuple(map(tuple, ARCFACE_112_TEMPLATE)),
-                     p=4, k=4, extra_negatives=2, batches_per_epoch=4, epochs=3, lr=2e-3, device="cpu",
-                     augment=False, patience=10)
+CONFIG = TrainConfig(
+    architecture="small-facenet",
+    input_size=SIZE,
+    template=tuple(map(tuple, ARCFACE_112_TEMPLATE)),
+    p=4,
+    k=4,
+    extra_negatives=2,
+    batches_per_epoch=4,
+    epochs=3,
+    lr=2e-3,
+    device="cpu",
+    augment=False,
+    patience=10,
+)
 
 
 def read_metrics(out: Path) -> list[dict[str, str]]:
@@ -48,8 +59,9 @@ def read_metrics(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
-@pytest.mark.parametrize(("loss", "miner"), [("triplet", "semihard"), ("triplet", "batch-hard"),
-                                            ("triplet", "all"), ("binary", "semihard")])
+@pytest.mark.parametrize(
+    ("loss", "miner"), [("triplet", "semihard"), ("triplet", "batch-hard"), ("triplet", "all"), ("binary", "semihard")]
+)
 def test_a_run_validates_before_and_after_each_epoch_and_writes_its_files(tmp_path, data, loss, miner):
     records = list(train(replace(CONFIG, loss=loss, miner=miner), *data, tmp_path))
     validations = [r for r in records if r.validation is not None]

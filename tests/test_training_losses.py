@@ -33,9 +33,7 @@ def naive_logit(head: BinaryHead, x: torch.Tensor, y: torch.Tensor) -> torch.Ten
     return sum(weight[k] * abs(x[k] - y[k]) for k in range(len(x))) + bias
 
 
-def naive_pair_loss(
-    head: BinaryHead, embeddings: torch.Tensor, labels: list[int]
-) -> tuple[torch.Tensor, float]:
+def naive_pair_loss(head: BinaryHead, embeddings: torch.Tensor, labels: list[int]) -> tuple[torch.Tensor, float]:
     pairs = [(i, j) for i in range(len(labels)) for j in range(i + 1, len(labels))]
     positives = sum(labels[i] == labels[j] for i, j in pairs)
     negatives = len(pairs) - positives
@@ -125,9 +123,7 @@ def test_binary_pair_loss_equals_naive_class_balanced_bce(labels):
     assert result.accuracy == accuracy
     torch.testing.assert_close(result.loss, expected, atol=1e-6, rtol=0)
     parameters = (embeddings, head.linear.weight, head.linear.bias)
-    for got, want in zip(
-        torch.autograd.grad(result.loss, parameters), torch.autograd.grad(expected, parameters)
-    ):
+    for got, want in zip(torch.autograd.grad(result.loss, parameters), torch.autograd.grad(expected, parameters)):
         torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
 
 

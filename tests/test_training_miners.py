@@ -62,9 +62,7 @@ def naive_batch_hard(d: list[list[float]], labels: list[int]) -> set[tuple[int, 
 def naive_semi_hard(d: list[list[float]], labels: list[int], margin: float) -> set[tuple[int, int, int]]:
     found = set()
     for a, p in naive_pairs(labels):
-        semi_hard = [
-            n for n in range(len(labels)) if labels[n] != labels[a] and d[a][p] < d[a][n] < d[a][p] + margin
-        ]
+        semi_hard = [n for n in range(len(labels)) if labels[n] != labels[a] and d[a][p] < d[a][n] < d[a][p] + margin]
         if semi_hard:
             found.add((a, p, min(semi_hard, key=lambda n: (d[a][n], n))))
     return found

@@ -8,11 +8,11 @@ import torch
 from torch import nn
 
 from faceguard.training.finetune import freeze_stages
-from faceguard.vision.networks import ARCHITECTURES, build_network
-from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.align import ARCFACE_112_TEMPLATE
 from faceguard.vision.encoder import DlibEncoder, Encoder, load_encoder
+from faceguard.vision.networks import ARCHITECTURES, build_network
 from faceguard.vision.networks.dlib_resnet import LEVELS, DlibResNet
+from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import DLIB_RESNET_V1
 
@@ -57,7 +57,7 @@ def test_small_facenet_is_small_and_cheap():
     parameters = sum(p.numel() for p in model.parameters())
     macs = multiply_adds(model, 112)
     assert 200_000 <= parameters <= 1_000_000, parameters
-    assert 10e6 < macs and 2 * macs < 60e6, macs  # well under 100 MFLOPs (2 FLOPs per multiply-add)
+    assert macs > 10e6 and 2 * macs < 60e6, macs  # well under 100 MFLOPs (2 FLOPs per multiply-add)
 
 
 def test_small_facenet_normalises_its_input_inside():
@@ -76,8 +76,11 @@ def test_gradients_reach_every_parameter():
     out = model(chips(4, 112))
     loss = ((out - torch.randn_like(out)) ** 2).mean()
     loss.backward()
-    missing = [name for name, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()
-               or p.grad.abs().sum() == 0]
+    missing = [
+        name
+        for name, p in model.named_parameters()
+        if p.grad is None or not torch.isfinite(p.grad).all() or p.grad.abs().sum() == 0
+    ]
     assert missing == []
 
 
@@ -86,7 +89,7 @@ def test_eval_encodings_do_not_depend_on_the_batch():
     batch = chips(4, 112)
     with torch.no_grad():
         together = model(batch)
-        alone = torch.cat([model(batch[i:i + 1]) for i in range(4)])
+        alone = torch.cat([model(batch[i : i + 1]) for i in range(4)])
     torch.testing.assert_close(together, alone, atol=1e-4, rtol=1e-4)
 
 
@@ -141,9 +144,12 @@ def test_freeze_stages_freezes_the_stem_and_the_first_levels(stages):
     model = DlibResNet()
     trainable = freeze_stages(model, stages)
     frozen_blocks = sum(count for _, count, _ in LEVELS[:stages])
-    expected_frozen = {name for name, _ in model.named_parameters()
-                       if name.split(".")[0] in ("conv", "affine")
-                       or (name.startswith("blocks.") and int(name.split(".")[1]) < frozen_blocks)}
+    expected_frozen = {
+        name
+        for name, _ in model.named_parameters()
+        if name.split(".")[0] in ("conv", "affine")
+        or (name.startswith("blocks.") and int(name.split(".")[1]) < frozen_blocks)
+    }
     frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
     assert frozen == expected_frozen
     assert trainable == sum(p.numel() for name, p in model.named_parameters() if name not in expected_frozen)

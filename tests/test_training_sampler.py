@@ -15,9 +15,7 @@ COUNTS = {0: 5, 1: 3, 2: 2, 3: 6, 4: 1, 5: 1, 6: 4, 7: 1}
 ELIGIBLE = {label for label, count in COUNTS.items() if count >= 2}
 SINGLES = {label for label, count in COUNTS.items() if count == 1}
 _ORDERED = [label for label, count in COUNTS.items() for _ in range(count)]
-LABELS = [
-    _ORDERED[i] for i in torch.randperm(len(_ORDERED), generator=torch.Generator().manual_seed(0)).tolist()
-]
+LABELS = [_ORDERED[i] for i in torch.randperm(len(_ORDERED), generator=torch.Generator().manual_seed(0)).tolist()]
 
 
 def check_batch(batch: list[int], p: int, k: int, extra: int) -> tuple[set[int], list[int]]:
@@ -47,7 +45,7 @@ def test_batches_hold_k_images_of_p_identities_plus_single_photo_negatives():
 def test_extra_negatives_beyond_the_singles_come_one_per_other_identity():
     for batch in PKSampler(LABELS, p=3, k=2, batches=20, extra_negatives=4):
         _, extras = check_batch(batch, p=3, k=2, extra=4)
-        assert SINGLES <= set(extras) and len(set(extras)) == 4
+        assert set(extras) >= SINGLES and len(set(extras)) == 4
     for batch in PKSampler(LABELS, p=3, k=2, batches=20, extra_negatives=10):
         check_batch(batch, p=3, k=2, extra=5)  # 3 singles + the 2 identities not drawn
 

@@ -260,7 +260,10 @@ def _vote(observation: Observation, margin: float) -> _Vote:
         key: int | Outcome = Outcome.LOW_QUALITY
     elif match.identity is None:
         key = Outcome.UNKNOWN
-    elif match.runner_up_distance <= match.threshold and match.runner_up_distance - match.distance < margin * match.threshold:
+    elif (
+        match.runner_up_distance <= match.threshold
+        and match.runner_up_distance - match.distance < margin * match.threshold
+    ):
         key = Outcome.AMBIGUOUS
     else:
         key = match.identity

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -25,9 +25,10 @@ class StageTimes:
 
     samples: dict[str, list[float]] = field(default_factory=dict)
 
-    def timed(self, stage: str, work: Callable[[], T]) -> T:
+    def timed(self, stage: str, work: Callable[..., T], *args: Any) -> T:
+        """``work(*args)``, its duration recorded under ``stage`` (milliseconds)."""
         start = time.perf_counter()
-        result = work()
+        result = work(*args)
         self.samples.setdefault(stage, []).append((time.perf_counter() - start) * 1000)
         return result
 
@@ -64,15 +65,15 @@ def run_bench(pipeline: FacePipeline, paths: Sequence[Path], warmup: int = 3) ->
         end_to_end(pipeline, path, small)
     times = StageTimes()
     for path in paths:
-        image = times.timed("decode", lambda: read_image(path))
-        faces = times.timed("detect", lambda: pipeline.detect(image))
+        image = times.timed("decode", read_image, path)
+        faces = times.timed("detect", pipeline.detect, image)
         face = central_face(faces, image.shape)
         if face is not None:
-            chips = times.timed("align", lambda: pipeline.align(image, [face]))
-            encoding = times.timed("encode", lambda: pipeline.encode(chips))
+            chips = times.timed("align", pipeline.align, image, [face])
+            encoding = times.timed("encode", pipeline.encode, chips)
             for size, gallery in galleries.items():
-                times.timed(f"identify_{size // 1000}k", lambda: gallery.identify(encoding, spec.threshold, spec.id))
-        times.timed("end_to_end", lambda: end_to_end(pipeline, path, small))
+                times.timed(f"identify_{size // 1000}k", gallery.identify, encoding, spec.threshold, spec.id)
+        times.timed("end_to_end", end_to_end, pipeline, path, small)
         yield times
 
 

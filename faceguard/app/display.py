@@ -26,5 +26,12 @@ def event_cells(event: AccessEvent) -> list[str]:
     """The values of EVENT_TABLE_COLUMNS; an erased person shows as their pseudonym."""
     person = f"#{event.person_id} {event.person_name}" if event.person_name else event.subject or ""
     distance = "" if event.distance is None else f"{event.distance:.3f}"
-    return [local_time(event.time, "seconds"), event.door or "", event.decision, event.reason, person, distance,
-            event.message or ""]
+    return [
+        local_time(event.time, "seconds"),
+        event.door or "",
+        event.decision,
+        event.reason,
+        person,
+        distance,
+        event.message or "",
+    ]

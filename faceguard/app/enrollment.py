@@ -15,7 +15,10 @@ from faceguard.vision.thumbnail import face_thumbnail
 
 
 def prepare_template(
-    pipeline: FacePipeline, image: np.ndarray, source: str, limits: QualityThresholds = QualityThresholds(),
+    pipeline: FacePipeline,
+    image: np.ndarray,
+    source: str,
+    limits: QualityThresholds = QualityThresholds(),
     accept_low_quality: bool = False,
 ) -> tuple[NewTemplate, QualityReport]:
     """Find the one face in ``image``, check its quality and encode it, ready to store.

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faceguard.core.errors import FaceGuardError, NotFoundError
+from faceguard.core.types import Thumbnail
 from faceguard.store.repository import NewTemplate, Store, Template
 from faceguard.vision.align import align_face
 from faceguard.vision.pipeline import FacePipeline
-from faceguard.core.types import Thumbnail
 from faceguard.vision.thumbnail import decode_thumbnail
 
 
@@ -42,9 +42,11 @@ class ReencodeReport:
 
     def summary(self) -> str:
         failed = f", {len(self.failed)} failed" if self.failed else ""
-        return (f"{self.people} people: {self.reencoded} face templates re-encoded with {self.model_id}, "
-                f"{self.already_done} already done{failed}. Templates of other models are kept, so switching "
-                "back needs no re-enrollment.")
+        return (
+            f"{self.people} people: {self.reencoded} face templates re-encoded with {self.model_id}, "
+            f"{self.already_done} already done{failed}. Templates of other models are kept, so switching "
+            "back needs no re-enrollment."
+        )
 
 
 def reencode(
@@ -92,14 +94,16 @@ def _reencode_person(store: Store, pipeline: FacePipeline, person_id: int, repor
     if not chips:
         return
     encodings = pipeline.encode(np.stack(chips))
-    new = [NewTemplate(spec.id, encoding, thumbnail, stored.quality,
-                       stored.source or f"reencoded:template {stored.id}")
-           for encoding, (stored, thumbnail) in zip(encodings, sources)]
+    new = [
+        NewTemplate(spec.id, encoding, thumbnail, stored.quality, stored.source or f"reencoded:template {stored.id}")
+        for encoding, (stored, thumbnail) in zip(encodings, sources)
+    ]
     try:
         store.add_template(person_id, *new)
     except NotFoundError:  # erased while we worked: nothing to add
-        report.failed += [ReencodeFailure(person_id, stored.id, "the person was erased meanwhile")
-                          for stored, _ in sources]
+        report.failed += [
+            ReencodeFailure(person_id, stored.id, "the person was erased meanwhile") for stored, _ in sources
+        ]
         return
     report.reencoded += len(new)
 
@@ -113,5 +117,3 @@ def _face_key(template: Template, store: Store, thumbnail: Thumbnail | None = No
     except FaceGuardError:
         return None
     return hashlib.sha256(thumbnail.jpeg).hexdigest()
-
-

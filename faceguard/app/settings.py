@@ -71,14 +71,17 @@ def load_settings(store: Store) -> KioskSettings:
         if isinstance(value, int) and not isinstance(value, bool) and float in _types(kind):
             value = float(value)
         if not isinstance(value, _types(kind)) or (isinstance(value, bool) and bool not in _types(kind)):
-            raise ValueError(f"The kiosk settings in {store.path} are invalid: {PREFIX + name} holds "
-                             f"{value!r}. Save the settings again in the admin window.")
+            raise ValueError(
+                f"The kiosk settings in {store.path} are invalid: {PREFIX + name} holds "
+                f"{value!r}. Save the settings again in the admin window."
+            )
         stored[name] = value
     try:
         return replace(KioskSettings(), **stored)
     except ValueError as error:
-        raise ValueError(f"The kiosk settings in {store.path} are invalid: {error} "
-                         "Save the settings again in the admin window.") from None
+        raise ValueError(
+            f"The kiosk settings in {store.path} are invalid: {error} Save the settings again in the admin window."
+        ) from None
 
 
 def save_settings(store: Store, settings: KioskSettings) -> None:

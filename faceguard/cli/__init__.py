@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from faceguard.cli.access import add_access_commands
 from faceguard.cli.common import database_options, engine_options
 from faceguard.cli.database import add_db_commands
-from faceguard.cli.models import add_engine_commands
 from faceguard.cli.gui import add_gui_commands
+from faceguard.cli.models import add_engine_commands
 from faceguard.cli.people import add_people_commands
 from faceguard.cli.training import add_training_commands
 from faceguard.core.errors import FaceGuardError
@@ -50,7 +50,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
 
 
 def build_parser() -> argparse.ArgumentParser:

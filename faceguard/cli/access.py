@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from faceguard.access.policy import verify_claim
+from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
+from faceguard.app.settings import load_settings
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.cli import common
 from faceguard.cli.common import (
     WHEN_HELP,
@@ -20,11 +23,8 @@ from faceguard.cli.common import (
     print_table,
     threshold_of,
 )
-from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
 from faceguard.core.errors import FaceGuardError
 from faceguard.matching.gallery import Match, face_distance
-from faceguard.app.settings import load_settings
-from faceguard.app.site_threshold import SiteThreshold
 from faceguard.store.access_log import log_decision
 from faceguard.store.event_export import save_events_csv, write_events_csv
 from faceguard.store.live_gallery import LiveGallery
@@ -34,32 +34,42 @@ from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
 
 
 def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database: argparse.ArgumentParser) -> None:
-    identify = commands.add_parser("identify", parents=[engine, database],
-                                   help="1:K: who is in these photos? (logs no access event)")
+    identify = commands.add_parser(
+        "identify", parents=[engine, database], help="1:K: who is in these photos? (logs no access event)"
+    )
     identify.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
-    identify.add_argument("--threshold", type=float, default=None,
-                          help="distance threshold (default: the kiosk's, derived from its target share of strangers "
-                               "let in and the number of people enrolled)")
+    identify.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="distance threshold (default: the kiosk's, derived from its target share of strangers "
+        "let in and the number of people enrolled)",
+    )
     identify.set_defaults(run=run_identify)
 
-    verify = commands.add_parser("verify", parents=[engine, database],
-                                 help="1:1: is this photo the holder of the badge? (--door logs the decision)")
+    verify = commands.add_parser(
+        "verify",
+        parents=[engine, database],
+        help="1:1: is this photo the holder of the badge? (--door logs the decision)",
+    )
     verify.add_argument("--badge", required=True)
     verify.add_argument("photo", type=Path, metavar="PHOTO")
     verify.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
-    verify.add_argument("--door", help="log the decision in the access log as made at this door (e.g. a badge "
-                        "reader that calls this command)")
+    verify.add_argument(
+        "--door",
+        help="log the decision in the access log as made at this door (e.g. a badge reader that calls this command)",
+    )
     verify.set_defaults(run=run_verify)
 
-    events = commands.add_parser("events", parents=[database], help="the access log, newest first",
-                                 epilog=WHEN_HELP)
+    events = commands.add_parser("events", parents=[database], help="the access log, newest first", epilog=WHEN_HELP)
     events.add_argument("--since", type=parse_when, metavar="WHEN")
     events.add_argument("--until", type=parse_until, metavar="WHEN", help="(a date alone: the end of that day)")
     events.add_argument("--person", metavar="REF", help="badge, #id or name")
     events.add_argument("--decision", choices=DECISIONS)
     events.add_argument("--limit", type=int, metavar="N", help="at most the N newest events")
-    events.add_argument("--csv", nargs="?", const="-", metavar="FILE",
-                        help="write CSV, oldest first, to FILE (default: stdout)")
+    events.add_argument(
+        "--csv", nargs="?", const="-", metavar="FILE", help="write CSV, oldest first, to FILE (default: stdout)"
+    )
     events.set_defaults(run=run_events)
 
 
@@ -104,8 +114,10 @@ def run_verify(args: argparse.Namespace) -> int:
         pipeline = common.load_pipeline(args)
         _, templates = store.load_encodings(pipeline.spec.id, [person.id])
         if not len(templates):
-            raise FaceGuardError(f"{describe(person)} has no photo enrolled for the model {pipeline.spec.id}; "
-                                 f"re-enroll them: faceguard people add-photo '#{person.id}' PHOTO")
+            raise FaceGuardError(
+                f"{describe(person)} has no photo enrolled for the model {pipeline.spec.id}; "
+                f"re-enroll them: faceguard people add-photo '#{person.id}' PHOTO"
+            )
         threshold = threshold_of(args, pipeline)
         face = encode_single_face(pipeline, image)
         distance = float(face_distance(face.encoding, templates).min())
@@ -113,8 +125,9 @@ def run_verify(args: argparse.Namespace) -> int:
         if args.door:
             snapshot = face_thumbnail(image, face.face.landmarks, SNAPSHOT_SIZE).jpeg
             latency_ms = (time.perf_counter() - started) * 1000
-            log_decision(store, decision, door=args.door, model_id=face.model_id, latency_ms=latency_ms,
-                         snapshot=snapshot)
+            log_decision(
+                store, decision, door=args.door, model_id=face.model_id, latency_ms=latency_ms, snapshot=snapshot
+            )
     print(f"{decision.message}  distance {distance:.3f} (threshold {threshold:.3f})")
     return 0 if decision.granted else 1
 
@@ -131,4 +144,3 @@ def run_events(args: argparse.Namespace) -> int:
     else:
         print(f"Wrote {save_events_csv(reversed(events), Path(args.csv))} events to {args.csv}.")
     return 0
-

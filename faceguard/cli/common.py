@@ -40,19 +40,33 @@ class UsageError(FaceGuardError):
 def engine_options() -> argparse.ArgumentParser:
     """--model, --device and --threads, for commands that run the neural networks."""
     engine = argparse.ArgumentParser(add_help=False)
-    engine.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME",
-                        help=f"the face encoder: {DEFAULT_MODEL} (default), another builtin or an exported model "
-                             "(see: faceguard models)")
+    engine.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="NAME",
+        help=f"the face encoder: {DEFAULT_MODEL} (default), another builtin or an exported model "
+        "(see: faceguard models)",
+    )
     engine.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
-    engine.add_argument("--threads", type=int, default=None, help="CPU threads for inference (default: the cores other programs leave free)")
+    engine.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for inference (default: the cores other programs leave free)",
+    )
     return engine
 
 
 def database_options() -> argparse.ArgumentParser:
     """--db, for commands that use the database."""
     database = argparse.ArgumentParser(add_help=False)
-    database.add_argument("--db", type=Path, default=default_db_path(), metavar="PATH",
-                          help="the database file (default: $FACEGUARD_DB, else %(default)s)")
+    database.add_argument(
+        "--db",
+        type=Path,
+        default=default_db_path(),
+        metavar="PATH",
+        help="the database file (default: $FACEGUARD_DB, else %(default)s)",
+    )
     return database
 
 

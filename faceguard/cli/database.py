@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from faceguard.app.settings import load_settings
 from faceguard.cli.common import open_store, print_fields
 from faceguard.core.errors import FaceGuardError, StoreError
-from faceguard.app.settings import load_settings
 from faceguard.store.migrations import SCHEMA, schema_version
 from faceguard.store.repository import Store
 from faceguard.vision.spec import get_model_spec
@@ -22,9 +22,9 @@ def add_db_commands(commands: Any, database: argparse.ArgumentParser) -> None:
     backup.add_argument("dest", type=Path, metavar="DEST", help="file, or folder for a time-stamped file")
     backup.set_defaults(run=run_db_backup)
     db.add_parser("check", parents=[database], help="integrity check").set_defaults(run=run_db_check)
-    db.add_parser("info", parents=[database],
-                  help="path, schema version, counts, size, and who has templates of which model").set_defaults(
-        run=run_db_info)
+    db.add_parser(
+        "info", parents=[database], help="path, schema version, counts, size, and who has templates of which model"
+    ).set_defaults(run=run_db_info)
 
 
 def run_db_backup(args: argparse.Namespace) -> int:
@@ -48,14 +48,23 @@ def run_db_check(args: argparse.Namespace) -> int:
 def run_db_info(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         version, counts = schema_version(store.db), store.counts()
-        models = [(f"model {model_id}", f"{_people(count)} with templates")
-                  for model_id, count in store.enrolled_by_model().items()]
+        models = [
+            (f"model {model_id}", f"{_people(count)} with templates")
+            for model_id, count in store.enrolled_by_model().items()
+        ]
         kiosk = kiosk_model_fields(store)
-    print_fields([
-        ("path", args.db.resolve()), ("schema", f"{version}/{len(SCHEMA)}"), ("people", counts["people"]),
-        ("photos", counts["templates"]), ("access events", counts["access_events"]),
-        ("size", f"{args.db.stat().st_size / 1024:.1f} KiB"), *models, *kiosk,
-    ])
+    print_fields(
+        [
+            ("path", args.db.resolve()),
+            ("schema", f"{version}/{len(SCHEMA)}"),
+            ("people", counts["people"]),
+            ("photos", counts["templates"]),
+            ("access events", counts["access_events"]),
+            ("size", f"{args.db.stat().st_size / 1024:.1f} KiB"),
+            *models,
+            *kiosk,
+        ]
+    )
     return 0
 
 
@@ -71,9 +80,13 @@ def kiosk_model_fields(store: Store) -> list[tuple[str, str]]:
     if not missing:
         return [("kiosk model", f"{model_id}: everyone with a face template has one of it")]
     have = "has" if missing == 1 else "have"
-    return [("kiosk model", f"{model_id}: {_people(missing)} {have} no template of it yet, so the kiosk cannot "
-                            "recognise them"),
-            ("to fix", f"faceguard people reencode --model {name}  (encodes their stored face photos)")]
+    return [
+        (
+            "kiosk model",
+            f"{model_id}: {_people(missing)} {have} no template of it yet, so the kiosk cannot recognise them",
+        ),
+        ("to fix", f"faceguard people reencode --model {name}  (encodes their stored face photos)"),
+    ]
 
 
 def _people(count: int) -> str:

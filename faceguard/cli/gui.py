@@ -7,30 +7,37 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from faceguard.cli.common import open_store
 from faceguard.app.settings import load_settings
+from faceguard.cli.common import open_store
 
 
 def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
     kiosk = commands.add_parser(
-        "kiosk", parents=[database],
-        help="the door kiosk (starts in DEMO mode with sample photos when no camera is available)")
-    kiosk.add_argument("--camera", metavar="SOURCE",
-                       help="webcam number, video file, rtsp:// or http:// URL, or a folder of photos "
-                            "(default: the camera in the settings)")
+        "kiosk",
+        parents=[database],
+        help="the door kiosk (starts in DEMO mode with sample photos when no camera is available)",
+    )
+    kiosk.add_argument(
+        "--camera",
+        metavar="SOURCE",
+        help="webcam number, video file, rtsp:// or http:// URL, or a folder of photos "
+        "(default: the camera in the settings)",
+    )
     kiosk.add_argument("--demo", action="store_true", help="run the demo: sample photos and a fresh demo database")
     kiosk.add_argument("--fullscreen", action="store_true", help="fill the screen (F11 toggles, Esc leaves)")
     kiosk.set_defaults(run=run_kiosk)
 
-    admin = commands.add_parser("admin", parents=[database], help="the admin window: people, enrollment, access log, settings")
+    admin = commands.add_parser(
+        "admin", parents=[database], help="the admin window: people, enrollment, access log, settings"
+    )
     admin.set_defaults(run=run_admin)
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from faceguard.vision.camera import can_open
+    from faceguard.app.kiosk.demo import demo_database, demo_settings, prepare_demo, reset_demo_database
     from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.kiosk import KioskWindow
-    from faceguard.app.kiosk.demo import demo_database, demo_settings, prepare_demo, reset_demo_database
+    from faceguard.vision.camera import can_open
 
     with open_store(args, create=True) as store:
         settings = load_settings(store)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,11 @@ import numpy as np
 from tqdm import tqdm
 
 from faceguard.cli import common
-from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.cli.common import encode_single_face, threshold_of
 from faceguard.core.errors import FaceGuardError
-from faceguard.matching.gallery import Gallery, verify
 from faceguard.core.paths import DEMO_PHOTOS
+from faceguard.matching.calibration import DEFAULT_MAX_FPIR
+from faceguard.matching.gallery import Gallery, verify
 from faceguard.vision.image_io import read_image
 
 
@@ -33,22 +34,31 @@ def add_engine_commands(commands: Any, engine: argparse.ArgumentParser) -> None:
     compare.set_defaults(run=run_compare)
 
     evaluate = commands.add_parser(
-        "evaluate", parents=[engine], help="verification accuracy on an LFW pairs file, or 1:N identification",
+        "evaluate",
+        parents=[engine],
+        help="verification accuracy on an LFW pairs file, or 1:N identification",
         description="--pairs: 1:1 verification on an LFW pairs file. --open-set: 1:N identification as at a door "
-                    "(see faceguard.evaluation.open_set): each person with 2+ photos enrolled from the first, "
-                    "probed with the second; people with one photo probe as strangers.")
+        "(see faceguard.evaluation.open_set): each person with 2+ photos enrolled from the first, "
+        "probed with the second; people with one photo probe as strangers.",
+    )
     mode = evaluate.add_mutually_exclusive_group(required=True)
     mode.add_argument("--pairs", type=Path, help="pairs file (View 1 header N, View 2 header 10 300)")
     mode.add_argument("--open-set", type=Path, metavar="DIR", help="folder of people, DIR/Name/*.jpg")
     evaluate.add_argument("--root", type=Path, help="with --pairs: folder holding Name/Name_NNNN.jpg (or lfw/ inside)")
     evaluate.add_argument("--calibrate", type=Path, help="with --pairs: pairs file whose best threshold is applied")
-    evaluate.add_argument("--people-from", type=Path, metavar="PAIRS",
-                          help="with --open-set: only the people this pairs file names")
-    evaluate.add_argument("--max-fpir", type=float, default=DEFAULT_MAX_FPIR,
-                          help=f"with --open-set: site target for the derived threshold (default: {DEFAULT_MAX_FPIR})")
+    evaluate.add_argument(
+        "--people-from", type=Path, metavar="PAIRS", help="with --open-set: only the people this pairs file names"
+    )
+    evaluate.add_argument(
+        "--max-fpir",
+        type=float,
+        default=DEFAULT_MAX_FPIR,
+        help=f"with --open-set: site target for the derived threshold (default: {DEFAULT_MAX_FPIR})",
+    )
     evaluate.add_argument("--json", type=Path, help="write the figures to this JSON file")
-    evaluate.add_argument("--plot", type=Path, help="write the ROC curve and distance histogram (--open-set: the "
-                          "DET curve) to this PNG")
+    evaluate.add_argument(
+        "--plot", type=Path, help="write the ROC curve and distance histogram (--open-set: the DET curve) to this PNG"
+    )
     evaluate.set_defaults(run=run_evaluate)
 
     bench = commands.add_parser("bench", parents=[engine], help="per-stage latency on a folder of photos")
@@ -61,18 +71,26 @@ def add_engine_commands(commands: Any, engine: argparse.ArgumentParser) -> None:
     models.set_defaults(run=run_models)
 
     export = commands.add_parser(
-        "export", help="register a training checkpoint as a model the kiosk and every engine command can use",
+        "export",
+        help="register a training checkpoint as a model the kiosk and every engine command can use",
         description="Write NAME.pt (weights) and NAME.json (spec) into the models folder ($FACEGUARD_MODELS_DIR, "
-                    "else the user data folder). Then: faceguard people reencode --model NAME.",
+        "else the user data folder). Then: faceguard people reencode --model NAME.",
     )
     export.add_argument("checkpoint", type=Path, metavar="CHECKPOINT", help="a checkpoint written by faceguard train")
     export.add_argument("--name", required=True, help="the model's name (letters, digits, '.', '_', '-')")
     export.add_argument("--version", default="1", help="the model's version; its id is NAME@VERSION (default: 1)")
     threshold = export.add_mutually_exclusive_group()
-    threshold.add_argument("--threshold", type=float, help="distance threshold (default: the one the training "
-                           "run calibrated on its validation pairs)")
-    threshold.add_argument("--calibrate", type=Path, metavar="PAIRS",
-                           help="calibrate the threshold on this LFW-format pairs file (needs --root)")
+    threshold.add_argument(
+        "--threshold",
+        type=float,
+        help="distance threshold (default: the one the training run calibrated on its validation pairs)",
+    )
+    threshold.add_argument(
+        "--calibrate",
+        type=Path,
+        metavar="PAIRS",
+        help="calibrate the threshold on this LFW-format pairs file (needs --root)",
+    )
     export.add_argument("--root", type=Path, help="folder holding the images of --calibrate")
     export.add_argument("--flip", action="store_true", help="average each encoding with its mirror image's")
     export.add_argument("--replace", action="store_true", help="replace an exported model of the same name")
@@ -149,10 +167,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _run_open_set(args: argparse.Namespace) -> int:
-    from faceguard.matching.calibration import Calibration
     from faceguard.evaluation import open_set
     from faceguard.evaluation.encode import encode_images
     from faceguard.evaluation.pairs import read_pairs
+    from faceguard.matching.calibration import Calibration
 
     if not 0.0 < args.max_fpir < 1.0:
         raise common.UsageError("--max-fpir must lie strictly between 0 and 1.")
@@ -163,8 +181,9 @@ def _run_open_set(args: argparse.Namespace) -> int:
     pipeline = common.load_pipeline(args)
     spec = pipeline.spec
     enrolled, failures = {}, {}
-    for person, encoding, reason in tqdm(open_set.enroll(pipeline, split.enrol), total=len(split.enrol),
-                                         desc="enrolling", unit="person"):
+    for person, encoding, reason in tqdm(
+        open_set.enroll(pipeline, split.enrol), total=len(split.enrol), desc="enrolling", unit="person"
+    ):
         if encoding is None:
             failures[person] = reason
         else:
@@ -173,14 +192,19 @@ def _run_open_set(args: argparse.Namespace) -> int:
         raise FaceGuardError("No one could be enrolled: every first photo was refused.")
     probes = [split.mated[person] for person in enrolled] + list(split.nonmated.values())
     encodings = dict(tqdm(encode_images(pipeline, probes), total=len(probes), desc="probing", unit="img"))
-    searches = open_set.search(enrolled, {person: encodings[split.mated[person]] for person in enrolled},
-                               [encodings[path] for path in split.nonmated.values()], spec.id)
+    searches = open_set.search(
+        enrolled,
+        {person: encodings[split.mated[person]] for person in enrolled},
+        [encodings[path] for path in split.nonmated.values()],
+        spec.id,
+    )
     figures = {
         "model": spec.id,
         "dataset": str(args.open_set),
         "people_from": str(args.people_from) if args.people_from else None,
-        **open_set.report(searches, len(split.enrol), failures, Calibration.load(spec.id), args.max_fpir,
-                          spec.threshold),
+        **open_set.report(
+            searches, len(split.enrol), failures, Calibration.load(spec.id), args.max_fpir, spec.threshold
+        ),
     }
     print(json.dumps(figures, indent=2))
     if args.json:
@@ -189,8 +213,10 @@ def _run_open_set(args: argparse.Namespace) -> int:
         from faceguard.evaluation.plots import plot_det
 
         site = figures["site_threshold"]["threshold"]
-        marks = {"model's 1:1 threshold": spec.threshold,
-                 **({f"site threshold (FPIR ≤ {args.max_fpir:g})": site} if site is not None else {})}
+        marks = {
+            "model's 1:1 threshold": spec.threshold,
+            **({f"site threshold (FPIR ≤ {args.max_fpir:g})": site} if site is not None else {}),
+        }
         source = args.people_from.name if args.people_from else args.open_set.name
         plot_det(*searches.scores(), args.plot, f"{spec.id}: 1:N on {source}, {len(enrolled)} enrolled", marks)
     return 0
@@ -206,9 +232,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if not paths:
         raise FaceGuardError(f"No images found under {args.images}.")
     pipeline = common.load_pipeline(args)
-    times = None
-    for times in tqdm(bench_stages(pipeline, paths), total=len(paths), desc="timing", unit="img"):
-        pass
+    progress = tqdm(bench_stages(pipeline, paths), total=len(paths), desc="timing", unit="img")
+    times = deque(progress, maxlen=1)[0]  # every step yields the same, growing StageTimes
     stages = times.summary()
     figures = {
         "stages_ms": stages,
@@ -220,7 +245,9 @@ def run_bench(args: argparse.Namespace) -> int:
     }
     for stage, row in stages.items():
         print(f"{stage:14s} p50 {row['p50']:8.2f} ms   p95 {row['p95']:8.2f} ms   (n={row['n']})")
-    print(f"end to end: {figures['images_per_second']:.1f} images/s ({figures['threads']} threads, {figures['device']})")
+    print(
+        f"end to end: {figures['images_per_second']:.1f} images/s ({figures['threads']} threads, {figures['device']})"
+    )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
@@ -233,8 +260,17 @@ def run_models(args: argparse.Namespace) -> int:
     specs = list_models(problems)
     common.print_table(
         ["id", "architecture", "input", "dim", "threshold", "source"],
-        [[spec.id, spec.architecture, f"{spec.input_size}x{spec.input_size}", spec.dim, f"{spec.threshold:.4f}",
-          "builtin" if spec.builtin else spec.weights_source] for spec in specs],
+        [
+            [
+                spec.id,
+                spec.architecture,
+                f"{spec.input_size}x{spec.input_size}",
+                spec.dim,
+                f"{spec.threshold:.4f}",
+                "builtin" if spec.builtin else spec.weights_source,
+            ]
+            for spec in specs
+        ],
     )
     print(f"\nExported models live in {models_dir()}.")
     for problem in problems:
@@ -249,19 +285,40 @@ def run_export(args: argparse.Namespace) -> int:
         raise common.UsageError("--calibrate PAIRS and --root DIR go together.")
     calibrate = (args.calibrate, args.root) if args.calibrate else None
     with tqdm(desc="calibrating", unit="img", disable=calibrate is None) as bar:
+
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        spec = export_checkpoint(args.checkpoint, args.name, args.version, args.threshold, replace=args.replace,
-                                 flip=args.flip, calibrate=calibrate, device=args.device, progress=progress)
-    common.print_fields([
-        ("id", spec.id), ("architecture", spec.architecture), ("input", f"{spec.input_size}x{spec.input_size}"),
-        ("template", ", ".join(f"({x:.2f}, {y:.2f})" for x, y in spec.template)), ("dim", spec.dim),
-        ("normalized", common.yes_no(spec.normalize)), ("flip", common.yes_no(spec.flip)),
-        ("distance", spec.distance), ("threshold", f"{spec.threshold:.4f}"), ("source", spec.weights_source),
-        ("weights", spec.weights_path), ("sha256", spec.weights_sha256),
-    ])
-    print(f"\nExported {spec.id}. Use it with --model {spec.name}; give the enrolled people templates of it "
-          f"with: faceguard people reencode --model {spec.name}")
+        spec = export_checkpoint(
+            args.checkpoint,
+            args.name,
+            args.version,
+            args.threshold,
+            replace=args.replace,
+            flip=args.flip,
+            calibrate=calibrate,
+            device=args.device,
+            progress=progress,
+        )
+    common.print_fields(
+        [
+            ("id", spec.id),
+            ("architecture", spec.architecture),
+            ("input", f"{spec.input_size}x{spec.input_size}"),
+            ("template", ", ".join(f"({x:.2f}, {y:.2f})" for x, y in spec.template)),
+            ("dim", spec.dim),
+            ("normalized", common.yes_no(spec.normalize)),
+            ("flip", common.yes_no(spec.flip)),
+            ("distance", spec.distance),
+            ("threshold", f"{spec.threshold:.4f}"),
+            ("source", spec.weights_source),
+            ("weights", spec.weights_path),
+            ("sha256", spec.weights_sha256),
+        ]
+    )
+    print(
+        f"\nExported {spec.id}. Use it with --model {spec.name}; give the enrolled people templates of it "
+        f"with: faceguard people reencode --model {spec.name}"
+    )
     return 0

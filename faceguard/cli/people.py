@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from faceguard.app.display import consent_text, local_time
 from faceguard.cli import common
 from faceguard.cli.common import (
     WHEN_HELP,
@@ -23,7 +24,6 @@ from faceguard.cli.common import (
     write_csv,
     yes_no,
 )
-from faceguard.app.display import consent_text, local_time
 from faceguard.core.errors import FaceGuardError, ImageError, QualityError
 from faceguard.store.repository import NewTemplate, now
 from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
@@ -34,36 +34,49 @@ if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
 
 PERSON_FIELDS = ("badge", "group", "valid_from", "valid_until", "notes")
-NO_CONSENT = ("Consent not recorded: pass --consent once a person has agreed to have their face stored for "
-              "door access.")
-LOW_QUALITY_HINT = ("This is below the recommended quality; --accept-low-quality enrolls it anyway "
-                    "(recognition may be less reliable).")
-ACCEPT_LOW_QUALITY_HELP = ("enroll a usable photo below the recommended quality anyway (recognition may be less "
-                           "reliable); the warning is recorded with the photo")
+NO_CONSENT = "Consent not recorded: pass --consent once a person has agreed to have their face stored for door access."
+LOW_QUALITY_HINT = (
+    "This is below the recommended quality; --accept-low-quality enrolls it anyway (recognition may be less reliable)."
+)
+ACCEPT_LOW_QUALITY_HELP = (
+    "enroll a usable photo below the recommended quality anyway (recognition may be less "
+    "reliable); the warning is recorded with the photo"
+)
 
 
-QUALITY_FIGURES = (("face_size", "face {:.0f} px"), ("sharpness", "sharpness {:.0f}"),
-                   ("brightness", "brightness {:.0f}"), ("yaw", "yaw {:.2f}"))
-
+QUALITY_FIGURES = (
+    ("face_size", "face {:.0f} px"),
+    ("sharpness", "sharpness {:.0f}"),
+    ("brightness", "brightness {:.0f}"),
+    ("yaw", "yaw {:.2f}"),
+)
 
 
 def add_person_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--badge", help="badge number (unique)")
     parser.add_argument("--group", help="group, e.g. staff or visitors")
     parser.add_argument("--valid-from", type=parse_when, metavar="WHEN", help="no access before this moment")
-    parser.add_argument("--valid-until", type=parse_until, metavar="WHEN",
-                        help="no access after this moment (a date alone: the end of that day)")
+    parser.add_argument(
+        "--valid-until",
+        type=parse_until,
+        metavar="WHEN",
+        help="no access after this moment (a date alone: the end of that day)",
+    )
     parser.add_argument("--notes")
 
 
 def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database: argparse.ArgumentParser) -> None:
-    enroll = commands.add_parser("enroll", parents=[engine, database], help="enroll a new person from one photo",
-                                 epilog=WHEN_HELP)
+    enroll = commands.add_parser(
+        "enroll", parents=[engine, database], help="enroll a new person from one photo", epilog=WHEN_HELP
+    )
     enroll.add_argument("name", metavar="NAME")
     enroll.add_argument("photo", type=Path, metavar="PHOTO")
     add_person_options(enroll)
-    enroll.add_argument("--consent", action="store_true",
-                        help="the person agreed to have their face stored for door access (records when)")
+    enroll.add_argument(
+        "--consent",
+        action="store_true",
+        help="the person agreed to have their face stored for door access (records when)",
+    )
     enroll.add_argument("--accept-low-quality", action="store_true", help=ACCEPT_LOW_QUALITY_HELP)
     enroll.set_defaults(run=run_enroll)
 
@@ -91,26 +104,30 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
         toggle = people.add_parser(action, parents=[database], help=f"{action} a person's access (keeps their photos)")
         toggle.add_argument("ref", metavar="REF", help="badge, #id or name")
         toggle.set_defaults(run=run_people_set_active, active=active)
-    remove = people.add_parser("remove", parents=[database],
-                               help="erase a person and their photos (the access log keeps a pseudonym)")
+    remove = people.add_parser(
+        "remove", parents=[database], help="erase a person and their photos (the access log keeps a pseudonym)"
+    )
     remove.add_argument("ref", metavar="REF", help="badge, #id or name")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     remove.set_defaults(run=run_people_remove)
-    bulk = people.add_parser("import", parents=[engine, database],
-                             help="enroll everyone in a folder: photo files and per-person subfolders")
+    bulk = people.add_parser(
+        "import", parents=[engine, database], help="enroll everyone in a folder: photo files and per-person subfolders"
+    )
     bulk.add_argument("folder", type=Path, metavar="FOLDER")
-    bulk.add_argument("--consent", action="store_true",
-                      help="everyone in the folder agreed to have their face stored, e.g. on signed forms "
-                           "(records when)")
+    bulk.add_argument(
+        "--consent",
+        action="store_true",
+        help="everyone in the folder agreed to have their face stored, e.g. on signed forms (records when)",
+    )
     bulk.add_argument("--accept-low-quality", action="store_true", help=ACCEPT_LOW_QUALITY_HELP)
     bulk.set_defaults(run=run_people_import)
     reencode = people.add_parser(
-        "reencode", parents=[engine, database],
-        help="give everyone templates of --model, made from their stored photos (switch models without "
-             "re-enrolling)",
+        "reencode",
+        parents=[engine, database],
+        help="give everyone templates of --model, made from their stored photos (switch models without re-enrolling)",
         description="Re-encode every enrolled face with --model from the face thumbnails the database keeps. "
-                    "Templates of other models are kept, so switching back needs no re-enrollment; running "
-                    "it again only encodes faces added since.",
+        "Templates of other models are kept, so switching back needs no re-enrollment; running "
+        "it again only encodes faces added since.",
     )
     reencode.set_defaults(run=run_people_reencode)
 
@@ -144,16 +161,27 @@ def run_people_show(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         person = store.find_person(args.ref)
         templates = store.templates(person.id)
-    print_fields([
-        ("id", person.id), ("name", person.name), ("badge", person.badge), ("group", person.group),
-        ("active", yes_no(person.active)), ("valid from", local_time(person.valid_from)),
-        ("valid until", local_time(person.valid_until)), ("notes", person.notes), ("pseudonym", person.pseudonym),
-        ("created", local_time(person.created)), ("updated", local_time(person.updated)),
-        ("consent", consent_text(person)),
-    ])
+    print_fields(
+        [
+            ("id", person.id),
+            ("name", person.name),
+            ("badge", person.badge),
+            ("group", person.group),
+            ("active", yes_no(person.active)),
+            ("valid from", local_time(person.valid_from)),
+            ("valid until", local_time(person.valid_until)),
+            ("notes", person.notes),
+            ("pseudonym", person.pseudonym),
+            ("created", local_time(person.created)),
+            ("updated", local_time(person.updated)),
+            ("consent", consent_text(person)),
+        ]
+    )
     print(f"\nphotos ({len(templates)}):")
-    print_table(["template", "model", "source", "created", "quality"],
-                [[t.id, t.model_id, t.source, local_time(t.created), quality_summary(t.quality)] for t in templates])
+    print_table(
+        ["template", "model", "source", "created", "quality"],
+        [[t.id, t.model_id, t.source, local_time(t.created), quality_summary(t.quality)] for t in templates],
+    )
     for template in templates:
         if template.accepted_below is not None:
             print(f"template {template.id} was enrolled below the recommended quality: {template.accepted_below}")
@@ -166,8 +194,10 @@ def run_people_add_photo(args: argparse.Namespace) -> int:
         image = read_image(args.photo)
         template = checked_template(common.load_pipeline(args), image, args.photo, args.accept_low_quality)
         template_id = store.add_template(person.id, template)
-    print(f"Added {args.photo.name} to {describe(person)} as template {template_id}. "
-          f"Quality: {quality_summary(template.quality)}.")
+    print(
+        f"Added {args.photo.name} to {describe(person)} as template {template_id}. "
+        f"Quality: {quality_summary(template.quality)}."
+    )
     warn_if_accepted(template, args.photo.name)
     return 0
 
@@ -186,15 +216,18 @@ def checked_template(pipeline: FacePipeline, image: np.ndarray, path: Path, acce
 def warn_if_accepted(template: NewTemplate, photo: str) -> None:
     """Say on stderr that ``photo`` was enrolled below the recommended quality, and why."""
     if template.accepted_below is not None:
-        print(f"warning: {photo} is below the recommended quality (recorded with the photo): "
-              f"{template.accepted_below}", file=sys.stderr)
+        print(
+            f"warning: {photo} is below the recommended quality (recorded with the photo): {template.accepted_below}",
+            file=sys.stderr,
+        )
 
 
 def run_people_edit(args: argparse.Namespace) -> int:
     changes = person_details(args, ("name", *PERSON_FIELDS))
     if not changes:
-        raise UsageError("Nothing to change: give at least one of --name, --badge, --group, --valid-from, "
-                         "--valid-until, --notes.")
+        raise UsageError(
+            "Nothing to change: give at least one of --name, --badge, --group, --valid-from, --valid-until, --notes."
+        )
     with open_store(args) as store:
         person = store.update_person(store.find_person(args.ref).id, **changes)
     print(f"Updated {describe(person)}.")
@@ -215,8 +248,10 @@ def run_people_remove(args: argparse.Namespace) -> int:
             print("Nothing was erased.")
             return 1
         store.remove_person(person.id)
-    print(f"Erased {describe(person)} and their {person.templates} photos; "
-          f"the access log keeps them as {person.pseudonym}.")
+    print(
+        f"Erased {describe(person)} and their {person.templates} photos; "
+        f"the access log keeps them as {person.pseudonym}."
+    )
     return 0
 
 
@@ -271,7 +306,11 @@ def is_photo(path: Path, suffixes: set[str]) -> bool:
 
 
 def prepare_templates(
-    pipeline: FacePipeline, paths: list[Path], folder: Path, accept_low_quality: bool, bar: tqdm,
+    pipeline: FacePipeline,
+    paths: list[Path],
+    folder: Path,
+    accept_low_quality: bool,
+    bar: tqdm,
     errors: list[FaceGuardError],
 ) -> list[NewTemplate]:
     """The templates of the usable photos (below the recommended quality only when accepted, and then
@@ -286,8 +325,9 @@ def prepare_templates(
             bar.write(f"skipped {name}: {error}", file=sys.stderr)
         else:
             if templates[-1].accepted_below is not None:
-                bar.write(f"accepted {name} below the recommended quality: {templates[-1].accepted_below}",
-                          file=sys.stderr)
+                bar.write(
+                    f"accepted {name} below the recommended quality: {templates[-1].accepted_below}", file=sys.stderr
+                )
         bar.update()
     return templates
 
@@ -312,13 +352,15 @@ def run_people_reencode(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         pipeline = common.load_pipeline(args)
         with tqdm(desc=f"re-encoding with {pipeline.spec.id}", unit="person") as bar:
+
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
 
             report = reencode(store, pipeline, progress)
     for failure in report.failed:
-        print(f"failed: template {failure.template_id} of person #{failure.person_id}: {failure.reason}",
-              file=sys.stderr)
+        print(
+            f"failed: template {failure.template_id} of person #{failure.person_id}: {failure.reason}", file=sys.stderr
+        )
     print(report.summary())
     return 1 if report.failed else 0

@@ -15,14 +15,20 @@ DEFAULT_LR = {"small-facenet": 2e-3, "dlib-resnet": 2e-6}
 
 def add_training_commands(commands: Any) -> None:
     train = commands.add_parser(
-        "train", help="train an encoder on DATA/Name/*.jpg (several photos per person)",
+        "train",
+        help="train an encoder on DATA/Name/*.jpg (several photos per person)",
         description="Learn a face encoder with the triplet loss (semi-hard / batch-hard / all-triplet mining) "
-                    "or the binary-classification head, validating on held-out identities.",
+        "or the binary-classification head, validating on held-out identities.",
     )
     train.add_argument("data", type=Path, metavar="DATA", help="a folder per identity with that person's photos")
-    train.add_argument("--model", dest="architecture", default="small-facenet", type=architecture_name,
-                       choices=["small-facenet", "dlib-resnet"],
-                       help="small (small-facenet) from scratch, or fine-tune dlib-resnet")
+    train.add_argument(
+        "--model",
+        dest="architecture",
+        default="small-facenet",
+        type=architecture_name,
+        choices=["small-facenet", "dlib-resnet"],
+        help="small (small-facenet) from scratch, or fine-tune dlib-resnet",
+    )
     train.add_argument("--loss", choices=["triplet", "binary"], default="triplet")
     train.add_argument("--miner", choices=["semihard", "batch-hard", "all"], default="semihard")
     train.add_argument("--margin", type=float, default=0.2, help="triplet margin alpha")
@@ -43,7 +49,9 @@ def add_training_commands(commands: Any) -> None:
     train.add_argument("--out", type=Path, default=Path("runs/train"), help="checkpoints, metrics.csv and plots")
     train.add_argument("--resume", type=Path, metavar="CHECKPOINT", help="continue a run from its checkpoint")
     train.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N or mps")
-    train.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores other programs leave free)")
+    train.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: the cores other programs leave free)"
+    )
     train.set_defaults(run=run_train)
 
 
@@ -54,9 +62,9 @@ def architecture_name(text: str) -> str:
 def run_train(args: argparse.Namespace) -> int:
     from faceguard.training.data import prepare_chips, scan_folder, split_identities
     from faceguard.training.loop import TrainConfig, train
-    from faceguard.vision.networks import ARCHITECTURES
     from faceguard.training.report import write_report
     from faceguard.vision.device import set_threads
+    from faceguard.vision.networks import ARCHITECTURES
     from faceguard.vision.pipeline import FacePipeline
 
     set_threads(args.threads)
@@ -67,18 +75,36 @@ def run_train(args: argparse.Namespace) -> int:
     chip_sets = []
     for name, images in (("training", train_images), ("validation", val_images)):
         with tqdm(total=len(images), desc=f"aligning {name} photos", unit="photo") as bar:
-            chips = prepare_chips(images, size, template, aligned=args.aligned, pipeline=pipeline,
-                                  progress=lambda done, total: bar.update(done - bar.n))
+            chips = prepare_chips(
+                images,
+                size,
+                template,
+                aligned=args.aligned,
+                pipeline=pipeline,
+                progress=lambda done, total: bar.update(done - bar.n),
+            )
         print(f"{name}: {chips.report.summary()}")
         chip_sets.append(chips)
     train_set, val_set = chip_sets
     config = TrainConfig(
-        architecture=args.architecture, input_size=size, template=tuple(map(tuple, template)), loss=args.loss,
-        miner=args.miner, margin=args.margin, p=args.p, k=args.k, batches_per_epoch=args.batches,
-        epochs=args.epochs, optimizer=args.optimizer,
+        architecture=args.architecture,
+        input_size=size,
+        template=tuple(map(tuple, template)),
+        loss=args.loss,
+        miner=args.miner,
+        margin=args.margin,
+        p=args.p,
+        k=args.k,
+        batches_per_epoch=args.batches,
+        epochs=args.epochs,
+        optimizer=args.optimizer,
         lr=DEFAULT_LR[args.architecture] if args.lr is None else args.lr,
-        schedule=args.schedule, freeze_stages=args.freeze_stages, freeze_encoder=args.freeze_encoder,
-        patience=args.patience, time_limit=args.time_limit * 60 if args.time_limit else None, seed=args.seed,
+        schedule=args.schedule,
+        freeze_stages=args.freeze_stages,
+        freeze_encoder=args.freeze_encoder,
+        patience=args.patience,
+        time_limit=args.time_limit * 60 if args.time_limit else None,
+        seed=args.seed,
         device=args.device,
     )
     last = None
@@ -88,9 +114,12 @@ def run_train(args: argparse.Namespace) -> int:
             bar.set_postfix(describe_progress(last), refresh=False)
             if last.validation is not None:
                 head = last.validation.head_accuracy
-                bar.write(f"epoch {last.epoch}: validation AUC {last.validation.auc:.4f}, accuracy "
-                          f"{last.validation.accuracy:.2%}" + (f", head {head:.2%}" if head is not None else "")
-                          + ("  (best)" if last.best else ""))
+                bar.write(
+                    f"epoch {last.epoch}: validation AUC {last.validation.auc:.4f}, accuracy "
+                    f"{last.validation.accuracy:.2%}"
+                    + (f", head {head:.2%}" if head is not None else "")
+                    + ("  (best)" if last.best else "")
+                )
     print(last.stopped or "stopped")
     print(json.dumps(write_report(args.out, val_set, config), indent=2))
     return 0

@@ -35,8 +35,10 @@ class QualityError(FaceGuardError):
 
 
 class NoFaceError(QualityError):
-    def __init__(self, message: str = "No face was found in the photo. Use a clear, front-facing photo "
-                 "with the whole face visible.") -> None:
+    def __init__(
+        self,
+        message: str = "No face was found in the photo. Use a clear, front-facing photo with the whole face visible.",
+    ) -> None:
         super().__init__(message)
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from faceguard.core.errors import ImageError
-from faceguard.evaluation.pairs import Pair
 from faceguard.core.types import Face
+from faceguard.evaluation.pairs import Pair
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import FacePipeline, centre_offset
 

@@ -40,9 +40,15 @@ class VerificationReport:
 
     def to_json_dict(self) -> dict[str, float | int | None]:
         """JSON-ready mapping with the report's published key names."""
-        return {"accuracy": self.accuracy, "accuracy_std": self.accuracy_std, "auc": self.auc,
-                "eer": self.eer, "tar_at_far_1e-3": self.tar_at_far_1e3,
-                "threshold": self.threshold, "pairs": self.pairs}
+        return {
+            "accuracy": self.accuracy,
+            "accuracy_std": self.accuracy_std,
+            "auc": self.auc,
+            "eer": self.eer,
+            "tar_at_far_1e-3": self.tar_at_far_1e3,
+            "threshold": self.threshold,
+            "pairs": self.pairs,
+        }
 
 
 def best_threshold(distances: ArrayLike, same: ArrayLike) -> float:
@@ -140,8 +146,12 @@ def cross_validated_accuracy(distances: ArrayLike, same: ArrayLike, folds: Array
         threshold = best_threshold(d[~held_out], s[~held_out])
         thresholds.append(threshold)
         accuracies.append(accuracy_at(d[held_out], s[held_out], threshold))
-    return CrossValidation(accuracy=float(np.mean(accuracies)), accuracy_std=float(np.std(accuracies, ddof=1)),
-                           thresholds=tuple(thresholds), fold_accuracies=tuple(accuracies))
+    return CrossValidation(
+        accuracy=float(np.mean(accuracies)),
+        accuracy_std=float(np.std(accuracies, ddof=1)),
+        thresholds=tuple(thresholds),
+        fold_accuracies=tuple(accuracies),
+    )
 
 
 def summarize(distances: ArrayLike, same: ArrayLike, folds: ArrayLike, threshold: float) -> VerificationReport:
@@ -157,8 +167,15 @@ def summarize(distances: ArrayLike, same: ArrayLike, folds: ArrayLike, threshold
         accuracy, accuracy_std = cv.accuracy, cv.accuracy_std
     else:
         accuracy, accuracy_std = accuracy_at(d, s, threshold), None
-    return VerificationReport(accuracy=accuracy, accuracy_std=accuracy_std, auc=auc(d, s), eer=eer(d, s),
-                              tar_at_far_1e3=tar_at_far(d, s, 1e-3), threshold=float(threshold), pairs=int(d.size))
+    return VerificationReport(
+        accuracy=accuracy,
+        accuracy_std=accuracy_std,
+        auc=auc(d, s),
+        eer=eer(d, s),
+        tar_at_far_1e3=tar_at_far(d, s, 1e-3),
+        threshold=float(threshold),
+        pairs=int(d.size),
+    )
 
 
 def _validate(distances: ArrayLike, same: ArrayLike, both_classes: bool = False) -> tuple[np.ndarray, np.ndarray]:

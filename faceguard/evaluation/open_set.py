@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from faceguard.matching.calibration import Calibration, CalibrationError
 from faceguard.core.errors import ImageError, QualityError
 from faceguard.evaluation.metrics import far_frr_at, roc
 from faceguard.evaluation.pairs import Pair
+from faceguard.matching.calibration import Calibration, CalibrationError
 from faceguard.matching.gallery import Gallery, Match
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 from faceguard.vision.pipeline import FacePipeline
@@ -106,8 +106,12 @@ def enroll(pipeline: FacePipeline, photos: Mapping[str, Path]) -> Iterator[tuple
         yield person, encoded.encoding, None
 
 
-def search(enrolled: Mapping[str, np.ndarray], mated: Mapping[str, np.ndarray | None],
-           nonmated: Sequence[np.ndarray | None], model_id: str) -> Searches:
+def search(
+    enrolled: Mapping[str, np.ndarray],
+    mated: Mapping[str, np.ndarray | None],
+    nonmated: Sequence[np.ndarray | None],
+    model_id: str,
+) -> Searches:
     """Search every probe (None: no face) in a ``Gallery`` of the ``enrolled`` encodings, one per person."""
     names = list(enrolled)
     gallery = Gallery(model_id, len(enrolled[names[0]]))
@@ -126,8 +130,14 @@ def search(enrolled: Mapping[str, np.ndarray], mated: Mapping[str, np.ndarray | 
     )
 
 
-def report(searches: Searches, attempts: int, failures: Mapping[str, str], calibration: Calibration | None,
-           max_fpir: float, model_threshold: float) -> dict[str, Any]:
+def report(
+    searches: Searches,
+    attempts: int,
+    failures: Mapping[str, str],
+    calibration: Calibration | None,
+    max_fpir: float,
+    model_threshold: float,
+) -> dict[str, Any]:
     """The figures of a run: FTE by reason, rank-1, FNIR at FPIR 1 % and 0.1 %, and FPIR/FNIR measured
     (and predicted by the calibration) at the model's 1:1 threshold and at the site threshold that
     ``calibration`` derives for this gallery size and ``max_fpir``."""
@@ -140,8 +150,10 @@ def report(searches: Searches, attempts: int, failures: Mapping[str, str], calib
         "fte_by_reason": {reason: list(failures.values()).count(reason) for reason in reasons},
         "mated_probes": int(searches.mated_distance.size),
         "nonmated_probes": int(searches.nonmated_distance.size),
-        "probes_without_face": {"mated": int(np.isinf(searches.mated_distance).sum()),
-                                "nonmated": int(np.isinf(searches.nonmated_distance).sum())},
+        "probes_without_face": {
+            "mated": int(np.isinf(searches.mated_distance).sum()),
+            "nonmated": int(np.isinf(searches.nonmated_distance).sum()),
+        },
         "rank1": searches.rank1,
         "fnir_at_fpir": {str(rate): vars(searches.at_fpir(rate)) for rate in (0.01, 0.001)},
         "model_threshold": _at(searches, calibration, model_threshold, enrolled),
@@ -162,8 +174,12 @@ def report(searches: Searches, attempts: int, failures: Mapping[str, str], calib
 def _at(searches: Searches, calibration: Calibration | None, threshold: float, enrolled: int) -> dict[str, Any]:
     fpir, fnir = searches.rates_at(threshold)
     predicted = calibration.open_set_rates(threshold, enrolled) if calibration else None
-    return {"threshold": threshold, "fpir": fpir, "fnir": fnir,
-            "predicted": dict(zip(("fpir", "fnir"), predicted)) if predicted else None}
+    return {
+        "threshold": threshold,
+        "fpir": fpir,
+        "fnir": fnir,
+        "predicted": dict(zip(("fpir", "fnir"), predicted)) if predicted else None,
+    }
 
 
 def _nearest(match: Match) -> tuple[object, float]:

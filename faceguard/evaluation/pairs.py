@@ -45,8 +45,11 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
     counts disagree with the number of pair lines, or a pair of the wrong kind for its position.
     """
     source = Path(pairs_file)
-    lines = [_Line(number, text) for number, text in
-             enumerate(source.read_text(encoding="utf-8").splitlines(), start=1) if text.strip()]
+    lines = [
+        _Line(number, text)
+        for number, text in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1)
+        if text.strip()
+    ]
     if not lines:
         raise ValueError(f"{source}: the pairs file is empty.")
     folds, per_half = _parse_header(source, lines[0])
@@ -55,15 +58,19 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
     if len(body) != expected:
         raise ValueError(
             f"{source}, line {lines[0].number}: the header announces {folds} fold(s) of {per_half} same "
-            f"and {per_half} different pairs ({expected} pair lines), but the file has {len(body)}.")
-    parsed = [_parse_pair(source, line, same=index % (2 * per_half) < per_half)
-              for index, line in enumerate(body)]
+            f"and {per_half} different pairs ({expected} pair lines), but the file has {len(body)}."
+        )
+    parsed = [_parse_pair(source, line, same=index % (2 * per_half) < per_half) for index, line in enumerate(body)]
     image_root = _image_root(Path(root), parsed[0][0])
-    return [Pair(path1=_image_path(image_root, name1, number1),
-                 path2=_image_path(image_root, name2, number2),
-                 same=index % (2 * per_half) < per_half,
-                 fold=index // (2 * per_half))
-            for index, (name1, number1, name2, number2) in enumerate(parsed)]
+    return [
+        Pair(
+            path1=_image_path(image_root, name1, number1),
+            path2=_image_path(image_root, name2, number2),
+            same=index % (2 * per_half) < per_half,
+            fold=index // (2 * per_half),
+        )
+        for index, (name1, number1, name2, number2) in enumerate(parsed)
+    ]
 
 
 def fold_count(pairs: Sequence[Pair]) -> int:
@@ -75,8 +82,10 @@ def _parse_header(source: Path, line: _Line) -> tuple[int, int]:
     """Return (folds, pairs per half-fold) from a ``N`` or ``F<TAB>N`` header."""
     fields = line.fields
     if len(fields) not in (1, 2) or not all(_is_positive_int(field) for field in fields):
-        raise ValueError(f"{source}, line {line.number}: expected a header 'N' or 'FOLDS<TAB>N' of "
-                         f"positive integers, got {line.text!r}.")
+        raise ValueError(
+            f"{source}, line {line.number}: expected a header 'N' or 'FOLDS<TAB>N' of "
+            f"positive integers, got {line.text!r}."
+        )
     numbers = [int(field) for field in fields]
     return (1, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
 
@@ -87,12 +96,14 @@ def _parse_pair(source: Path, line: _Line, same: bool) -> tuple[str, int, str, i
     wanted, other = (3, 4) if same else (4, 3)
     kind = "same-person pair 'Name<TAB>i<TAB>j'" if same else "different-person pair 'Name1<TAB>i<TAB>Name2<TAB>j'"
     if len(fields) == other:
-        raise ValueError(f"{source}, line {line.number}: expected a {kind} at this position but found a "
-                         f"{'different' if same else 'same'}-person pair; the header does not match "
-                         f"the order of the lines.")
+        raise ValueError(
+            f"{source}, line {line.number}: expected a {kind} at this position but found a "
+            f"{'different' if same else 'same'}-person pair; the header does not match "
+            f"the order of the lines."
+        )
     if len(fields) != wanted:
         raise ValueError(f"{source}, line {line.number}: expected a {kind}, got {line.text!r}.")
-    for field in (fields[1:] if same else (fields[1], fields[3])):
+    for field in fields[1:] if same else (fields[1], fields[3]):
         if not _is_positive_int(field):
             raise ValueError(f"{source}, line {line.number}: image number {field!r} is not a positive integer.")
     if same:

@@ -14,8 +14,9 @@ from numpy.typing import ArrayLike
 from faceguard.evaluation.metrics import far_frr_at, roc
 
 
-def plot_roc(distances: ArrayLike, same: ArrayLike, path: str | Path, title: str,
-             threshold: float | None = None) -> Path:
+def plot_roc(
+    distances: ArrayLike, same: ArrayLike, path: str | Path, title: str, threshold: float | None = None
+) -> Path:
     """Write a PNG: ROC curve (log FAR axis) and a same/different distance histogram.
 
     ``threshold``, when given, is marked as the operating point on both panels. Pairs with an
@@ -35,8 +36,9 @@ def plot_roc(distances: ArrayLike, same: ArrayLike, path: str | Path, title: str
     return target
 
 
-def plot_det(distances: ArrayLike, mated: ArrayLike, path: str | Path, title: str,
-             thresholds: Mapping[str, float] | None = None) -> Path:
+def plot_det(
+    distances: ArrayLike, mated: ArrayLike, path: str | Path, title: str, thresholds: Mapping[str, float] | None = None
+) -> Path:
     """Write a PNG: the open-set DET curve, FNIR against FPIR on log axes.
 
     ``distances`` are the probes' nearest-match distances (+inf for a miss at every threshold, which
@@ -55,8 +57,13 @@ def plot_det(distances: ArrayLike, mated: ArrayLike, path: str | Path, title: st
     axes.plot(np.maximum(fpir, fpir_floor), np.maximum(1.0 - tpir, fnir_floor), color="tab:blue", label="DET")
     for (label, threshold), colour in zip((thresholds or {}).items(), ("tab:red", "tab:green", "tab:purple")):
         op_fpir, op_fnir = far_frr_at(d, s, threshold)
-        axes.plot([max(op_fpir, fpir_floor)], [max(op_fnir, fnir_floor)], "o", color=colour,
-                  label=f"{label} {threshold:.3f}: FPIR {op_fpir:.2%}, FNIR {op_fnir:.2%}")
+        axes.plot(
+            [max(op_fpir, fpir_floor)],
+            [max(op_fnir, fnir_floor)],
+            "o",
+            color=colour,
+            label=f"{label} {threshold:.3f}: FPIR {op_fpir:.2%}, FNIR {op_fnir:.2%}",
+        )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlim(fpir_floor, 1.0)
@@ -77,8 +84,13 @@ def _draw_roc(axes: Axes, d: np.ndarray, s: np.ndarray, threshold: float | None)
     axes.plot(np.maximum(far, floor), tar, color="tab:blue", label="ROC")
     if threshold is not None:
         op_far, op_frr = far_frr_at(d, s, threshold)
-        axes.plot([max(op_far, floor)], [1.0 - op_frr], "o", color="tab:red",
-                  label=f"threshold {threshold:.3g}: FAR {op_far:.2%}, TAR {1.0 - op_frr:.2%}")
+        axes.plot(
+            [max(op_far, floor)],
+            [1.0 - op_frr],
+            "o",
+            color="tab:red",
+            label=f"threshold {threshold:.3g}: FAR {op_far:.2%}, TAR {1.0 - op_frr:.2%}",
+        )
     axes.set_xscale("log")
     axes.set_xlim(floor, 1.0)
     axes.set_ylim(0.0, 1.01)
@@ -118,8 +130,12 @@ def plot_training(rows: Sequence[Mapping[str, object]], path: str | Path, title:
     active = [r for r in steps if r.get("active_fraction") not in (None, "")]
     if active:
         share = loss_axes.twinx()
-        share.plot([float(r["step"]) for r in active], _rolling_mean([float(r["active_fraction"]) for r in active]),
-                   color="tab:orange", label=f"active triplets ({SMOOTHING}-step mean)")
+        share.plot(
+            [float(r["step"]) for r in active],
+            _rolling_mean([float(r["active_fraction"]) for r in active]),
+            color="tab:orange",
+            label=f"active triplets ({SMOOTHING}-step mean)",
+        )
         share.set_ylim(0, 1.05)
         share.set_ylabel("Share of active triplets")
         share.legend(loc="upper right")

@@ -6,10 +6,10 @@ import time
 
 from PySide6.QtCore import QObject, Signal
 
-from faceguard.vision.camera import Frame, open_source
+from faceguard.app.kiosk.mailbox import LatestFrame
 from faceguard.core.errors import CameraError
 from faceguard.gui.loop_worker import LoopWorker
-from faceguard.app.kiosk.mailbox import LatestFrame
+from faceguard.vision.camera import Frame, open_source
 
 #: Seconds to wait before each reconnection attempt; the last one repeats.
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
@@ -25,8 +25,9 @@ class CameraWorker(LoopWorker):
     frame = Signal(object)
     status = Signal(str)
 
-    def __init__(self, spec: str, parent: QObject | None = None, *, fps: float = 15.0,
-                 mailbox: LatestFrame | None = None) -> None:
+    def __init__(
+        self, spec: str, parent: QObject | None = None, *, fps: float = 15.0, mailbox: LatestFrame | None = None
+    ) -> None:
         super().__init__(parent)
         self.spec, self.fps, self.mailbox = spec, fps, mailbox
 

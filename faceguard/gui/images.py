@@ -19,6 +19,7 @@ def jpeg_to_pixmap(data: bytes, size: int | None = None) -> QPixmap:
     pixmap = QPixmap()
     pixmap.loadFromData(data, "JPEG")
     if size is not None and not pixmap.isNull():
-        pixmap = pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
+        pixmap = pixmap.scaled(
+            size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
     return pixmap

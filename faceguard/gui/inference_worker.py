@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from faceguard.core.errors import FaceGuardError
-from faceguard.gui.pipeline_loader import load_pipeline
-from faceguard.gui.loop_worker import LoopWorker
 from faceguard.app.kiosk.mailbox import LatestFrame
 from faceguard.app.settings import KioskSettings, load_settings
 from faceguard.app.site_threshold import SiteThreshold
+from faceguard.core.errors import FaceGuardError
+from faceguard.gui.loop_worker import LoopWorker
+from faceguard.gui.pipeline_loader import load_pipeline
 from faceguard.store.repository import Store
 
 if TYPE_CHECKING:
@@ -56,8 +56,16 @@ class InferenceWorker(LoopWorker):
     problem = Signal(object)
     settings_changed = Signal(object)
 
-    def __init__(self, db_path: Path, settings: KioskSettings, mailbox: LatestFrame, parent: QObject | None = None,
-                 *, pipeline: FacePipeline | None = None, prepare: Prepare | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        settings: KioskSettings,
+        mailbox: LatestFrame,
+        parent: QObject | None = None,
+        *,
+        pipeline: FacePipeline | None = None,
+        prepare: Prepare | None = None,
+    ) -> None:
         super().__init__(parent)
         self.db_path, self.settings, self.mailbox = db_path, settings, mailbox
         self.pipeline, self.prepare = pipeline, prepare

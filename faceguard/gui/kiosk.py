@@ -16,17 +16,17 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from faceguard.vision.camera import Frame
+from faceguard.app.kiosk.banner import Banner, BannerModel
+from faceguard.app.kiosk.mailbox import LatestFrame
+from faceguard.app.kiosk.results import FrameResult
+from faceguard.app.settings import KioskSettings
+from faceguard.core.paths import RESOURCES
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.images import jpeg_to_pixmap, rgb_to_qimage
 from faceguard.gui.inference_worker import InferenceWorker, Prepare, SettingsChange
 from faceguard.gui.tasks import error_text
 from faceguard.gui.video_view import VideoView
-from faceguard.app.kiosk.banner import Banner, BannerModel
-from faceguard.app.kiosk.results import FrameResult
-from faceguard.app.kiosk.mailbox import LatestFrame
-from faceguard.core.paths import RESOURCES
-from faceguard.app.settings import KioskSettings
+from faceguard.vision.camera import Frame
 
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
@@ -79,9 +79,16 @@ class KioskWindow(QWidget):
 
     banner_changed = Signal(object)
 
-    def __init__(self, db_path: Path, settings: KioskSettings, *, demo: bool = False,
-                 pipeline: FacePipeline | None = None, prepare: Prepare | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        settings: KioskSettings,
+        *,
+        demo: bool = False,
+        pipeline: FacePipeline | None = None,
+        prepare: Prepare | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.setObjectName("kiosk")
@@ -190,8 +197,10 @@ class KioskWindow(QWidget):
         written (and say when all are), enrolled people this model cannot recognise yet."""
         log = None
         if result.log_problem:
-            log = (f"{result.log_problem} {result.unlogged} access event(s) are kept and will be written "
-                   "when the database is free.")
+            log = (
+                f"{result.log_problem} {result.unlogged} access event(s) are kept and will be written "
+                "when the database is free."
+            )
         elif self._log_waiting:
             self._note = "All access events are written."
         self._log_waiting = result.log_problem is not None

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from faceguard.gui.tasks import run_task, wait_for_tasks
 from faceguard.app.settings import KioskSettings
+from faceguard.gui.tasks import run_task, wait_for_tasks
 
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline

@@ -13,7 +13,6 @@ from functools import partial
 from typing import Any
 
 import shiboken6
-
 from PySide6.QtCore import QObject, QThread, Signal
 
 from faceguard.core.errors import FaceGuardError

@@ -8,8 +8,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from faceguard.app.kiosk.results import FaceView
 
-STATE_COLOURS = {"known": "#2ecc71", "refused": "#e53935", "unknown": "#e53935", "poor": "#ffa000",
-                 "pending": "#64b5f6"}
+STATE_COLOURS = {
+    "known": "#2ecc71",
+    "refused": "#e53935",
+    "unknown": "#e53935",
+    "poor": "#ffa000",
+    "pending": "#64b5f6",
+}
 
 
 class VideoView(QWidget):

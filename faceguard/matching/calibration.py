@@ -77,15 +77,26 @@ class Calibration:
             raise CalibrationError(f"The calibration file {path} cannot be read ({error}).") from None
         problem = _problem(data, model_id)
         if problem:
-            raise CalibrationError(f"The calibration file {path} is unusable: {problem}. Write it again with "
-                                   "benchmarks/calibration_distances.py.")
+            raise CalibrationError(
+                f"The calibration file {path} is unusable: {problem}. Write it again with "
+                "benchmarks/calibration_distances.py."
+            )
         if data["format"] == FORMAT_1:
-            data = {**data, "genuine_all": data["genuine"], "nonmatch_count": len(data["impostor"]),
-                    "nonmatch_tail": [value for value in data["impostor"] if value is not None]}
-        return cls(model_id=model_id, pairs_file=data["pairs_file"],
-                   genuine=_sorted_distances(data["genuine"]), impostor=_sorted_distances(data["impostor"]),
-                   genuine_all=_sorted_distances(data["genuine_all"]),
-                   nonmatch_tail=_sorted_distances(data["nonmatch_tail"]), nonmatch_count=data["nonmatch_count"])
+            data = {
+                **data,
+                "genuine_all": data["genuine"],
+                "nonmatch_count": len(data["impostor"]),
+                "nonmatch_tail": [value for value in data["impostor"] if value is not None],
+            }
+        return cls(
+            model_id=model_id,
+            pairs_file=data["pairs_file"],
+            genuine=_sorted_distances(data["genuine"]),
+            impostor=_sorted_distances(data["impostor"]),
+            genuine_all=_sorted_distances(data["genuine_all"]),
+            nonmatch_tail=_sorted_distances(data["nonmatch_tail"]),
+            nonmatch_count=data["nonmatch_count"],
+        )
 
     def error_rates(self, threshold: float) -> tuple[float, float]:
         """(FAR, FRR) on the listed pairs as fractions when accepting ``distance <= threshold``."""
@@ -121,7 +132,8 @@ class Calibration:
             raise CalibrationError(
                 f"At most {max_fpir:.2g} of strangers matched with {gallery_size} people enrolled needs a false "
                 f"match rate of {fmr:.2g} per comparison, below what the {self.nonmatch_count} "
-                f"different-person pairs calibrating {self.model_id} can measure; choose a looser target.")
+                f"different-person pairs calibrating {self.model_id} can measure; choose a looser target."
+            )
         return float((candidates[first - 1] + candidates[first]) / 2)
 
     def open_set_rates(self, threshold: float, gallery_size: int) -> tuple[float, float]:
@@ -181,8 +193,11 @@ def _problem(data: Any, model_id: str) -> str | None:
 def _distances_problem(key: str, values: Any, nulls: bool) -> str | None:
     if not isinstance(values, list) or not values:
         return f"'{key}' is not a non-empty list of distances"
-    if not all((nulls and value is None) or (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                              and math.isfinite(value) and value >= 0) for value in values):
+    if not all(
+        (nulls and value is None)
+        or (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0)
+        for value in values
+    ):
         return f"'{key}' holds something other than non-negative distances" + (" and nulls" if nulls else "")
     return None
 

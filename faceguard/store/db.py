@@ -122,7 +122,9 @@ def translated(error: sqlite3.Error, path: Path) -> StoreError:
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     if primary == sqlite3.SQLITE_NOTADB or "file is not a database" in text:
-        return NotADatabaseError(f"{path} is not a FaceGuard database (it is not an SQLite file); it was left untouched.")
+        return NotADatabaseError(
+            f"{path} is not a FaceGuard database (it is not an SQLite file); it was left untouched."
+        )
     if primary == sqlite3.SQLITE_FULL or "disk is full" in text:
         return DiskFullError(
             f"The disk holding {path} is full; the last change was not saved and everything stored "

@@ -10,15 +10,38 @@ from typing import Any, TextIO
 from faceguard.core.errors import FaceGuardError
 from faceguard.store.repository import AccessEvent
 
-EVENT_COLUMNS = ("time", "door", "decision", "reason", "person_id", "name", "subject", "distance", "threshold",
-                 "model_id", "latency_ms", "message")
+EVENT_COLUMNS = (
+    "time",
+    "door",
+    "decision",
+    "reason",
+    "person_id",
+    "name",
+    "subject",
+    "distance",
+    "threshold",
+    "model_id",
+    "latency_ms",
+    "message",
+)
 
 
 def event_csv_row(event: AccessEvent) -> list[Any]:
     """The values of EVENT_COLUMNS; the time in ISO 8601 with the local UTC offset."""
-    return [event.time.astimezone().isoformat(timespec="milliseconds"), event.door, event.decision, event.reason,
-            event.person_id, event.person_name, event.subject, event.distance, event.threshold, event.model_id,
-            event.latency_ms, event.message]
+    return [
+        event.time.astimezone().isoformat(timespec="milliseconds"),
+        event.door,
+        event.decision,
+        event.reason,
+        event.person_id,
+        event.person_name,
+        event.subject,
+        event.distance,
+        event.threshold,
+        event.model_id,
+        event.latency_ms,
+        event.message,
+    ]
 
 
 def write_events_csv(events: Iterable[AccessEvent], file: TextIO) -> None:

@@ -27,6 +27,7 @@ from faceguard.core.errors import (
     ReadOnlyDatabaseError,
     StoreError,
 )
+from faceguard.core.types import Thumbnail
 from faceguard.store.db import (
     connect,
     default_db_path,
@@ -36,7 +37,6 @@ from faceguard.store.db import (
     write_transaction,
 )
 from faceguard.store.migrations import check_schema, migrate
-from faceguard.core.types import Thumbnail
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -158,8 +158,17 @@ def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-_PERSON_COLUMNS = {"name", "badge", "group", "active", "valid_from", "valid_until", "notes", "consent_at",
-                   "consent_method"}
+_PERSON_COLUMNS = {
+    "name",
+    "badge",
+    "group",
+    "active",
+    "valid_from",
+    "valid_until",
+    "notes",
+    "consent_at",
+    "consent_method",
+}
 _PERSON_SELECT = """
     SELECT p.*, (SELECT count(*) FROM templates t WHERE t.person_id = p.id) AS template_count
     FROM people p
@@ -331,14 +340,18 @@ class Store:
 
     @_guarded
     def templates(self, person_id: int) -> list[Template]:
-        return [_template(row) for row in self._query("SELECT * FROM templates WHERE person_id = ? ORDER BY id", [person_id])]
+        return [
+            _template(row)
+            for row in self._query("SELECT * FROM templates WHERE person_id = ? ORDER BY id", [person_id])
+        ]
 
     @_guarded
     def face(self, person_id: int) -> bytes | None:
         """The JPEG face of the person's first enrolled photo (None: no photo, or no such person)."""
         row = self.db.execute(
             "SELECT th.jpeg FROM templates t LEFT JOIN template_thumbnails th ON th.template_id = t.id"
-            " WHERE t.person_id = ? ORDER BY t.id LIMIT 1", [person_id]
+            " WHERE t.person_id = ? ORDER BY t.id LIMIT 1",
+            [person_id],
         ).fetchone()
         return None if row is None else row[0]
 
@@ -415,8 +428,19 @@ class Store:
             cursor = self.db.execute(
                 "INSERT INTO access_events (time, door, decision, reason, message, person_id, subject, distance,"
                 " threshold, model_id, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [to_text(time or now()), door, decision, reason, message, person_id, subject,
-                 _float(distance), _float(threshold), model_id, _float(latency_ms)],
+                [
+                    to_text(time or now()),
+                    door,
+                    decision,
+                    reason,
+                    message,
+                    person_id,
+                    subject,
+                    _float(distance),
+                    _float(threshold),
+                    model_id,
+                    _float(latency_ms),
+                ],
             )
             event_id = int(cursor.lastrowid)
             if snapshot is not None:
@@ -437,9 +461,13 @@ class Store:
         """Access events, filtered; ``subject`` finds an erased person's events by their pseudonym.
         ``limit`` keeps the first rows in the chosen order (the newest N when newest_first)."""
         clauses, params, order = [], [], "DESC" if newest_first else "ASC"
-        for clause, value in [("e.time >= ?", to_text(since)), ("e.time <= ?", to_text(until)),
-                              ("e.person_id = ?", person_id), ("e.decision = ?", decision),
-                              ("e.subject = ?", subject)]:
+        for clause, value in [
+            ("e.time >= ?", to_text(since)),
+            ("e.time <= ?", to_text(until)),
+            ("e.person_id = ?", person_id),
+            ("e.decision = ?", decision),
+            ("e.subject = ?", subject),
+        ]:
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
@@ -467,8 +495,10 @@ class Store:
     def set_settings(self, values: Mapping[str, Any]) -> None:
         """Store several settings (JSON values) in one transaction."""
         with write_transaction(self.db):
-            self.db.conn.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                                     [(key, json.dumps(value)) for key, value in values.items()])
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in values.items()],
+            )
 
     @_guarded
     def enrolled_count(self, model_id: str) -> int:
@@ -480,8 +510,10 @@ class Store:
     def people_without_model(self, model_id: str) -> int:
         """How many people have templates of other models but none of ``model_id``: those its gallery
         lacks until their faces are re-encoded with it (``faceguard.app.reencode``)."""
-        sql = ("SELECT (SELECT count(DISTINCT person_id) FROM templates)"
-               " - (SELECT count(DISTINCT person_id) FROM templates WHERE model_id = ?)")
+        sql = (
+            "SELECT (SELECT count(DISTINCT person_id) FROM templates)"
+            " - (SELECT count(DISTINCT person_id) FROM templates WHERE model_id = ?)"
+        )
         return int(self.db.execute(sql, [model_id]).fetchone()[0])
 
     @_guarded
@@ -500,15 +532,18 @@ class Store:
         """Problems found by SQLite's integrity and foreign-key checks and FaceGuard's own rules
         (an empty list means the file is sound)."""
         problems = [row[0] for row in self.db.execute("PRAGMA integrity_check").fetchall() if row[0] != "ok"]
-        problems += [f"{row[0]} row {row[1]} points to a missing {row[2]} row"
-                     for row in self.db.execute("PRAGMA foreign_key_check").fetchall()]
+        problems += [
+            f"{row[0]} row {row[1]} points to a missing {row[2]} row"
+            for row in self.db.execute("PRAGMA foreign_key_check").fetchall()
+        ]
         for model_id, sizes in self.db.execute(
             "SELECT model_id, group_concat(DISTINCT length(encoding)) FROM templates GROUP BY model_id"
         ).fetchall():
             if "," in str(sizes) or int(sizes) % 4:
                 problems.append(f"templates of model {model_id} have encodings of different sizes ({sizes} bytes)")
         orphans = self.db.execute(
-            "SELECT count(*) FROM templates t LEFT JOIN template_thumbnails h ON h.template_id = t.id WHERE h.template_id IS NULL"
+            "SELECT count(*) FROM templates t LEFT JOIN template_thumbnails h ON h.template_id = t.id "
+            "WHERE h.template_id IS NULL"
         ).fetchone()[0]
         if orphans:
             problems.append(f"{orphans} templates have no face thumbnail (they cannot be re-encoded)")
@@ -543,8 +578,12 @@ class Store:
         if unknown:
             raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
         stamp = to_text(now())
-        row = {**_person_row({"name": name, "active": True, **details}),
-               "pseudonym": f"P-{secrets.token_hex(8)}", "created": stamp, "updated": stamp}
+        row = {
+            **_person_row({"name": name, "active": True, **details}),
+            "pseudonym": f"P-{secrets.token_hex(8)}",
+            "created": stamp,
+            "updated": stamp,
+        }
         columns = ", ".join(row)
         cursor = self._execute_checked(
             f"INSERT INTO people ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
@@ -557,8 +596,14 @@ class Store:
             raise ValueError("A face encoding with non-finite values cannot be stored.")
         cursor = self.db.execute(
             "INSERT INTO templates (person_id, model_id, encoding, quality, source, created) VALUES (?, ?, ?, ?, ?, ?)",
-            [person_id, template.model_id, encoding.tobytes(), json.dumps(template.quality), template.source,
-             to_text(now())],
+            [
+                person_id,
+                template.model_id,
+                encoding.tobytes(),
+                json.dumps(template.quality),
+                template.source,
+                to_text(now()),
+            ],
         )
         template_id = int(cursor.lastrowid)
         self.db.execute(
@@ -646,28 +691,51 @@ def _status(
 
 def _person(row: dict[str, Any]) -> Person:
     return Person(
-        id=row["id"], name=row["name"], badge=row["badge"], group=row["group_name"], active=bool(row["active"]),
-        valid_from=from_text(row["valid_from"]), valid_until=from_text(row["valid_until"]), notes=row["notes"],
-        pseudonym=row["pseudonym"], created=from_text(row["created"]), updated=from_text(row["updated"]),
-        templates=row["template_count"], consent_at=from_text(row["consent_at"]),
+        id=row["id"],
+        name=row["name"],
+        badge=row["badge"],
+        group=row["group_name"],
+        active=bool(row["active"]),
+        valid_from=from_text(row["valid_from"]),
+        valid_until=from_text(row["valid_until"]),
+        notes=row["notes"],
+        pseudonym=row["pseudonym"],
+        created=from_text(row["created"]),
+        updated=from_text(row["updated"]),
+        templates=row["template_count"],
+        consent_at=from_text(row["consent_at"]),
         consent_method=row["consent_method"],
     )
 
 
 def _template(row: dict[str, Any]) -> Template:
     return Template(
-        id=row["id"], person_id=row["person_id"], model_id=row["model_id"],
+        id=row["id"],
+        person_id=row["person_id"],
+        model_id=row["model_id"],
         encoding=np.frombuffer(row["encoding"], dtype="<f4").astype(np.float32),
-        quality=json.loads(row["quality"] or "{}"), source=row["source"], created=from_text(row["created"]),
+        quality=json.loads(row["quality"] or "{}"),
+        source=row["source"],
+        created=from_text(row["created"]),
     )
 
 
 def _event(row: dict[str, Any]) -> AccessEvent:
     return AccessEvent(
-        id=row["id"], time=from_text(row["time"]), door=row["door"], decision=row["decision"], reason=row["reason"],
-        message=row["message"], person_id=row["person_id"], person_name=row["person_name"], subject=row["subject"],
-        distance=row["distance"], threshold=row["threshold"], model_id=row["model_id"],
-        latency_ms=row["latency_ms"], has_snapshot=bool(row["snap"]),
+        id=row["id"],
+        time=from_text(row["time"]),
+        door=row["door"],
+        decision=row["decision"],
+        reason=row["reason"],
+        message=row["message"],
+        person_id=row["person_id"],
+        person_name=row["person_name"],
+        subject=row["subject"],
+        distance=row["distance"],
+        threshold=row["threshold"],
+        model_id=row["model_id"],
+        latency_ms=row["latency_ms"],
+        has_snapshot=bool(row["snap"]),
     )
 
 

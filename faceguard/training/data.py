@@ -124,7 +124,8 @@ def scan_folder(root: Path) -> list[FaceImage]:
     for folder in entries:
         if folder.is_dir():
             photos = sorted(
-                path for path in folder.iterdir()
+                path
+                for path in folder.iterdir()
                 if not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
             )
             if photos:
@@ -140,15 +141,13 @@ def scan_folder(root: Path) -> list[FaceImage]:
             f"The training folder '{root}' holds photos of only one person ('{name}'); training needs at "
             f"least two people, one sub-folder each."
         )
-    return [
-        FaceImage(path, name, label)
-        for label, name in enumerate(sorted(people))
-        for path in people[name]
-    ]
+    return [FaceImage(path, name, label) for label, name in enumerate(sorted(people)) for path in people[name]]
 
 
 def split_identities(
-    images: Sequence[FaceImage], validation: int | float, seed: int = 0  # noqa: PYI041 - a count or a fraction
+    images: Sequence[FaceImage],
+    validation: int | float,
+    seed: int = 0,  # noqa: PYI041 - a count or a fraction
 ) -> tuple[list[FaceImage], list[FaceImage]]:
     """Split by person (nobody on both sides): (training images, validation images).
 

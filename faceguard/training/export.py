@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from faceguard.core.errors import ConflictError, FaceGuardError
-from faceguard.vision.networks import ARCHITECTURES, build_network
 from faceguard.vision import weights
+from faceguard.vision.networks import ARCHITECTURES, build_network
 from faceguard.vision.spec import (
     BUILTIN_MODELS,
     ModelSpec,
@@ -93,8 +93,9 @@ def load_checkpoint(path: Path | str, device: torch.device | str = "cpu") -> dic
         raise FaceGuardError(f"{damaged}: {first_line}") from None
     if not isinstance(data, Mapping) or data.get("format") != CHECKPOINT_FORMAT:
         found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
-        raise FaceGuardError(f"{path} is not a FaceGuard training checkpoint (format {found!r}, expected "
-                             f"{CHECKPOINT_FORMAT!r}).")
+        raise FaceGuardError(
+            f"{path} is not a FaceGuard training checkpoint (format {found!r}, expected {CHECKPOINT_FORMAT!r})."
+        )
     return dict(data)
 
 
@@ -115,8 +116,17 @@ def _checkpoint_fields(path: Path, data: Mapping[str, Any]) -> Checkpoint:
     metrics = data.get("metrics") or {}
     if not isinstance(metrics, Mapping):
         raise ValueError("'metrics' is not a dict")
-    return Checkpoint(path, architecture, dict(state), input_size, template, dim, bool(data["normalize"]),
-                      None if epoch is None else int(epoch), dict(metrics))
+    return Checkpoint(
+        path,
+        architecture,
+        dict(state),
+        input_size,
+        template,
+        dim,
+        bool(data["normalize"]),
+        None if epoch is None else int(epoch),
+        dict(metrics),
+    )
 
 
 def export_checkpoint(
@@ -147,22 +157,34 @@ def export_checkpoint(
     folder = models_dir()
     json_path, weights_path = folder / f"{name}.json", folder / f"{name}.pt"
     if json_path.exists() and not replace:
-        raise ConflictError(f"A model called '{name}' is already exported ({json_path}); choose another "
-                            "name, or replace it (--replace) with a new --version.")
+        raise ConflictError(
+            f"A model called '{name}' is already exported ({json_path}); choose another "
+            "name, or replace it (--replace) with a new --version."
+        )
     if threshold is not None and calibrate is not None:
         raise ValueError("Give either a threshold or pairs to calibrate it on, not both.")
     source = read_checkpoint(checkpoint)
     if threshold is None and calibrate is None:
         threshold = source.metrics.get("threshold")
         if threshold is None:
-            raise FaceGuardError(f"The checkpoint {source.path} holds no calibrated threshold; give one "
-                                 "(--threshold) or calibrate it on verification pairs (--calibrate PAIRS --root DIR).")
+            raise FaceGuardError(
+                f"The checkpoint {source.path} holds no calibrated threshold; give one "
+                "(--threshold) or calibrate it on verification pairs (--calibrate PAIRS --root DIR)."
+            )
     state = _fitted_state(source)
     epoch = f", epoch {source.epoch}" if source.epoch is not None else ""
     spec = ModelSpec(
-        name=name, version=version, input_size=source.input_size, template=source.template, dim=source.dim,
-        distance="euclidean", threshold=math.nan, weights_source=f"trained: {source.path.name}{epoch}",
-        flip=flip, architecture=source.architecture, normalize=source.normalize,
+        name=name,
+        version=version,
+        input_size=source.input_size,
+        template=source.template,
+        dim=source.dim,
+        distance="euclidean",
+        threshold=math.nan,
+        weights_source=f"trained: {source.path.name}{epoch}",
+        flip=flip,
+        architecture=source.architecture,
+        normalize=source.normalize,
     )
     folder.mkdir(parents=True, exist_ok=True)
     partial = _save_partial(state, folder)
@@ -185,7 +207,10 @@ def export_checkpoint(
 
 
 def calibrate_threshold(
-    spec: ModelSpec, pairs_file: Path | str, root: Path | str, device: str = "cpu",
+    spec: ModelSpec,
+    pairs_file: Path | str,
+    root: Path | str,
+    device: str = "cpu",
     progress: Callable[[int, int], None] | None = None,
 ) -> float:
     """The accuracy-maximising distance threshold of ``spec``'s model on an LFW-format pairs file
@@ -207,8 +232,10 @@ def calibrate_threshold(
     distances = pair_distances(pairs, encodings)
     same = np.array([pair.same for pair in pairs])
     if not (same.any() and (~same).any()) or not np.isfinite(distances).any():
-        raise FaceGuardError(f"{pairs_file} cannot calibrate a threshold: it needs same-person and "
-                             "different-person pairs whose photos show a face.")
+        raise FaceGuardError(
+            f"{pairs_file} cannot calibrate a threshold: it needs same-person and "
+            "different-person pairs whose photos show a face."
+        )
     threshold = best_threshold(distances, same)
     if not threshold > 0:
         raise FaceGuardError(f"No positive threshold separates the pairs of {pairs_file}; use more pairs.")

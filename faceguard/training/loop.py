@@ -28,16 +28,27 @@ from faceguard.core.errors import FaceGuardError
 from faceguard.evaluation.metrics import accuracy_at, auc, best_threshold
 from faceguard.training.data import ChipDataset, ChipSet, verification_pairs
 from faceguard.training.export import CHECKPOINT_FORMAT, load_checkpoint
+from faceguard.training.finetune import freeze_stages
 from faceguard.training.losses import BinaryHead, BinaryPairLoss, TripletLoss
 from faceguard.training.miners import AllTripletsMiner, BatchHardMiner, SemiHardMiner
-from faceguard.training.finetune import freeze_stages
-from faceguard.vision.networks import build_network
 from faceguard.training.sampler import PKSampler
 from faceguard.vision.device import select_device
+from faceguard.vision.networks import build_network
 
 MINERS = {"semihard": SemiHardMiner, "batch-hard": BatchHardMiner, "all": AllTripletsMiner}
-METRICS_COLUMNS = ("epoch", "step", "elapsed_s", "loss", "active_fraction", "pair_accuracy", "lr",
-                   "val_auc", "val_accuracy", "val_threshold", "val_head_accuracy")
+METRICS_COLUMNS = (
+    "epoch",
+    "step",
+    "elapsed_s",
+    "loss",
+    "active_fraction",
+    "pair_accuracy",
+    "lr",
+    "val_auc",
+    "val_accuracy",
+    "val_threshold",
+    "val_head_accuracy",
+)
 
 
 @dataclass(frozen=True)
@@ -138,8 +149,14 @@ def train(
     step_loss = _step_function(config, run)
     stopped = None
     while stopped is None and state.epoch < config.epochs:
-        sampler = PKSampler(train_set.labels, config.p, config.k, config.batches_per_epoch,
-                            seed=config.seed + state.epoch, extra_negatives=config.extra_negatives)
+        sampler = PKSampler(
+            train_set.labels,
+            config.p,
+            config.k,
+            config.batches_per_epoch,
+            seed=config.seed + state.epoch,
+            extra_negatives=config.extra_negatives,
+        )
         run.model.train()
         for batch in sampler:
             started = time.perf_counter()
@@ -186,8 +203,11 @@ def _build(config: TrainConfig) -> _Run:
         raise FaceGuardError("Nothing to train: every parameter is frozen.")
     optimizer = _optimizer(config, parameters)
     total_steps = config.epochs * config.batches_per_epoch
-    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total_steps) if config.schedule == "cosine"
-                 else torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0))
+    scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total_steps)
+        if config.schedule == "cosine"
+        else torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
+    )
     scaler = torch.amp.GradScaler("cuda", enabled=config.amp and device.type == "cuda")
     return _Run(model, head, optimizer, scheduler, scaler, device, dim)
 
@@ -204,8 +224,9 @@ def validate(
         with torch.no_grad():
             a, b = (torch.from_numpy(pairs[index]).to(device) for index in (0, 1))
             head_accuracy = float(((head.probability(a, b) >= 0.5).cpu().numpy() == same).mean())
-    return Validation(auc(distances, same), accuracy_at(distances, same, threshold), threshold, len(same),
-                      head_accuracy)
+    return Validation(
+        auc(distances, same), accuracy_at(distances, same, threshold), threshold, len(same), head_accuracy
+    )
 
 
 def validation_distances(
@@ -226,7 +247,7 @@ def embed(model: nn.Module, chips: np.ndarray, device: torch.device, batch: int 
     parts = []
     with torch.no_grad():
         for start in range(0, len(chips), batch):
-            x = torch.from_numpy(chips[start:start + batch]).to(device).permute(0, 3, 1, 2).float()
+            x = torch.from_numpy(chips[start : start + batch]).to(device).permute(0, 3, 1, 2).float()
             parts.append(F.normalize(model(x).float(), dim=1).cpu().numpy())
     model.train(was_training)
     return np.concatenate(parts) if parts else np.empty((0, 0), np.float32)
@@ -234,8 +255,9 @@ def embed(model: nn.Module, chips: np.ndarray, device: torch.device, batch: int 
 
 def _step_function(config: TrainConfig, run: _Run) -> Callable[[torch.Tensor, torch.Tensor], dict[str, float]]:
     """The loss-specific forward/backward of one batch, returning the Progress fields it measured."""
-    triplet_loss, miner = TripletLoss(config.margin), MINERS[config.miner](
-        **({"margin": config.margin} if config.miner == "semihard" else {})
+    triplet_loss, miner = (
+        TripletLoss(config.margin),
+        MINERS[config.miner](**({"margin": config.margin} if config.miner == "semihard" else {})),
     )
     pair_loss = BinaryPairLoss(run.head) if run.head is not None else None
 
@@ -292,9 +314,13 @@ def _checkpoint(config: TrainConfig, run: _Run, state: _State, validation: Valid
         "normalize": True,
         "epoch": state.epoch,
         "config": asdict(config),
-        "metrics": {"threshold": validation.threshold, "val_auc": validation.auc,
-                    "val_accuracy": validation.accuracy, "val_head_accuracy": validation.head_accuracy,
-                    "best_val_accuracy": state.best_accuracy},
+        "metrics": {
+            "threshold": validation.threshold,
+            "val_auc": validation.auc,
+            "val_accuracy": validation.accuracy,
+            "val_head_accuracy": validation.head_accuracy,
+            "best_val_accuracy": state.best_accuracy,
+        },
         "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict(),
         "state": asdict(state),
@@ -319,11 +345,20 @@ def _restore(path: Path, run: _Run) -> _State:
 def _row(state: _State, progress: Progress | None = None, validation: Validation | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {"epoch": state.epoch, "step": state.step, "elapsed_s": round(state.elapsed, 3)}
     if progress is not None:
-        row.update(epoch=progress.epoch, loss=progress.loss, active_fraction=progress.active_fraction,
-                   pair_accuracy=progress.pair_accuracy, lr=progress.lr)
+        row.update(
+            epoch=progress.epoch,
+            loss=progress.loss,
+            active_fraction=progress.active_fraction,
+            pair_accuracy=progress.pair_accuracy,
+            lr=progress.lr,
+        )
     if validation is not None:
-        row.update(val_auc=validation.auc, val_accuracy=validation.accuracy, val_threshold=validation.threshold,
-                   val_head_accuracy=validation.head_accuracy)
+        row.update(
+            val_auc=validation.auc,
+            val_accuracy=validation.accuracy,
+            val_threshold=validation.threshold,
+            val_head_accuracy=validation.head_accuracy,
+        )
     return row
 
 

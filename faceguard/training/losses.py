@@ -102,8 +102,6 @@ class BinaryPairLoss(nn.Module):
         negatives = len(same) - positives
         kinds = (positives > 0) + (negatives > 0)
         weight = torch.where(same, 1.0 / max(positives, 1), 1.0 / max(negatives, 1)).to(logits.dtype) / kinds
-        loss = F.binary_cross_entropy_with_logits(
-            logits, same.to(logits.dtype), weight=weight, reduction="sum"
-        )
+        loss = F.binary_cross_entropy_with_logits(logits, same.to(logits.dtype), weight=weight, reduction="sum")
         accuracy = int(((logits >= 0) == same).sum()) / len(same)
         return BinaryLossResult(loss, accuracy, len(same))

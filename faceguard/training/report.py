@@ -28,8 +28,13 @@ def write_report(out: Path, val_set: ChipSet, config: TrainConfig) -> dict[str, 
     model = build_network(config.architecture, pretrained=False)
     model.load_state_dict(best.state_dict)
     distances, same, _ = validation_distances(model, val_set, torch.device("cpu"), config.seed)
-    plot_roc(distances, same, out / "roc.png", f"best epoch ({best.epoch}) on the validation identities",
-             threshold=best.metrics["threshold"])
+    plot_roc(
+        distances,
+        same,
+        out / "roc.png",
+        f"best epoch ({best.epoch}) on the validation identities",
+        threshold=best.metrics["threshold"],
+    )
     untrained = next(row for row in rows if row.get("val_auc"))
     summary = {
         "untrained_val_auc": float(untrained["val_auc"]),

@@ -26,9 +26,7 @@ class PKSampler(Sampler[list[int]]):
         self, labels: Sequence[int], p: int, k: int, batches: int, seed: int = 0, extra_negatives: int = 0
     ) -> None:
         if p < 2 or k < 2:
-            raise ValueError(
-                f"A batch needs at least 2 identities of at least 2 images each, got p={p}, k={k}."
-            )
+            raise ValueError(f"A batch needs at least 2 identities of at least 2 images each, got p={p}, k={k}.")
         if batches < 1 or extra_negatives < 0:
             raise ValueError(
                 f"Expected at least one batch and a non-negative number of extra negatives, got "
@@ -57,9 +55,7 @@ class PKSampler(Sampler[list[int]]):
         self._epoch += 1
         for _ in range(self.batches):
             chosen = rng.choice(len(self._groups), size=self.p, replace=False)
-            yield np.concatenate(
-                [self._draw(rng, group) for group in chosen] + [self._extra(rng, chosen)]
-            ).tolist()
+            yield np.concatenate([self._draw(rng, group) for group in chosen] + [self._extra(rng, chosen)]).tolist()
 
     def _draw(self, rng: np.random.Generator, group: int) -> np.ndarray:
         images = self._groups[group]

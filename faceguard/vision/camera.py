@@ -48,14 +48,20 @@ def open_source(spec: str, fps: float = 15.0, hold: float = 3.0, gap: float = 1.
     person steps up to the door and leaves) and video files without a frame rate of their own."""
     spec = spec.strip()
     if spec.isdigit():
-        return VideoSource(int(spec), f"camera {spec}", fps, loop=False,
-                           why="it is unplugged, in use by another program, or not a camera OpenCV can use")
+        return VideoSource(
+            int(spec),
+            f"camera {spec}",
+            fps,
+            loop=False,
+            why="it is unplugged, in use by another program, or not a camera OpenCV can use",
+        )
     path = Path(spec).expanduser()
     if path.is_dir():
         return FolderSource(path, fps, hold, gap)
     if "://" in spec:
-        return VideoSource(spec, spec, fps, loop=False,
-                           why="the stream does not answer, or does not send video OpenCV can read")
+        return VideoSource(
+            spec, spec, fps, loop=False, why="the stream does not answer, or does not send video OpenCV can read"
+        )
     if not path.exists():
         kind = "video file" if path.suffix else "folder of photos"  # video files have a suffix, folders seldom
         raise CameraError(f"The {kind} '{path}' does not exist.")

@@ -72,8 +72,12 @@ class _MobileNetV1(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.stage1 = nn.Sequential(
-            _conv(3, 8, 3, 2), _separable(8, 16, 1), _separable(16, 32, 2),
-            _separable(32, 32, 1), _separable(32, 64, 2), _separable(64, 64, 1),
+            _conv(3, 8, 3, 2),
+            _separable(8, 16, 1),
+            _separable(16, 32, 2),
+            _separable(32, 32, 1),
+            _separable(32, 64, 2),
+            _separable(64, 64, 1),
         )
         self.stage2 = nn.Sequential(_separable(64, 128, 2), *(_separable(128, 128, 1) for _ in range(5)))
         self.stage3 = nn.Sequential(_separable(128, 256, 2), _separable(256, 256, 1))
@@ -233,9 +237,7 @@ def anchors(height: int, width: int, device: torch.device) -> torch.Tensor:
     return torch.cat(levels).to(device)
 
 
-def decode(
-    loc: torch.Tensor, landmarks: torch.Tensor, priors: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
+def decode(loc: torch.Tensor, landmarks: torch.Tensor, priors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Offsets to (K, 4) boxes x1, y1, x2, y2 and (K, 5, 2) landmarks, in input pixels."""
     centre, side = priors[:, None, :2], priors[:, None, 2:]
     box_centre = centre[:, 0] + loc[:, :2] * CENTER_VARIANCE * side[:, 0]
@@ -346,7 +348,11 @@ class RetinaFaceDetector:
         return pixels.permute(2, 0, 1).unsqueeze(0)  # NCHW view of HWC memory: channels_last
 
     def _candidates(
-        self, loc: torch.Tensor, scores: torch.Tensor, landmarks: torch.Tensor, priors: torch.Tensor,
+        self,
+        loc: torch.Tensor,
+        scores: torch.Tensor,
+        landmarks: torch.Tensor,
+        priors: torch.Tensor,
         scale: torch.Tensor,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Boxes, landmarks and scores above the thresholds, in original pixels, decoded on the device."""

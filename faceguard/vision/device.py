@@ -7,7 +7,6 @@ import os
 import torch
 from threadpoolctl import threadpool_limits
 
-
 _ACCELERATORS = {"cuda": "A CUDA device", "mps": "An MPS device"}
 
 
@@ -28,8 +27,7 @@ def select_device(preference: str = "auto") -> torch.device:
         return torch.device(next(kind for kind in ("cuda", "mps", "cpu") if kind in available))
     device = torch.device(preference)
     if device.type in _ACCELERATORS and device.type not in available:
-        raise ValueError(f"{_ACCELERATORS[device.type]} was requested but none is available; "
-                         "use --device cpu or auto.")
+        raise ValueError(f"{_ACCELERATORS[device.type]} was requested but none is available; use --device cpu or auto.")
     return device
 
 

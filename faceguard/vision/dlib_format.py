@@ -129,6 +129,7 @@ class DlibNetwork:
 
 # --- the architecture (the C++ type of anet_type), bottom-up ------------------------------------
 
+
 @dataclass(frozen=True)
 class Spec:
     """One layer of the C++ type: its kind and the template arguments that apply to it."""
@@ -142,8 +143,7 @@ class Spec:
 
 def _block(filters: int, stride: int) -> list[Spec]:
     """dlib's ``block``: con(stride) affine relu con(1) affine."""
-    return [Spec("con", filters, 3, stride), Spec("affine"), Spec("relu"),
-            Spec("con", filters, 3, 1), Spec("affine")]
+    return [Spec("con", filters, 3, stride), Spec("affine"), Spec("relu"), Spec("con", filters, 3, 1), Spec("affine")]
 
 
 def _ares(filters: int) -> list[Spec]:
@@ -151,8 +151,13 @@ def _ares(filters: int) -> list[Spec]:
 
 
 def _ares_down(filters: int) -> list[Spec]:
-    shortcut = [Spec("tag", tag=2), Spec("skip", tag=1), Spec("avg_pool", size=2, stride=2),
-                Spec("add_prev", tag=2), Spec("relu")]
+    shortcut = [
+        Spec("tag", tag=2),
+        Spec("skip", tag=1),
+        Spec("avg_pool", size=2, stride=2),
+        Spec("add_prev", tag=2),
+        Spec("relu"),
+    ]
     return [Spec("tag", tag=1), *_block(filters, 2), *shortcut]
 
 
@@ -184,13 +189,12 @@ class _Stream:
         return len(self._data) - self._pos
 
     def error(self, what: str) -> DlibFormatError:
-        return DlibFormatError(f"{self.name} is not a valid dlib face-recognition model: {what} "
-                               f"(at byte {self._pos}).")
+        return DlibFormatError(f"{self.name} is not a valid dlib face-recognition model: {what} (at byte {self._pos}).")
 
     def take(self, count: int) -> memoryview:
         if count > self.remaining:
             raise self.error(f"the file is truncated (needed {count} bytes, {self.remaining} left)")
-        chunk = self._data[self._pos:self._pos + count]
+        chunk = self._data[self._pos : self._pos + count]
         self._pos += count
         return chunk
 
@@ -281,19 +285,21 @@ def _read_conv(stream: _Stream, spec: Spec) -> Conv:
     params = stream.tensor().reshape(-1)
     found = [stream.integer() for _ in range(7)]
     padding = _dlib_padding(size, stride)
-    _expect(stream, "the convolution's (filters, rows, columns, strides y/x, paddings y/x)", found,
-            [filters, size, size, stride, stride, padding, padding])
+    _expect(
+        stream,
+        "the convolution's (filters, rows, columns, strides y/x, paddings y/x)",
+        found,
+        [filters, size, size, stride, stride, padding, padding],
+    )
     weight_shape, bias_shape = stream.alias_tensor(), stream.alias_tensor()
     for _ in range(4):  # learning-rate and weight-decay multipliers
         stream.real()
     _expect(stream, "the convolution bias shape", bias_shape, (1, filters, 1, 1))
-    _expect(stream, "the convolution parameter count", params.size,
-            math.prod(weight_shape) + filters)
+    _expect(stream, "the convolution parameter count", params.size, math.prod(weight_shape) + filters)
     if weight_shape[0] != filters or weight_shape[2:] != (size, size):
         raise stream.error(f"convolution filter shape {weight_shape} does not fit the architecture")
     split = math.prod(weight_shape)
-    return Conv(weight=params[:split].reshape(weight_shape), bias=params[split:].copy(),
-                stride=stride, padding=padding)
+    return Conv(weight=params[:split].reshape(weight_shape), bias=params[split:].copy(), stride=stride, padding=padding)
 
 
 def _read_affine(stream: _Stream, spec: Spec) -> Affine:
@@ -302,8 +308,12 @@ def _read_affine(stream: _Stream, spec: Spec) -> Affine:
     gamma_shape, beta_shape = stream.alias_tensor(), stream.alias_tensor()
     _expect(stream, "the affine mode", stream.integer(), 0)  # CONV_MODE: one scale per channel
     channels = gamma_shape[1]
-    _expect(stream, "the affine parameter shapes", (gamma_shape, beta_shape, params.size),
-            ((1, channels, 1, 1), (1, channels, 1, 1), 2 * channels))
+    _expect(
+        stream,
+        "the affine parameter shapes",
+        (gamma_shape, beta_shape, params.size),
+        ((1, channels, 1, 1), (1, channels, 1, 1), 2 * channels),
+    )
     return Affine(gamma=params[:channels].copy(), beta=params[channels:].copy())
 
 
@@ -317,8 +327,12 @@ def _read_pool(stream: _Stream, spec: Spec) -> Pool:
     stream.expect_name(f"{kind}_2")
     found = [stream.integer() for _ in range(6)]
     padding = _dlib_padding(size, stride)
-    _expect(stream, f"the {kind}'s (rows, columns, strides y/x, paddings y/x)", found,
-            [size, size, stride, stride, padding, padding])
+    _expect(
+        stream,
+        f"the {kind}'s (rows, columns, strides y/x, paddings y/x)",
+        found,
+        [size, size, stride, stride, padding, padding],
+    )
     return Pool(kind=kind.removesuffix("_pool"), size=size, stride=stride, padding=padding)
 
 
@@ -336,14 +350,23 @@ def _read_fc(stream: _Stream, spec: Spec) -> FullyConnected:
     _expect(stream, "the fc bias mode", stream.integer(), 1)  # FC_NO_BIAS
     for _ in range(4):
         stream.real()
-    _expect(stream, "the fc shapes", (weight_shape, bias_shape, params.size),
-            ((inputs, outputs, 1, 1), (0, 0, 0, 0), inputs * outputs))
+    _expect(
+        stream,
+        "the fc shapes",
+        (weight_shape, bias_shape, params.size),
+        ((inputs, outputs, 1, 1), (0, 0, 0, 0), inputs * outputs),
+    )
     return FullyConnected(weight=np.ascontiguousarray(params.reshape(inputs, outputs).T))
 
 
 _READERS: dict[str, Callable[[_Stream, Spec], Layer]] = {
-    "con": _read_conv, "affine": _read_affine, "relu": _read_relu, "max_pool": _read_pool,
-    "avg_pool": _read_pool, "add_prev": _read_add_prev, "fc": _read_fc,
+    "con": _read_conv,
+    "affine": _read_affine,
+    "relu": _read_relu,
+    "max_pool": _read_pool,
+    "avg_pool": _read_pool,
+    "add_prev": _read_add_prev,
+    "fc": _read_fc,
 }
 
 
@@ -395,8 +418,9 @@ def read_face_resnet(path: Path) -> DlibNetwork:
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        raise MissingWeightsError(f"The face-recognition model file {path} cannot be read "
-                                  f"({error.strerror}).") from error
+        raise MissingWeightsError(
+            f"The face-recognition model file {path} cannot be read ({error.strerror})."
+        ) from error
     return parse(data, Path(path).name)
 
 

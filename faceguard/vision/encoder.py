@@ -55,8 +55,10 @@ class Encoder:
         """
         batch = self._check(chips)
         flip = self.flip if flip is None else flip
-        parts = [self._forward(batch[start:start + self.chunk_size], flip)
-                 for start in range(0, len(batch), self.chunk_size)]
+        parts = [
+            self._forward(batch[start : start + self.chunk_size], flip)
+            for start in range(0, len(batch), self.chunk_size)
+        ]
         return np.concatenate(parts) if parts else np.empty((0, self.dim), np.float32)
 
     def _check(self, chips: np.ndarray) -> np.ndarray:
@@ -65,8 +67,10 @@ class Encoder:
             chips = chips[None]
         size = self.input_size
         if chips.ndim != 4 or chips.shape[1:] != (size, size, 3) or chips.dtype != np.uint8:
-            raise ValueError(f"Face chips must be uint8 RGB arrays of shape (N, {size}, {size}, 3) or "
-                             f"({size}, {size}, 3); got {chips.dtype} {chips.shape}.")
+            raise ValueError(
+                f"Face chips must be uint8 RGB arrays of shape (N, {size}, {size}, 3) or "
+                f"({size}, {size}, 3); got {chips.dtype} {chips.shape}."
+            )
         return chips
 
     def _forward(self, chips: np.ndarray, flip: bool) -> np.ndarray:
@@ -77,7 +81,7 @@ class Encoder:
                 x = torch.cat([x, x.flip(3)])
             out = self.model(x).float()
             if flip:
-                out = (out[: len(chips)] + out[len(chips):]) / 2
+                out = (out[: len(chips)] + out[len(chips) :]) / 2
             if self.normalize:
                 out = F.normalize(out, dim=1)
             return out.cpu().numpy()
@@ -110,11 +114,12 @@ def load_encoder(spec: ModelSpec, device: torch.device | str = "auto") -> Encode
     torch_device = device if isinstance(device, torch.device) else select_device(device)
     if spec.architecture == fusion.ARCHITECTURE:  # builtin only: the two pretrained networks in one
         model: nn.Module = fusion.DlibSFaceFusion(
-            build_network("dlib-resnet"),
-            build_network("sface"), np.asarray(spec.template))
+            build_network("dlib-resnet"), build_network("sface"), np.asarray(spec.template)
+        )
         return Encoder(model, torch_device, spec.flip, spec.input_size, spec.dim, spec.normalize)
-    model = build_network(spec.architecture, pretrained=spec.weights_path is None, dim=spec.dim,
-                          input_size=spec.input_size)
+    model = build_network(
+        spec.architecture, pretrained=spec.weights_path is None, dim=spec.dim, input_size=spec.input_size
+    )
     if spec.weights_path is not None:
         state = load_exported_weights(spec)
         try:
@@ -132,17 +137,23 @@ def load_exported_weights(spec: ModelSpec) -> StateDict:
     """The state dict of an exported model, read with ``weights_only=True``."""
     path = Path(str(spec.weights_path))
     if not path.is_file():
-        raise MissingWeightsError(f"The weights of model {spec.id} are missing: {path} does not exist. "
-                                  "Export the model again (faceguard export CHECKPOINT --name NAME --replace).")
+        raise MissingWeightsError(
+            f"The weights of model {spec.id} are missing: {path} does not exist. "
+            "Export the model again (faceguard export CHECKPOINT --name NAME --replace)."
+        )
     if spec.weights_sha256 is not None and weights.sha256_of(path) != spec.weights_sha256:
-        raise MissingWeightsError(f"The weights file {path} is not the one exported as model {spec.id} "
-                                  "(its checksum differs). Export the model again.")
+        raise MissingWeightsError(
+            f"The weights file {path} is not the one exported as model {spec.id} "
+            "(its checksum differs). Export the model again."
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - torch raises many types for a damaged file
-        raise MissingWeightsError(f"The weights file {path} of model {spec.id} cannot be read ({error}). "
-                                  "Export the model again.") from None
+        raise MissingWeightsError(
+            f"The weights file {path} of model {spec.id} cannot be read ({error}). Export the model again."
+        ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise MissingWeightsError(f"The weights file {path} of model {spec.id} is not a state dict. "
-                                  "Export the model again.")
+        raise MissingWeightsError(
+            f"The weights file {path} of model {spec.id} is not a state dict. Export the model again."
+        )
     return state

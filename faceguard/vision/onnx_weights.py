@@ -38,15 +38,18 @@ class OnnxGraph:
     outputs: tuple[str, ...]
 
 
-def dequantize_blocked(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: int,
-                       block_size: int) -> np.ndarray:
+def dequantize_blocked(
+    q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray, axis: int, block_size: int
+) -> np.ndarray:
     """``(q - zero_point) * scale`` in float32, one scale and zero point per block of ``axis``."""
     if q.ndim != scale.ndim or scale.shape != zero_point.shape or block_size < 1:
-        raise OnnxFormatError(f"blocked DequantizeLinear expects scales and zero points of the tensor's rank, "
-                              f"got {q.shape}, {scale.shape}, {zero_point.shape}, block size {block_size}")
+        raise OnnxFormatError(
+            f"blocked DequantizeLinear expects scales and zero points of the tensor's rank, "
+            f"got {q.shape}, {scale.shape}, {zero_point.shape}, block size {block_size}"
+        )
     axis %= q.ndim
     blocks = -(-q.shape[axis] // block_size)
-    if scale.shape != q.shape[:axis] + (blocks,) + q.shape[axis + 1:]:
+    if scale.shape != q.shape[:axis] + (blocks,) + q.shape[axis + 1 :]:
         raise OnnxFormatError(f"scales {scale.shape} do not fit a {q.shape} tensor in blocks of {block_size}")
     index = np.arange(q.shape[axis]) // block_size
     difference = q.astype(np.int32) - np.take(zero_point, index, axis=axis).astype(np.int32)
@@ -65,8 +68,12 @@ def read_graph(path: Path) -> OnnxGraph:
         raise OnnxFormatError(f"{path} is not a readable ONNX file ({error})") from None
     nodes = []
     for proto in graph.node:
-        node = Node(proto.op_type, tuple(proto.input), tuple(proto.output),
-                    {attribute.name: helper.get_attribute_value(attribute) for attribute in proto.attribute})
+        node = Node(
+            proto.op_type,
+            tuple(proto.input),
+            tuple(proto.output),
+            {attribute.name: helper.get_attribute_value(attribute) for attribute in proto.attribute},
+        )
         value = numpy_helper.to_array(node.attributes["value"]) if node.op == "Constant" else _fold(node, constants)
         if value is None:
             nodes.append(node)
@@ -88,6 +95,7 @@ def _fold(node: Node, constants: dict[str, np.ndarray]) -> np.ndarray | None:
             raise OnnxFormatError(f"Reshape {node.outputs[0]}: {error}") from None
     if node.op == "DequantizeLinear" and len(node.inputs) == 3:
         q, scale, zero_point = (constants[name] for name in node.inputs)
-        return dequantize_blocked(q, scale, zero_point, int(node.attributes.get("axis", 1)),
-                                  int(node.attributes.get("block_size", 0)))
+        return dequantize_blocked(
+            q, scale, zero_point, int(node.attributes.get("axis", 1)), int(node.attributes.get("block_size", 0))
+        )
     return None

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceguard.core.errors import MultipleFacesError, NoFaceError, QualityError
-from faceguard.matching.gallery import Gallery, Match
 from faceguard.core.types import Face
+from faceguard.matching.gallery import Gallery, Match
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import select_device, set_threads
@@ -149,12 +149,16 @@ def enrollment_subject(faces: Sequence[Face], image_shape: tuple[int, ...]) -> F
     if not faces:
         raise NoFaceError()
     largest = max(face.size for face in faces)
-    main = sorted((face for face in faces if face.size >= BYSTANDER_RATIO * largest),
-                  key=lambda face: centre_offset(face, image_shape))
+    main = sorted(
+        (face for face in faces if face.size >= BYSTANDER_RATIO * largest),
+        key=lambda face: centre_offset(face, image_shape),
+    )
     subject, others = main[0], main[1:]
     zone = CENTRAL_OFFSET * subject.size
-    if others and (centre_offset(subject, image_shape) > zone
-                   or any(centre_offset(face, image_shape) - face.size / 2 < zone for face in others)):
+    if others and (
+        centre_offset(subject, image_shape) > zone
+        or any(centre_offset(face, image_shape) - face.size / 2 < zone for face in others)
+    ):
         raise MultipleFacesError(len(main))
     return subject
 

@@ -140,14 +140,17 @@ def assess_quality(image: np.ndarray, face: Face) -> QualityReport:
 def check_usable(report: QualityReport) -> None:
     """Raise the QualityError of a face too poor to recognise at all; return quietly otherwise."""
     if report.brightness < USABLE_MIN_BRIGHTNESS:
-        raise ExposureError("The face is far too dark to recognise. Add light in front of the person or use a "
-                            "brighter photo.")
+        raise ExposureError(
+            "The face is far too dark to recognise. Add light in front of the person or use a brighter photo."
+        )
     if report.brightness > USABLE_MAX_BRIGHTNESS:
-        raise ExposureError("The face is overexposed, too washed out to recognise. Reduce the light or avoid a "
-                            "flash or backlight.")
+        raise ExposureError(
+            "The face is overexposed, too washed out to recognise. Reduce the light or avoid a flash or backlight."
+        )
     if report.sharpness < USABLE_MIN_SHARPNESS:
-        raise BlurryFaceError("The face is blurred too much to recognise. Hold still, clean the lens, or use a "
-                              "sharper photo.")
+        raise BlurryFaceError(
+            "The face is blurred too much to recognise. Hold still, clean the lens, or use a sharper photo."
+        )
 
 
 def check_quality(report: QualityReport, limits: QualityThresholds = QualityThresholds()) -> None:

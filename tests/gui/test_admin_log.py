@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QFileDialog
 
-from faceguard.cli import main
 from faceguard.app.enrollment import prepare_template
+from faceguard.cli import main
 from faceguard.gui.admin.access_log import AccessLogPage
 from faceguard.store.repository import Store
 
@@ -31,13 +31,30 @@ def store(tmp_path, face):
     Obama denied 3 days ago, a face too poor to judge 10 days ago (outside the default 7 days)."""
     with Store.open(tmp_path / "faceguard.db") as opened:
         obama = opened.enroll("Barack Obama", face, badge="B1")
-        opened.log_event("granted", "granted", time=at(0, 0, 30), person_id=obama.id, door="front", distance=0.35,
-                         threshold=0.6, model_id=face.model_id, message="Access granted: Barack Obama.",
-                         snapshot=face.thumbnail.jpeg)
-        opened.log_event("unknown", "unknown", time=at(1, 12), door="back", distance=0.8, latency_ms=12.5,
-                         message="Unknown face.")
-        opened.log_event("denied", "expired", time=at(3, 12), person_id=obama.id, door="front", distance=0.41,
-                         message="Barack Obama was valid until 2026-01-01.")
+        opened.log_event(
+            "granted",
+            "granted",
+            time=at(0, 0, 30),
+            person_id=obama.id,
+            door="front",
+            distance=0.35,
+            threshold=0.6,
+            model_id=face.model_id,
+            message="Access granted: Barack Obama.",
+            snapshot=face.thumbnail.jpeg,
+        )
+        opened.log_event(
+            "unknown", "unknown", time=at(1, 12), door="back", distance=0.8, latency_ms=12.5, message="Unknown face."
+        )
+        opened.log_event(
+            "denied",
+            "expired",
+            time=at(3, 12),
+            person_id=obama.id,
+            door="front",
+            distance=0.41,
+            message="Barack Obama was valid until 2026-01-01.",
+        )
         opened.log_event("rejected-quality", "low_quality", time=at(10, 9), door="front")
         yield opened
 
@@ -88,8 +105,9 @@ def test_filters_by_decision_person_and_dates(page):
 
 
 def test_selecting_an_event_shows_its_face_snapshot(page, qtbot):
-    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=page.table.visualItemRect(page.table.item(0, 1)).center())
+    qtbot.mouseClick(
+        page.table.viewport(), Qt.MouseButton.LeftButton, pos=page.table.visualItemRect(page.table.item(0, 1)).center()
+    )
     snapshot = page.snapshot.pixmap()
     assert not snapshot.isNull() and max(snapshot.width(), snapshot.height()) == 240
     page.table.selectRow(1)
@@ -103,8 +121,24 @@ def test_export_writes_the_filtered_events_exactly_as_the_cli_does(page, store, 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "gui.csv"), "CSV files (*.csv)"))
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.message.text() == f"Wrote 2 events to {tmp_path / 'gui.csv'}.", timeout=5000)
-    assert main(["events", "--db", str(store.path), "--person", "#1", "--since", since.isoformat(),
-                 "--until", TODAY.isoformat(), "--csv", str(tmp_path / "cli.csv")]) == 0
+    assert (
+        main(
+            [
+                "events",
+                "--db",
+                str(store.path),
+                "--person",
+                "#1",
+                "--since",
+                since.isoformat(),
+                "--until",
+                TODAY.isoformat(),
+                "--csv",
+                str(tmp_path / "cli.csv"),
+            ]
+        )
+        == 0
+    )
     gui, cli = (tmp_path / "gui.csv").read_bytes(), (tmp_path / "cli.csv").read_bytes()
     assert gui == cli and gui.count(b"\n") == 3 and b"Barack Obama was valid until" in gui
 

@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox
 
 import faceguard.store.db
 from faceguard.app.enrollment import prepare_template
+from faceguard.app.settings import KioskSettings, load_settings
 from faceguard.core.errors import NotFoundError
 from faceguard.gui.admin.people import PeoplePage
 from faceguard.gui.admin.person_dialog import PersonDialog
 from faceguard.gui.admin.window import AdminWindow
 from faceguard.gui.pipeline_loader import EngineLoader
-from faceguard.app.settings import KioskSettings, load_settings
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
@@ -178,12 +178,16 @@ def test_add_photo_encodes_in_the_background_and_stores_the_template(page, store
     assert page.message.text() == "Added obama2.jpg to Barack Obama (2 photos)." and not page.message.is_error
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("coffee.jpg", "coffee.jpg was not added to Barack Obama: No face was found in the photo. Use a clear"),
-    ("notes.jpg", "notes.jpg was not added to Barack Obama: 'notes.jpg' is not an image file"),
-])
-def test_an_unusable_photo_is_explained_and_adds_nothing(page, store, people, qtbot, monkeypatch, tmp_path, name,
-                                                          expected):
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("coffee.jpg", "coffee.jpg was not added to Barack Obama: No face was found in the photo. Use a clear"),
+        ("notes.jpg", "notes.jpg was not added to Barack Obama: 'notes.jpg' is not an image file"),
+    ],
+)
+def test_an_unusable_photo_is_explained_and_adds_nothing(
+    page, store, people, qtbot, monkeypatch, tmp_path, name, expected
+):
     obama, _ = people
     path = DATA / name if (DATA / name).exists() else tmp_path / name
     if not path.exists():
@@ -198,7 +202,8 @@ def test_an_unusable_photo_is_explained_and_adds_nothing(page, store, people, qt
 
 @pytest.mark.parametrize("answer", [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], ids=["no", "yes"])
 def test_a_photo_below_the_recommended_quality_is_added_only_when_the_admin_says_so(
-        page, store, people, qtbot, monkeypatch, tmp_path, photo, pipeline, answer):
+    page, store, people, qtbot, monkeypatch, tmp_path, photo, pipeline, answer
+):
     obama, _ = people
     path = tmp_path / "soft.png"
     # sigma 8 on a 265-px face: sharpness ~7, usable but below the recommended limit
@@ -206,27 +211,35 @@ def test_a_photo_below_the_recommended_quality_is_added_only_when_the_admin_says
     warning = pipeline.enroll(read_image(path), accept_low_quality=True)[0].accepted_below
     assert warning is not None and "blurred" in warning
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, buttons, default: asked.append(
-        (title, text, default)) or answer)
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda parent, title, text, buttons, default: asked.append((title, text, default)) or answer,
+    )
     choose_file(monkeypatch, path)
     select(page, "Barack Obama")
     qtbot.mouseClick(page.add_photo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(asked), timeout=20000)
-    assert asked == [("Photo below the recommended quality",
-                      f"soft.png is below the recommended quality:\n\n{warning}\n\nAdd it to Barack Obama anyway? "
-                      "Recognition may be less reliable; the warning is recorded with the photo.",
-                      QMessageBox.StandardButton.No)]
+    assert asked == [
+        (
+            "Photo below the recommended quality",
+            f"soft.png is below the recommended quality:\n\n{warning}\n\nAdd it to Barack Obama anyway? "
+            "Recognition may be less reliable; the warning is recorded with the photo.",
+            QMessageBox.StandardButton.No,
+        )
+    ]
     if answer == QMessageBox.StandardButton.No:
         assert page.message.text() == "soft.png was not added to Barack Obama." and not page.message.is_error
         assert [t.source for t in store.templates(obama.id)] == ["photo:obama.jpg"]
     else:
         assert page.message.text() == "Added soft.png to Barack Obama (2 photos)."
         assert [(t.source, t.accepted_below) for t in store.templates(obama.id)] == [
-            ("photo:obama.jpg", None), ("photo:soft.png", warning)]
+            ("photo:obama.jpg", None),
+            ("photo:soft.png", warning),
+        ]
 
 
-def test_an_unusable_photo_is_never_offered_for_adding_anyway(page, store, people, qtbot, monkeypatch, tmp_path,
-                                                             photo):
+def test_an_unusable_photo_is_never_offered_for_adding_anyway(page, store, people, qtbot, monkeypatch, tmp_path, photo):
     obama, _ = people
     path = tmp_path / "group.png"
     Image.fromarray(np.hstack([photo("obama.jpg"), photo("obama.jpg")])).save(path)
@@ -235,9 +248,11 @@ def test_an_unusable_photo_is_never_offered_for_adding_anyway(page, store, peopl
     select(page, "Barack Obama")
     qtbot.mouseClick(page.add_photo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.message.is_error, timeout=20000)
-    assert page.message.text() == ("group.png was not added to Barack Obama: 2 faces were found in the photo; it "
-                                   "must show exactly one person.")
+    assert page.message.text() == (
+        "group.png was not added to Barack Obama: 2 faces were found in the photo; it must show exactly one person."
+    )
     assert store.person(obama.id).templates == 1
+
 
 def test_add_photo_waits_for_the_engine(qtbot, store, people, monkeypatch):
     page = open_page(qtbot, store, EngineLoader())

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from faceguard.app.enrollment import enroll_photo
-from faceguard.gui.kiosk import KioskWindow
 from faceguard.app.kiosk import session as kiosk_engine
 from faceguard.app.kiosk.banner import Screen
 from faceguard.app.kiosk.demo import demo_settings, prepare_demo
 from faceguard.app.reencode import reencode
 from faceguard.app.settings import KioskSettings, load_settings, save_settings
+from faceguard.gui.kiosk import KioskWindow
 from faceguard.store.repository import Store
 from tests.model_helpers import load_tiny
 
@@ -148,7 +148,9 @@ def test_settings_saved_by_an_admin_apply_to_the_running_kiosk(qtbot, door, open
     lobby.mkdir()
     shutil.copy(DATA / "obama2.jpg", lobby)
     with Store.open(db) as admin:
-        save_settings(admin, replace(load_settings(admin), site_name="Lobby", camera=str(lobby), threads=2, sound=False))
+        save_settings(
+            admin, replace(load_settings(admin), site_name="Lobby", camera=str(lobby), threads=2, sound=False)
+        )
     qtbot.waitUntil(lambda: window.site.text() == "Lobby", timeout=DECISION_TIMEOUT_MS)
     assert window.windowTitle() == "FaceGuard kiosk — Lobby"
     assert window.inference is not first_engine and window.settings.threads == 2
@@ -168,8 +170,9 @@ def test_a_locked_database_is_reported_and_the_event_written_later(qtbot, door, 
     try:
         window = open_kiosk(db, at_door(camera))
         qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=DECISION_TIMEOUT_MS)
-        qtbot.waitUntil(lambda: "will be written when the database is free" in window.notice.text(),
-                        timeout=DECISION_TIMEOUT_MS)
+        qtbot.waitUntil(
+            lambda: "will be written when the database is free" in window.notice.text(), timeout=DECISION_TIMEOUT_MS
+        )
         assert "locked" in window.notice.text()
     finally:
         blocker.execute("ROLLBACK")
@@ -179,8 +182,9 @@ def test_a_locked_database_is_reported_and_the_event_written_later(qtbot, door, 
         assert [e.decision for e in store.events()] == ["granted"]
 
 
-def test_people_the_model_cannot_recognise_are_shown_until_re_encoded(qtbot, tmp_path, pipeline, photo, open_kiosk,
-                                                                     monkeypatch):
+def test_people_the_model_cannot_recognise_are_shown_until_re_encoded(
+    qtbot, tmp_path, pipeline, photo, open_kiosk, monkeypatch
+):
     """A database from before a model upgrade: Obama's only template is of the old model. The kiosk
     keeps working, denies him as unknown and says on screen why; once an administrator re-encodes
     him the line goes and he is granted, without a restart."""
@@ -195,7 +199,9 @@ def test_people_the_model_cannot_recognise_are_shown_until_re_encoded(qtbot, tmp
     missing = f"1 enrolled person has no face template for {pipeline.spec.name} yet"
     qtbot.waitUntil(lambda: window.current_banner.screen is Screen.DENIED, timeout=DECISION_TIMEOUT_MS)
     assert window.current_banner.detail == "Unknown face"
-    assert window.notice.text() == kiosk_engine.missing_problem(1, pipeline.spec.name) and missing in window.notice.text()
+    assert (
+        window.notice.text() == kiosk_engine.missing_problem(1, pipeline.spec.name) and missing in window.notice.text()
+    )
     assert window.notice.isVisible()
     with Store.open(db) as admin:
         reencode(admin, pipeline)

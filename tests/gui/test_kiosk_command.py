@@ -15,7 +15,9 @@ def test_kiosk_without_a_camera_runs_the_demo_and_stops_on_ctrl_c(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path / "data")}
     kiosk = subprocess.Popen(
         [sys.executable, "-m", "faceguard.cli", "kiosk", "--db", str(tmp_path / "site.db")],
-        env=env, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         lines = [kiosk.stderr.readline() for _ in range(2)]

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from faceguard.matching.calibration import Calibration
 from faceguard.app.enrollment import enroll_photo, prepare_template
-from faceguard.gui.admin.settings_page import DERIVED_TEXT, LIVE_NOTE, UNAVAILABLE, SettingsPage, _percent
 from faceguard.app.settings import PREFIX, KioskSettings, load_settings, save_settings
+from faceguard.gui.admin.settings_page import DERIVED_TEXT, LIVE_NOTE, UNAVAILABLE, SettingsPage, _percent
+from faceguard.matching.calibration import Calibration
 from faceguard.store.repository import Store
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import DEFAULT_MODEL, get_model_spec, list_models, models_dir, spec_to_json
@@ -22,8 +22,18 @@ from tests.store_helpers import new_template
 DLIB = get_model_spec("dlib-resnet")
 #: The model the page shows unless another is stored: its calibration gives the figures shown.
 SPEC = get_model_spec(DEFAULT_MODEL)
-STORED = KioskSettings(site_name="Lab 4", door="Back door", camera="tests/data", device="cpu", threshold=0.55,
-                       threads=2, k=2, n=4, cooldown=7.5, sound=False)
+STORED = KioskSettings(
+    site_name="Lab 4",
+    door="Back door",
+    camera="tests/data",
+    device="cpu",
+    threshold=0.55,
+    threads=2,
+    k=2,
+    n=4,
+    cooldown=7.5,
+    sound=False,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -55,9 +65,12 @@ def shows_rates(page: SettingsPage, threshold: float, enrolled: int) -> bool:
     """The rates line names the gallery size, the threshold and its 1:N and 1:1 figures."""
     fpir, fnir = CALIBRATION.open_set_rates(threshold, enrolled)
     text = page.rates.text()
-    return (f"With {enrolled:,} people enrolled: threshold {threshold:.3f}" in text
-            and f"{_percent(fpir)} of strangers matched" in text and f"{_percent(fnir)} of enrolled" in text
-            and "on 2,200 LFW DevTrain calibration pairs" in text)
+    return (
+        f"With {enrolled:,} people enrolled: threshold {threshold:.3f}" in text
+        and f"{_percent(fpir)} of strangers matched" in text
+        and f"{_percent(fnir)} of enrolled" in text
+        and "on 2,200 LFW DevTrain calibration pairs" in text
+    )
 
 
 def enroll_people(store: Store, count: int) -> None:
@@ -120,11 +133,17 @@ def test_k_above_n_shows_the_policys_message_and_stores_nothing(qtbot, db_path, 
     assert stored_keys(db_path) == []
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda page: page.site_name.setText("   "), "The site name must not be empty."),
-    (lambda page: page.camera.clear(), "Choose a camera: a webcam number, a video file, a URL or a folder of images."),
-    (lambda page: page.cooldown.setValue(0), "cooldown must be a positive number of seconds, got 0.0."),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda page: page.site_name.setText("   "), "The site name must not be empty."),
+        (
+            lambda page: page.camera.clear(),
+            "Choose a camera: a webcam number, a video file, a URL or a folder of images.",
+        ),
+        (lambda page: page.cooldown.setValue(0), "cooldown must be a positive number of seconds, got 0.0."),
+    ],
+)
 def test_other_refusals_show_their_message(qtbot, db_path, make_page, edit, message):
     page = make_page()
     edit(page)
@@ -186,8 +205,9 @@ def test_a_model_without_calibration_says_so(make_page):
     (folder / "mine.json").write_text(__import__("json").dumps(spec_to_json(mine)), encoding="utf-8")
     page = make_page()
     page.model.setCurrentIndex(page.model.findData("mine"))
-    assert page.rates.text() == (f"Threshold {DLIB.threshold:.3f}. No calibration data for this model: "
-                                 "its error rates are unknown.")
+    assert page.rates.text() == (
+        f"Threshold {DLIB.threshold:.3f}. No calibration data for this model: its error rates are unknown."
+    )
     page.model.setCurrentIndex(page.model.findData(SPEC.name))
     assert shows_rates(page, CALIBRATION.site_threshold(0.001, 0), 0)
 
@@ -207,8 +227,10 @@ def test_unusable_stored_settings_show_the_reason_and_the_defaults(store, db_pat
     store.set_setting(PREFIX + "threads", "two")
     page = make_page()
     assert page.message.is_error
-    assert page.message.text() == (f"The kiosk settings in {db_path} are invalid: kiosk.threads holds 'two'. Save "
-                                   "the settings again in the admin window. The defaults are shown instead.")
+    assert page.message.text() == (
+        f"The kiosk settings in {db_path} are invalid: kiosk.threads holds 'two'. Save "
+        "the settings again in the admin window. The defaults are shown instead."
+    )
     assert page.settings() == KioskSettings()
 
 
@@ -219,7 +241,9 @@ def test_devices_this_computer_lacks_are_marked(qtbot, store, make_page):
     page = make_page()
     qtbot.waitUntil(lambda: not page.device_hint.text().startswith("Checking"), timeout=60_000)
     lacking = {"cuda": not torch.cuda.is_available(), "mps": not torch.backends.mps.is_available()}
-    marked = {page.device.itemData(i): page.device.itemText(i).endswith(UNAVAILABLE) for i in range(page.device.count())}
+    marked = {
+        page.device.itemData(i): page.device.itemText(i).endswith(UNAVAILABLE) for i in range(page.device.count())
+    }
     assert marked == {"auto": False, "cpu": False, **lacking, "cuda:1": lacking["cuda"]}
     assert page.device.currentData() == "cuda:1"
 
@@ -239,23 +263,26 @@ def tiny_installed():
 @pytest.fixture
 def enrolled(store, pipeline, photo):
     """Barack Obama and Joe Biden, enrolled from their photos with the default model (the old one here)."""
-    return [enroll_photo(store, pipeline, photo(f"{name.split()[1].lower()}.jpg"), name, "photo")
-            for name in ("Barack Obama", "Joe Biden")]
+    return [
+        enroll_photo(store, pipeline, photo(f"{name.split()[1].lower()}.jpg"), name, "photo")
+        for name in ("Barack Obama", "Joe Biden")
+    ]
 
 
 def missing_line(count: str) -> str:
-    return (f"{count} no face template for tiny yet: the kiosk will not recognise them until their faces are "
-            "re-encoded.")
+    return f"{count} no face template for tiny yet: the kiosk will not recognise them until their faces are re-encoded."
 
 
 def test_a_model_lacking_enrolled_people_says_so_and_re_encode_now_makes_their_templates(
-        qtbot, store, pipeline, make_page, tiny_installed, enrolled, monkeypatch):
+    qtbot, store, pipeline, make_page, tiny_installed, enrolled, monkeypatch
+):
     """The engine loads in the background, the page says how far it got and stays usable; at the end
     the line goes and the summary shows."""
     loaded_in = []
     load = FacePipeline.load
-    monkeypatch.setattr(FacePipeline, "load", lambda **options: loaded_in.append(threading.current_thread())
-                        or load(**options))
+    monkeypatch.setattr(
+        FacePipeline, "load", lambda **options: loaded_in.append(threading.current_thread()) or load(**options)
+    )
     page = make_page()
     page.model.setCurrentIndex(page.model.findData(pipeline.spec.name))
     assert page.model_missing.isHidden()  # everyone has a template of the model they were enrolled with
@@ -271,14 +298,16 @@ def test_a_model_lacking_enrolled_people_says_so_and_re_encode_now_makes_their_t
     assert progress == [(1, 2, "Re-encoding with tiny… 1 / 2"), (2, 2, "Re-encoding with tiny… 2 / 2")]
     assert page.model_missing.isHidden() and page.k.value() == 2
     assert not page.message.is_error and page.message.text().startswith(
-        "2 people: 2 face templates re-encoded with tiny@1, 0 already done.")
+        "2 people: 2 face templates re-encoded with tiny@1, 0 already done."
+    )
     assert store.enrolled_count(tiny_installed.id) == 2 and store.people_without_model(tiny_installed.id) == 0
     page.model.setCurrentIndex(page.model.findData(pipeline.spec.name))
     assert page.model_missing.isHidden()  # the old templates are kept
 
 
 def test_a_face_that_cannot_be_re_encoded_is_reported_and_its_person_still_counted(
-        qtbot, store, make_page, tiny_installed, enrolled):
+    qtbot, store, make_page, tiny_installed, enrolled
+):
     obama, biden = enrolled
     [broken] = store.templates(obama.id)
     store.db.execute("UPDATE template_thumbnails SET jpeg = ? WHERE template_id = ?", [b"not a jpeg", broken.id])
@@ -287,7 +316,8 @@ def test_a_face_that_cannot_be_re_encoded_is_reported_and_its_person_still_count
     page.reencode()
     qtbot.waitUntil(lambda: page.reencode_button.isEnabled(), timeout=60_000)
     assert page.message.is_error and "1 face templates re-encoded with tiny@1, 0 already done, 1 failed" in (
-        page.message.text())
+        page.message.text()
+    )
     assert f"Template {broken.id} of person #{obama.id} failed: " in page.message.text()
     assert "not a readable image" in page.message.text()
     assert page.model_missing.isVisible() and page.model_status.text() == missing_line("1 person has")
@@ -300,13 +330,15 @@ def test_an_engine_that_cannot_load_is_shown_not_raised(qtbot, store, make_page,
     page.reencode()
     qtbot.waitUntil(lambda: page.reencode_button.isEnabled(), timeout=60_000)
     assert page.message.is_error and page.message.text().startswith(
-        "Re-encoding with tiny failed: The weights of model tiny@1 are missing:")
+        "Re-encoding with tiny failed: The weights of model tiny@1 are missing:"
+    )
     assert page.model_status.text() == missing_line("2 people have")
     assert store.enrolled_count(tiny_installed.id) == 0
 
 
 def test_closing_the_page_stops_a_re_encoding_after_the_current_person(
-        qtbot, store, pipeline, photo, make_page, tiny_installed):
+    qtbot, store, pipeline, photo, make_page, tiny_installed
+):
     """What was written stays (each person is one transaction); running it again goes on from there."""
     template, _ = prepare_template(pipeline, photo("obama.jpg"), "photo:obama.jpg")
     for number in range(500):
@@ -321,12 +353,12 @@ def test_closing_the_page_stops_a_re_encoding_after_the_current_person(
     assert 0 < store.enrolled_count(tiny_installed.id) < 500
 
 
-def test_saving_a_model_that_lacks_enrolled_people_warns_but_saves(store, db_path, make_page, tiny_installed,
-                                                                   enrolled):
+def test_saving_a_model_that_lacks_enrolled_people_warns_but_saves(store, db_path, make_page, tiny_installed, enrolled):
     page = make_page()
     page.model.setCurrentIndex(page.model.findData(TINY))
     page.save()
     assert page.message.is_error and page.message.text() == (
-        f"Saved, but {missing_line('2 people have')} Use Re-encode now under Model. {LIVE_NOTE}")
+        f"Saved, but {missing_line('2 people have')} Use Re-encode now under Model. {LIVE_NOTE}"
+    )
     with Store.open(db_path, create=False) as other:
         assert load_settings(other).model == TINY

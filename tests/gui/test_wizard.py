@@ -15,9 +15,9 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QWizard
 
+from faceguard.app.settings import KioskSettings
 from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, WARNING_STYLE, EnrollmentWizard, quality_text
 from faceguard.gui.pipeline_loader import EngineLoader
-from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 from faceguard.vision.quality import QualityReport, QualityThresholds
@@ -33,8 +33,13 @@ def make_wizard(qtbot, store, pipeline):
 
     def make(camera: str = "0", engine: EngineLoader | None = None, **options) -> EnrollmentWizard:
         settings = KioskSettings(camera=camera, device="cpu", **options.pop("settings", {}))
-        wizard = EnrollmentWizard(store, engine or EngineLoader.loaded(pipeline), settings,
-                                  countdown_ms=options.pop("countdown_ms", 250), **options)
+        wizard = EnrollmentWizard(
+            store,
+            engine or EngineLoader.loaded(pipeline),
+            settings,
+            countdown_ms=options.pop("countdown_ms", 250),
+            **options,
+        )
         qtbot.addWidget(wizard)
         wizard.show()
         return wizard
@@ -103,15 +108,26 @@ def table_counts(store: Store) -> dict[str, int]:
 # --- from a photo file -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("max_yaw, shown", [(math.inf, "turned 0.12"), (0.3, "turned 0.12 (≤ 0.30)")],
-                         ids=["off", "on"])
+@pytest.mark.parametrize(
+    "max_yaw, shown", [(math.inf, "turned 0.12"), (0.3, "turned 0.12 (≤ 0.30)")], ids=["off", "on"]
+)
 def test_the_check_page_shows_a_limit_only_when_it_is_in_force(max_yaw, shown):
-    report = QualityReport(face_size=200, eye_distance=80, sharpness=500, brightness=120, clipped=0, yaw=-0.12,
-                           pitch=0.55, detector_score=0.99)
+    report = QualityReport(
+        face_size=200,
+        eye_distance=80,
+        sharpness=500,
+        brightness=120,
+        clipped=0,
+        yaw=-0.12,
+        pitch=0.55,
+        detector_score=0.99,
+    )
     limits = QualityThresholds(max_yaw=max_yaw)
-    assert quality_text(report, limits) == (f"Face 200 px wide (≥ {limits.min_face_size:.0f}) · sharpness 500 (≥ "
-                                            f"{limits.min_sharpness:.0f}) · brightness 120 ({limits.min_brightness:.0f}–"
-                                            f"{limits.max_brightness:.0f}) · {shown}")
+    assert quality_text(report, limits) == (
+        f"Face 200 px wide (≥ {limits.min_face_size:.0f}) · sharpness 500 (≥ "
+        f"{limits.min_sharpness:.0f}) · brightness 120 ({limits.min_brightness:.0f}–"
+        f"{limits.max_brightness:.0f}) · {shown}"
+    )
 
 
 def test_enroll_from_a_photo_file_end_to_end(qtbot, monkeypatch, make_wizard, store):
@@ -126,10 +142,12 @@ def test_enroll_from_a_photo_file_end_to_end(qtbot, monkeypatch, make_wizard, st
     assert page.isComplete() and next_button.isEnabled() and not page.busy.isVisible()
     assert page.face_label.pixmap().width() == 240  # the aligned face, shown large
     limits = QualityThresholds()
-    assert re.fullmatch(rf"Face 228 px wide \(≥ {limits.min_face_size:.0f}\) · sharpness \d+ \(≥ "
-                        rf"{limits.min_sharpness:.0f}\) · brightness 139 \({limits.min_brightness:.0f}–"
-                        rf"{limits.max_brightness:.0f}\) · turned 0\.\d\d( \(≤ {limits.max_yaw:.2f}\))?",
-                        page.quality_label.text())
+    assert re.fullmatch(
+        rf"Face 228 px wide \(≥ {limits.min_face_size:.0f}\) · sharpness \d+ \(≥ "
+        rf"{limits.min_sharpness:.0f}\) · brightness 139 \({limits.min_brightness:.0f}–"
+        rf"{limits.max_brightness:.0f}\) · turned 0\.\d\d( \(≤ {limits.max_yaw:.2f}\))?",
+        page.quality_label.text(),
+    )
     click(qtbot, next_button)
 
     details = wizard.details_page
@@ -147,7 +165,12 @@ def test_enroll_from_a_photo_file_end_to_end(qtbot, monkeypatch, make_wizard, st
     assert enrolled.args == [person.id]
     assert wizard.done_page.result_label.text() == f"Enrolled Barack Obama (#{person.id})"
     assert (person.name, person.badge, person.group, person.notes, person.templates) == (
-        "Barack Obama", "44", "staff", "president", 1)
+        "Barack Obama",
+        "44",
+        "staff",
+        "president",
+        1,
+    )
     assert (person.valid_from, person.valid_until) == (None, None)
     assert before <= person.consent_at <= after and person.consent_method == "wizard"
     [template] = store.templates(person.id)
@@ -182,14 +205,18 @@ def bad_photo(tmp_path, photo, kind: str) -> str:
     return write_rgb(tmp_path / "tiny.jpg", cv2.resize(obama, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA))
 
 
-@pytest.mark.parametrize(("kind", "headline"), [
-    ("no face", "No face found."),
-    ("two faces", "2 faces found."),
-    ("unreadable", "The file cannot be used."),
-    ("missing", "The file cannot be used."),
-])
+@pytest.mark.parametrize(
+    ("kind", "headline"),
+    [
+        ("no face", "No face found."),
+        ("two faces", "2 faces found."),
+        ("unreadable", "The file cannot be used."),
+        ("missing", "The file cannot be used."),
+    ],
+)
 def test_a_photo_that_cannot_be_enrolled_gets_specific_guidance_and_a_way_back(
-        qtbot, monkeypatch, make_wizard, store, tmp_path, photo, kind, headline):
+    qtbot, monkeypatch, make_wizard, store, tmp_path, photo, kind, headline
+):
     wizard = make_wizard()
     choose_file(qtbot, monkeypatch, wizard, bad_photo(tmp_path, photo, kind))
     wait_for_check(qtbot, wizard)
@@ -207,10 +234,10 @@ def test_a_photo_that_cannot_be_enrolled_gets_specific_guidance_and_a_way_back(
     assert table_counts(store)["people"] == 0
 
 
-@pytest.mark.parametrize(("kind", "problem"), [
-    ("blurred", "blurred"), ("dark", "too dark"), ("tiny", "too small")])
+@pytest.mark.parametrize(("kind", "problem"), [("blurred", "blurred"), ("dark", "too dark"), ("tiny", "too small")])
 def test_a_photo_below_the_recommended_quality_is_enrolled_only_once_the_admin_ticks_enroll_anyway(
-        qtbot, monkeypatch, make_wizard, store, tmp_path, photo, pipeline, kind, problem):
+    qtbot, monkeypatch, make_wizard, store, tmp_path, photo, pipeline, kind, problem
+):
     path = bad_photo(tmp_path, photo, kind)
     warning = pipeline.enroll(read_image(path), accept_low_quality=True)[0].accepted_below
     wizard = make_wizard()
@@ -237,7 +264,8 @@ def test_a_photo_below_the_recommended_quality_is_enrolled_only_once_the_admin_t
 
 
 def test_going_back_from_a_low_quality_photo_to_a_good_one_needs_no_ticking(
-        qtbot, monkeypatch, make_wizard, store, tmp_path, photo):
+    qtbot, monkeypatch, make_wizard, store, tmp_path, photo
+):
     wizard = make_wizard()
     choose_file(qtbot, monkeypatch, wizard, bad_photo(tmp_path, photo, "slightly blurred"))
     page = wizard.check_page
@@ -253,6 +281,7 @@ def test_going_back_from_a_low_quality_photo_to_a_good_one_needs_no_ticking(
     click(qtbot, enroll_button(wizard))
     [template] = store.templates(store.people()[0].id)
     assert template.accepted_below is None and "accepted_below" not in template.quality
+
 
 def test_a_result_for_an_abandoned_photo_is_ignored(qtbot, monkeypatch, make_wizard):
     wizard = make_wizard()
@@ -288,7 +317,8 @@ def test_enroll_needs_a_name_and_the_ticked_consent(qtbot, monkeypatch, make_wiz
 
 
 def test_a_taken_badge_keeps_the_user_on_details_with_the_message_and_writes_nothing(
-        qtbot, monkeypatch, make_wizard, store):
+    qtbot, monkeypatch, make_wizard, store
+):
     store.add_person("Joe Biden", badge="46")
     before = table_counts(store)
     wizard = make_wizard()
@@ -301,7 +331,10 @@ def test_a_taken_badge_keeps_the_user_on_details_with_the_message_and_writes_not
     assert wizard.currentId() == DETAILS
     assert page.error_label.text().startswith("Badge 46 already belongs to Joe Biden.")
     assert (page.name_edit.text(), page.badge_edit.text(), page.notes_edit.toPlainText()) == (
-        "Barack Obama", "46", "keep me")
+        "Barack Obama",
+        "46",
+        "keep me",
+    )
     assert page.consent_check.isChecked()
     assert table_counts(store) == before
 
@@ -313,7 +346,8 @@ def test_a_taken_badge_keeps_the_user_on_details_with_the_message_and_writes_not
 
 
 def test_access_that_ends_before_it_starts_is_refused_then_stored_as_whole_local_days(
-        qtbot, monkeypatch, make_wizard, store):
+    qtbot, monkeypatch, make_wizard, store
+):
     wizard = make_wizard()
     go_to_details(qtbot, monkeypatch, wizard, DATA / "obama.jpg")
     fill_details(qtbot, wizard, "Barack Obama")
@@ -379,8 +413,7 @@ def test_an_engine_that_failed_to_load_is_reported(qtbot, monkeypatch, make_wiza
 # --- the camera ------------------------------------------------------------------------------------
 
 
-def test_take_a_photo_with_the_camera_counts_down_and_enrolls_the_captured_face(
-        qtbot, make_wizard, store, tmp_path):
+def test_take_a_photo_with_the_camera_counts_down_and_enrolls_the_captured_face(qtbot, make_wizard, store, tmp_path):
     wizard = make_wizard(camera=folder_with(tmp_path, "obama2.jpg"))
     page = wizard.source_page
     capture = page.capture
@@ -413,7 +446,8 @@ def test_a_failing_camera_is_reported_and_a_file_can_still_be_chosen(qtbot, monk
     click(qtbot, wizard.source_page.camera_button)
     qtbot.waitUntil(lambda: capture.status_label.text() != "", timeout=WAIT)
     assert capture.status_label.text().startswith(
-        f"Camera offline: The video file '{tmp_path / 'unplugged.mp4'}' does not exist. Retrying in")
+        f"Camera offline: The video file '{tmp_path / 'unplugged.mp4'}' does not exist. Retrying in"
+    )
     assert not capture.take_button.isEnabled()
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     choose_file(qtbot, monkeypatch, wizard, DATA / "obama.jpg")
@@ -435,7 +469,8 @@ def test_closing_the_wizard_stops_a_running_camera_preview(qtbot, make_wizard, t
 
 @pytest.mark.parametrize(("camera_photo", "recognised"), [("obama3.jpg", True), ("biden.jpg", False)])
 def test_verify_now_says_whether_the_camera_recognises_the_new_person(
-        qtbot, monkeypatch, make_wizard, tmp_path, pipeline, camera_photo, recognised):
+    qtbot, monkeypatch, make_wizard, tmp_path, pipeline, camera_photo, recognised
+):
     """The verdict names the distance and the model's threshold, and the distance lies on the side of
     the threshold the verdict says (whatever the model's distance scale)."""
     wizard = make_wizard(camera=folder_with(tmp_path, camera_photo), verify_seconds=3)
@@ -450,8 +485,11 @@ def test_verify_now_says_whether_the_camera_recognises_the_new_person(
     if recognised:
         found = re.fullmatch(r"Recognised Barack Obama \(distance (\d+\.\d\d), threshold (\d+\.\d\d)\)\.", text)
     else:
-        found = re.match(r"Not recognised as Barack Obama: the closest face was at distance (\d+\.\d\d), above the "
-                         r"threshold (\d+\.\d\d)\. ", text)
+        found = re.match(
+            r"Not recognised as Barack Obama: the closest face was at distance (\d+\.\d\d), above the "
+            r"threshold (\d+\.\d\d)\. ",
+            text,
+        )
     assert found, text
     distance, threshold = float(found[1]), float(found[2])
     assert found[2] == f"{pipeline.threshold:.2f}"
@@ -472,7 +510,8 @@ def test_verify_now_on_a_damaged_database_says_so_and_opens_no_camera(qtbot, mon
 
 
 def test_finishing_while_verify_now_watches_the_camera_stops_it(
-        qtbot, monkeypatch, make_wizard, tmp_path, no_thread_left_running):
+    qtbot, monkeypatch, make_wizard, tmp_path, no_thread_left_running
+):
     wizard = make_wizard(camera=folder_with(tmp_path, "biden.jpg"))
     go_to_details(qtbot, monkeypatch, wizard, DATA / "obama.jpg")
     fill_details(qtbot, wizard, "Barack Obama <b>44</b>")

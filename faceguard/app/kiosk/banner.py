@@ -81,8 +81,9 @@ class BannerModel:
             if all(face.state == "poor" for face in faces):
                 return Banner(Screen.LOOK, faces[0].label or "Look at the camera")
             return Banner(Screen.CHECKING, "Checking…", "Please look at the camera")
-        return Banner(Screen.IDLE, time.strftime("%H:%M", time.localtime(now)),
-                      f"{site_name} — look at the camera to enter")
+        return Banner(
+            Screen.IDLE, time.strftime("%H:%M", time.localtime(now)), f"{site_name} — look at the camera to enter"
+        )
 
 
 def _decision_banner(view: DecisionView) -> Banner:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from faceguard.core.paths import DEMO_PHOTOS, data_dir
 from faceguard.app.settings import KioskSettings, save_settings
+from faceguard.core.paths import DEMO_PHOTOS, data_dir
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
-from faceguard.vision.camera import Frame
-from faceguard.core.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
 from faceguard.app.kiosk.results import DecisionView, FaceView, FrameResult
 from faceguard.app.kiosk.tracker import IouTracker, Track
-from faceguard.matching.gallery import Match, face_distance
 from faceguard.app.site_threshold import SiteThreshold
+from faceguard.core.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
+from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
+from faceguard.vision.camera import Frame
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.quality import QualityThresholds, assess_quality, check_quality
 from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
@@ -58,8 +58,15 @@ class _Event:
 
 
 class KioskEngine:
-    def __init__(self, pipeline: FacePipeline, store: Store, gallery: LiveGallery, config: PolicyConfig,
-                 door: str, threshold: SiteThreshold) -> None:
+    def __init__(
+        self,
+        pipeline: FacePipeline,
+        store: Store,
+        gallery: LiveGallery,
+        config: PolicyConfig,
+        door: str,
+        threshold: SiteThreshold,
+    ) -> None:
         self.pipeline, self.store, self.gallery = pipeline, store, gallery
         self.policy = AccessPolicy(gallery.status_of, config)
         self.reconfigure(config, door, threshold)
@@ -82,8 +89,9 @@ class KioskEngine:
         return self.threshold_rule.for_gallery(self.gallery.people)
 
     @classmethod
-    def open(cls, pipeline: FacePipeline, store: Store, config: PolicyConfig, door: str,
-             threshold: SiteThreshold) -> KioskEngine:
+    def open(
+        cls, pipeline: FacePipeline, store: Store, config: PolicyConfig, door: str, threshold: SiteThreshold
+    ) -> KioskEngine:
         store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
         return cls(pipeline, store, gallery, config, door, threshold)
@@ -101,9 +109,14 @@ class KioskEngine:
         self._write_log()
         done = time.perf_counter()
         return FrameResult(
-            frame.index, frame.time, tuple(_view(t) for t in tracks), tuple(decisions),
+            frame.index,
+            frame.time,
+            tuple(_view(t) for t in tracks),
+            tuple(decisions),
             {"detect": (detected - start) * 1e3, "encode": (done - detected) * 1e3, "total": (done - start) * 1e3},
-            len(self._unlogged), self._log_problem, self._gallery_problem,
+            len(self._unlogged),
+            self._log_problem,
+            self._gallery_problem,
         )
 
     def _write_log(self) -> None:
@@ -111,8 +124,14 @@ class KioskEngine:
         while self._unlogged:
             event = self._unlogged[0]
             try:
-                log_decision(self.store, event.decision, door=event.door, model_id=self.pipeline.spec.id,
-                             latency_ms=event.latency_ms, snapshot=event.snapshot)
+                log_decision(
+                    self.store,
+                    event.decision,
+                    door=event.door,
+                    model_id=self.pipeline.spec.id,
+                    latency_ms=event.latency_ms,
+                    snapshot=event.snapshot,
+                )
             except StoreError as error:
                 self._log_problem = f"The access log cannot be written: {error}"
                 return
@@ -198,8 +217,10 @@ class KioskEngine:
 def missing_problem(missing: int, model: str) -> str:
     """The kiosk's service line for ``missing`` enrolled people without a template of ``model``."""
     people = "1 enrolled person has" if missing == 1 else f"{missing:,} enrolled people have"
-    return (f"{people} no face template for {model} yet and cannot be recognised here: an administrator "
-            "must re-encode them (admin window: Settings → Re-encode now).")
+    return (
+        f"{people} no face template for {model} yet and cannot be recognised here: an administrator "
+        "must re-encode them (admin window: Settings → Re-encode now)."
+    )
 
 
 def _hint(error: QualityError) -> str:

@@ -70,7 +70,6 @@ class IouTracker:
                 assigned[f] = track
         return [assigned[f] for f in range(len(faces))], ended
 
-
     def restart(self, track: Track, now: float) -> int:
         """Give ``track`` a new id and start its appearance afresh (the box was followed, but the face
         in it changed: one person left and another stepped into the same place). Returns the old id."""

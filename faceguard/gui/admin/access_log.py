@@ -74,8 +74,12 @@ class AccessLogPage(QWidget):
         self.snapshot.setStyleSheet("border: 1px solid #c8c8c8; color: #7a7a7a;")
 
         filters = QHBoxLayout()
-        for label, widget in (("From", self.since), ("Until", self.until), ("Person", self.person),
-                              ("Decision", self.decision)):
+        for label, widget in (
+            ("From", self.since),
+            ("Until", self.until),
+            ("Person", self.person),
+            ("Decision", self.decision),
+        ):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
         filters.addStretch(1)
@@ -89,8 +93,12 @@ class AccessLogPage(QWidget):
         layout.addWidget(self.message)
         layout.addLayout(body, 1)
 
-        for signal in (self.since.dateChanged, self.until.dateChanged, self.person.currentIndexChanged,
-                       self.decision.currentIndexChanged):
+        for signal in (
+            self.since.dateChanged,
+            self.until.dateChanged,
+            self.person.currentIndexChanged,
+            self.decision.currentIndexChanged,
+        ):
             signal.connect(self.reload)
         self.table.itemSelectionChanged.connect(self.show_snapshot)
         self.export_button.clicked.connect(self.export_csv)
@@ -122,8 +130,11 @@ class AccessLogPage(QWidget):
             if self.message.is_error:
                 self.message.hide()
         self.events = events[:ROW_LIMIT]
-        self.summary.setText(f"newest {ROW_LIMIT} events shown" if len(events) > ROW_LIMIT
-                             else f"{len(events)} event{'s' if len(events) != 1 else ''}")
+        self.summary.setText(
+            f"newest {ROW_LIMIT} events shown"
+            if len(events) > ROW_LIMIT
+            else f"{len(events)} event{'s' if len(events) != 1 else ''}"
+        )
         self.table.setRowCount(len(self.events))
         for row, event in enumerate(self.events):
             colour = QBrush(QColor(DECISION_COLOURS[event.decision]))
@@ -202,8 +213,14 @@ class AccessLogPage(QWidget):
             self.message.show_error(error_text(error))
             return
         self.export_button.setEnabled(False)
-        run_task(save_events_csv, events[::-1], Path(path), on_result=lambda count: self._exported(count, path),
-                 on_error=self._export_failed, parent=self)
+        run_task(
+            save_events_csv,
+            events[::-1],
+            Path(path),
+            on_result=lambda count: self._exported(count, path),
+            on_error=self._export_failed,
+            parent=self,
+        )
 
     def _exported(self, count: int, path: str) -> None:
         self.export_button.setEnabled(True)

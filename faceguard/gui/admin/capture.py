@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from faceguard.vision.camera import Frame
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.images import rgb_to_qimage
+from faceguard.vision.camera import Frame
 
 PREVIEW_SIZE = (400, 300)
 
@@ -16,8 +16,9 @@ PREVIEW_SIZE = (400, 300)
 def show_frame(label: QLabel, frame: Frame) -> None:
     """Show ``frame`` in ``label``, scaled to fit the label's size."""
     pixmap = QPixmap.fromImage(rgb_to_qimage(frame.image))
-    label.setPixmap(pixmap.scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation))
+    label.setPixmap(
+        pixmap.scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    )
 
 
 class CameraCapture(QWidget):
@@ -27,8 +28,7 @@ class CameraCapture(QWidget):
 
     captured = Signal(object)
 
-    def __init__(self, spec: str, parent: QWidget | None = None, *, countdown: int = 3,
-                 step_ms: int = 1000) -> None:
+    def __init__(self, spec: str, parent: QWidget | None = None, *, countdown: int = 3, step_ms: int = 1000) -> None:
         super().__init__(parent)
         self.spec, self.countdown = spec, countdown
         self._worker: CameraWorker | None = None

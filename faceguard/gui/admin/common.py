@@ -35,8 +35,11 @@ def status_text(person: Person, now: float | None = None) -> str:
 
 def validity_text(person: Person) -> str:
     """The validity period in local time, e.g. "from 2026-12-01 08:00 until 2026-12-31 23:59"."""
-    parts = [f"{word} {local_time(moment)}" for word, moment in (("from", person.valid_from),
-                                                                   ("until", person.valid_until)) if moment]
+    parts = [
+        f"{word} {local_time(moment)}"
+        for word, moment in (("from", person.valid_from), ("until", person.valid_until))
+        if moment
+    ]
     return " ".join(parts) or "no limit"
 
 

@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import PHOTO_FILTER, POLL_MS, MessageBar, status_text, validity_text
 from faceguard.gui.admin.person_dialog import PersonDialog
-from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.images import jpeg_to_pixmap
+from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
-from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import NewTemplate, Person, Store
 
 if TYPE_CHECKING:  # torch loads in the background (EngineLoader), never on the GUI thread
@@ -96,11 +96,22 @@ class PeopleModel(QAbstractTableModel):
         person, column = self.people[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole and column > 0:
             status = status_text(person)
-            return [None, person.name, person.badge, person.group, status, validity_text(person),
-                    str(person.templates)][column]
+            return [
+                None,
+                person.name,
+                person.badge,
+                person.group,
+                status,
+                validity_text(person),
+                str(person.templates),
+            ][column]
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return self.thumbnail(person)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 4 and (colour := _STATUS_COLOURS.get(status_text(person))):
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and column == 4
+            and (colour := _STATUS_COLOURS.get(status_text(person)))
+        ):
             return QBrush(QColor(colour))
         if role == Qt.ItemDataRole.ToolTipRole and person.notes:
             return person.notes
@@ -124,8 +135,9 @@ class PeoplePage(QWidget):
 
     changed = Signal()  # people were changed here or by another program
 
-    def __init__(self, store: Store, engine: EngineLoader, settings: KioskSettings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, engine: EngineLoader, settings: KioskSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.store, self.engine, self.settings = store, engine, settings
         self.model = PeopleModel(store, self)
@@ -154,8 +166,13 @@ class PeoplePage(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
         bar.addWidget(self.show_inactive)
-        for button in (self.enroll_button, self.edit_button, self.add_photo_button, self.active_button,
-                       self.delete_button):
+        for button in (
+            self.enroll_button,
+            self.edit_button,
+            self.add_photo_button,
+            self.active_button,
+            self.delete_button,
+        ):
             bar.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -242,16 +259,24 @@ class PeoplePage(QWidget):
         pipeline = self.engine.pipeline
         if pipeline is None:
             self.message.show_error(
-                f"The face engine could not be loaded: {error_text(self.engine.error)}" if self.engine.error
-                else "The face engine is still loading; try again in a moment.")
+                f"The face engine could not be loaded: {error_text(self.engine.error)}"
+                if self.engine.error
+                else "The face engine is still loading; try again in a moment."
+            )
             return
         path, _ = QFileDialog.getOpenFileName(self, f"Add a photo of {person.name}", "", PHOTO_FILTER)
         if not path:
             return
         photo = Path(path)
         self.message.show_info(f"Checking {photo.name}…")
-        run_task(encode_photo, pipeline, photo, on_result=partial(self._photo_encoded, person, photo),
-                 on_error=partial(self._photo_failed, person, photo), parent=self)
+        run_task(
+            encode_photo,
+            pipeline,
+            photo,
+            on_result=partial(self._photo_encoded, person, photo),
+            on_error=partial(self._photo_failed, person, photo),
+            parent=self,
+        )
 
     def toggle_active(self) -> None:
         person = self.selected_person()
@@ -262,8 +287,12 @@ class PeoplePage(QWidget):
         except FaceGuardError as error:
             self.message.show_error(error_text(error))
             return
-        self._written(updated, f"{updated.name} is active again." if updated.active
-                      else f"{updated.name} is deactivated: the door no longer opens for them (photos kept).")
+        self._written(
+            updated,
+            f"{updated.name} is active again."
+            if updated.active
+            else f"{updated.name} is deactivated: the door no longer opens for them (photos kept).",
+        )
 
     def delete(self) -> None:
         """Erase the selected person after a confirmation that says what goes and what the log keeps."""
@@ -271,13 +300,19 @@ class PeoplePage(QWidget):
         if person is None:
             return
         photos = f"{person.templates} face photo{'s' if person.templates != 1 else ''}"
-        question = (f"Erase {person.name}{f' (badge {person.badge})' if person.badge else ''}?\n\n"
-                    f"This deletes their details, their {photos} and the face snapshots of their access "
-                    f"events. The access log keeps their events under the pseudonym {person.pseudonym}, "
-                    "without their name.\n\nThis cannot be undone.")
-        answer = QMessageBox.question(self, "Erase person", question,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
+        question = (
+            f"Erase {person.name}{f' (badge {person.badge})' if person.badge else ''}?\n\n"
+            f"This deletes their details, their {photos} and the face snapshots of their access "
+            f"events. The access log keeps their events under the pseudonym {person.pseudonym}, "
+            "without their name.\n\nThis cannot be undone."
+        )
+        answer = QMessageBox.question(
+            self,
+            "Erase person",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -315,12 +350,18 @@ class PeoplePage(QWidget):
 
     def _accept_low_quality(self, person: Person, photo: Path, template: NewTemplate) -> bool:
         """Ask whether to add a photo below the recommended quality anyway (the answer defaults to No)."""
-        question = (f"{photo.name} is below the recommended quality:\n\n{template.accepted_below}\n\n"
-                    f"Add it to {person.name} anyway? Recognition may be less reliable; the warning is "
-                    "recorded with the photo.")
-        answer = QMessageBox.question(self, "Photo below the recommended quality", question,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
+        question = (
+            f"{photo.name} is below the recommended quality:\n\n{template.accepted_below}\n\n"
+            f"Add it to {person.name} anyway? Recognition may be less reliable; the warning is "
+            "recorded with the photo."
+        )
+        answer = QMessageBox.question(
+            self,
+            "Photo below the recommended quality",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def _photo_failed(self, person: Person, photo: Path, error: Exception) -> None:

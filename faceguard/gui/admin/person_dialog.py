@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.core.errors import FaceGuardError
 from faceguard.app.display import consent_text
+from faceguard.core.errors import FaceGuardError
 from faceguard.gui.tasks import error_text
 from faceguard.store.repository import Person, Store
 
@@ -129,4 +129,3 @@ class PersonDialog(QDialog):
 
 def _to_qt(moment: datetime) -> QDateTime:
     return QDateTime.fromMSecsSinceEpoch(round(moment.timestamp() * 1000))
-

@@ -14,6 +14,7 @@ the stored thumbnails in the background (``faceguard.app.reencode``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -38,25 +39,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.matching.calibration import Calibration
+from faceguard.app.settings import DEVICES, KioskSettings, load_settings, save_settings
+from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import MessageBar
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
-from faceguard.app.settings import DEVICES, KioskSettings, load_settings, save_settings
-from faceguard.app.site_threshold import SiteThreshold
+from faceguard.matching.calibration import Calibration
 from faceguard.store.repository import Store
 from faceguard.vision.spec import ModelSpec, get_model_spec, list_models
 
 if TYPE_CHECKING:
     from faceguard.app.reencode import ReencodeReport
 
-DEVICE_NAMES = {"auto": "Automatic (best available)", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)",
-                "mps": "MPS (Apple GPU)"}
-CAMERA_HINT = ("A webcam number (0 is the first), a video file, an rtsp:// or http:// stream URL, "
-               "or a folder of photos (shown as a slide show).")
+DEVICE_NAMES = {
+    "auto": "Automatic (best available)",
+    "cpu": "CPU",
+    "cuda": "CUDA (NVIDIA GPU)",
+    "mps": "MPS (Apple GPU)",
+}
+CAMERA_HINT = (
+    "A webcam number (0 is the first), a video file, an rtsp:// or http:// stream URL, "
+    "or a folder of photos (shown as a slide show)."
+)
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v);;All files (*)"
-LIVE_NOTE = ("A running kiosk applies saved changes within 2 s (a new camera, device, model or "
-             "thread count reopens its camera or restarts its engine).")
+LIVE_NOTE = (
+    "A running kiosk applies saved changes within 2 s (a new camera, device, model or "
+    "thread count reopens its camera or restarts its engine)."
+)
 UNAVAILABLE = " — not available on this computer"
 DERIVED_TEXT = "Derive the threshold from this target and the number of people enrolled"
 
@@ -64,12 +73,15 @@ DERIVED_TEXT = "Derive the threshold from this target and the number of people e
 def missing_text(missing: int, model: str) -> str:
     """What it means that ``missing`` enrolled people have no template of ``model``."""
     people = "1 person has" if missing == 1 else f"{missing:,} people have"
-    return (f"{people} no face template for {model} yet: the kiosk will not recognise them until their "
-            "faces are re-encoded.")
+    return (
+        f"{people} no face template for {model} yet: the kiosk will not recognise them until their "
+        "faces are re-encoded."
+    )
 
 
-def reencode_in_thread(db_path: Path, model: str, device: str, threads: int,
-                       progress: Callable[[int, int], None]) -> ReencodeReport:
+def reencode_in_thread(
+    db_path: Path, model: str, device: str, threads: int, progress: Callable[[int, int], None]
+) -> ReencodeReport:
     """Load ``model`` and give every enrolled face a template of it, through a Store of this thread's
     own (a connection belongs to one thread). Runs in a task thread: torch loads here."""
     from faceguard.app.reencode import reencode
@@ -86,8 +98,9 @@ def report_text(report: ReencodeReport) -> str:
         return report.summary()
     first, more = report.failed[0], len(report.failed) - 1
     others = f" ({more} more: 'faceguard people reencode --model {report.model_id}' lists each)" if more else ""
-    return (f"{report.summary()} Template {first.template_id} of person #{first.person_id} failed: "
-            f"{first.reason}{others}")
+    return (
+        f"{report.summary()} Template {first.template_id} of person #{first.person_id} failed: {first.reason}{others}"
+    )
 
 
 def available_devices() -> set[str]:
@@ -135,8 +148,10 @@ class SettingsPage(QWidget):
         self.model_status = QLabel()
         self.model_status.setWordWrap(True)
         self.reencode_button = QPushButton("Re-encode now")
-        self.reencode_button.setToolTip("Make the missing templates from the face thumbnails the database "
-                                        "keeps (nobody is re-enrolled; templates of other models are kept).")
+        self.reencode_button.setToolTip(
+            "Make the missing templates from the face thumbnails the database "
+            "keeps (nobody is re-enrolled; templates of other models are kept)."
+        )
         self.model_missing = QWidget()
         self._reencoding: str | None = None  # the model being re-encoded
         self._stop = threading.Event()  # set when the page closes: the re-encoding stops after the current person
@@ -209,8 +224,13 @@ class SettingsPage(QWidget):
         form.addRow("", self.threshold)
         form.addRow("", self.rates)
         form.addRow("Inference threads", self.threads)
-        form.addRow("", QLabel(f"This computer has {os.cpu_count() or 1} CPU cores; one thread leaves the "
-                               "others to the camera and the screen."))
+        form.addRow(
+            "",
+            QLabel(
+                f"This computer has {os.cpu_count() or 1} CPU cores; one thread leaves the "
+                "others to the camera and the screen."
+            ),
+        )
         form.addRow("Voting (k of n)", voting_row)
         form.addRow("Cooldown", self.cooldown)
         form.addRow("", QLabel("After a decision about a person, no other decision about them for this long."))
@@ -258,11 +278,19 @@ class SettingsPage(QWidget):
     def settings(self) -> KioskSettings:
         """The settings as entered; raises ValueError with the user-facing reason when they break a rule."""
         return KioskSettings(
-            site_name=self.site_name.text().strip(), door=self.door.text().strip(),
-            camera=self.camera.text().strip(), device=self.device.currentData(), model=self.model.currentData(),
+            site_name=self.site_name.text().strip(),
+            door=self.door.text().strip(),
+            camera=self.camera.text().strip(),
+            device=self.device.currentData(),
+            model=self.model.currentData(),
             threshold=None if self.calibrated.isChecked() else self.threshold.value(),
-            max_fpir=1 / self.strangers.value(), threads=self.threads.value(), k=self.k.value(), n=self.n.value(), cooldown=self.cooldown.value(),
-            sound=self.sound.isChecked())
+            max_fpir=1 / self.strangers.value(),
+            threads=self.threads.value(),
+            k=self.k.value(),
+            n=self.n.value(),
+            cooldown=self.cooldown.value(),
+            sound=self.sound.isChecked(),
+        )
 
     def save(self) -> None:
         """Store the settings in one transaction; on a refusal show why and keep the input."""
@@ -275,8 +303,9 @@ class SettingsPage(QWidget):
             return
         missing = self._missing(spec)
         if missing:
-            self.message.show_error(f"Saved, but {missing_text(missing, spec.name)} Use Re-encode now under "
-                                    f"Model. {LIVE_NOTE}")
+            self.message.show_error(
+                f"Saved, but {missing_text(missing, spec.name)} Use Re-encode now under Model. {LIVE_NOTE}"
+            )
         else:
             self.message.show_info(f"Saved. {LIVE_NOTE}")
         self.saved.emit(settings)
@@ -290,14 +319,25 @@ class SettingsPage(QWidget):
         self._stop.clear()
         self.reencode_button.setEnabled(False)
         self.model_status.setText(f"Loading {model}…")
-        run_task(reencode_in_thread, self.store.path, model, self.device.currentData(), self.threads.value(),
-                 self._progress, on_result=self._reencoded, on_error=self._reencode_failed, parent=self)
+        run_task(
+            reencode_in_thread,
+            self.store.path,
+            model,
+            self.device.currentData(),
+            self.threads.value(),
+            self._progress,
+            on_result=self._reencoded,
+            on_error=self._reencode_failed,
+            parent=self,
+        )
 
     def _progress(self, done: int, total: int) -> None:
         """After each person, in the re-encoding thread: report, or stop if the page is closing."""
         if self._stop.is_set():
-            raise FaceGuardError("Re-encoding stopped as the page closed; what was done is kept, and "
-                                 "running it again goes on from there.")
+            raise FaceGuardError(
+                "Re-encoding stopped as the page closed; what was done is kept, and "
+                "running it again goes on from there."
+            )
         self.reencode_progress.emit(done, total)
 
     def _show_progress(self, done: int, total: int) -> None:
@@ -356,10 +396,8 @@ class SettingsPage(QWidget):
         self.threshold.setEnabled(not derive)
         spec = self._spec()
         if derive and spec is not None:
-            try:
+            with contextlib.suppress(FaceGuardError):  # _update_rates says why
                 self.threshold.setValue(self._rule(spec).for_gallery(self._enrolled(spec.id)))
-            except FaceGuardError:
-                pass  # _update_rates says why
         self._update_rates()
 
     def _update_rates(self) -> None:
@@ -408,8 +446,11 @@ class SettingsPage(QWidget):
             if device.split(":")[0] not in available:
                 missing.append(DEVICE_NAMES.get(device, device))
                 self.device.setItemText(index, self.device.itemText(index) + UNAVAILABLE)
-        self.device_hint.setText(f"Not available on this computer: {', '.join(missing)}." if missing
-                                 else "Every device is available on this computer.")
+        self.device_hint.setText(
+            f"Not available on this computer: {', '.join(missing)}."
+            if missing
+            else "Every device is available on this computer."
+        )
 
     def _devices_unknown(self, error: Exception) -> None:
         self.device_hint.setText(f"Cannot tell which devices this computer has: {error_text(error)}")
@@ -442,13 +483,19 @@ def describe_rule(rule: SiteThreshold, enrolled: int) -> str:
         return f"Threshold {threshold:.3f}. No calibration data for this model: its error rates are unknown."
     fpir, fnir = calibration.open_set_rates(threshold, enrolled)
     people = f"{enrolled:,} {'person' if enrolled == 1 else 'people'}"
-    limit = (" The target is stricter than the calibration data can measure at this size: the threshold "
-             "stops just below the closest stranger pair measured." if rule.beyond_data(enrolled) else "")
+    limit = (
+        " The target is stricter than the calibration data can measure at this size: the threshold "
+        "stops just below the closest stranger pair measured."
+        if rule.beyond_data(enrolled)
+        else ""
+    )
     far, frr = calibration.error_rates(rule.one_to_one())
-    return (f"With {people} enrolled: threshold {threshold:.3f}, expected {_percent(fpir)} of strangers matched "
-            f"to someone (FPIR) and {_percent(fnir)} of enrolled people not recognised (FNIR).{limit} "
-            f"Badge + face (1:1) checks use {rule.one_to_one():.3f}: FAR {_percent(far)}, FRR {_percent(frr)} "
-            f"on {calibration.pairs:,} {calibration.source} calibration pairs.")
+    return (
+        f"With {people} enrolled: threshold {threshold:.3f}, expected {_percent(fpir)} of strangers matched "
+        f"to someone (FPIR) and {_percent(fnir)} of enrolled people not recognised (FNIR).{limit} "
+        f"Badge + face (1:1) checks use {rule.one_to_one():.3f}: FAR {_percent(far)}, FRR {_percent(frr)} "
+        f"on {calibration.pairs:,} {calibration.source} calibration pairs."
+    )
 
 
 def _percent(rate: float) -> str:

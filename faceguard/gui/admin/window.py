@@ -13,20 +13,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.access_log import AccessLogPage
 from faceguard.gui.admin.people import PeoplePage
 from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.tasks import error_text, wait_for_tasks
-from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import Store
 
 
 class AdminWindow(QMainWindow):
     """Manage people and read the access log of the database a kiosk uses (both may run at once)."""
 
-    def __init__(self, store: Store, engine: EngineLoader, settings: KioskSettings,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, engine: EngineLoader, settings: KioskSettings, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.store, self.engine, self.settings = store, engine, settings
         self.setWindowTitle(f"FaceGuard admin — {settings.site_name}")
@@ -71,8 +72,9 @@ class AdminWindow(QMainWindow):
             self.counts_label.setText(error_text(error))
             return
         people, events = counts["people"], counts["access_events"]
-        self.counts_label.setText(f"{people} {'person' if people == 1 else 'people'} · "
-                                  f"{events} access event{'' if events == 1 else 's'}")
+        self.counts_label.setText(
+            f"{people} {'person' if people == 1 else 'people'} · {events} access event{'' if events == 1 else 's'}"
+        )
 
     def _show_engine(self) -> None:
         if self.engine.pipeline is not None:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from faceguard.vision.camera import Frame
+from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import (
     BlurryFaceError,
     ConflictError,
@@ -49,12 +49,12 @@ from faceguard.core.errors import (
 from faceguard.gui.admin.capture import CameraCapture, show_frame
 from faceguard.gui.admin.common import PHOTO_FILTER
 from faceguard.gui.camera_worker import CameraWorker
-from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.images import jpeg_to_pixmap
+from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.matching.gallery import verify
-from faceguard.app.settings import KioskSettings
 from faceguard.store.repository import NewTemplate, Person, Store, now
+from faceguard.vision.camera import Frame
 from faceguard.vision.image_io import photo_source
 from faceguard.vision.quality import QualityReport, QualityThresholds
 
@@ -111,12 +111,14 @@ def guidance(error: Exception) -> str:
 
 def quality_text(report: QualityReport, limits: QualityThresholds = QualityThresholds()) -> str:
     """The measured figures beside the limits they passed; a limit that is switched off is not shown."""
-    return " · ".join([
-        figure_text(f"Face {report.face_size:.0f} px wide", "≥", limits.min_face_size),
-        figure_text(f"sharpness {report.sharpness:.0f}", "≥", limits.min_sharpness),
-        f"brightness {report.brightness:.0f} ({limits.min_brightness:.0f}–{limits.max_brightness:.0f})",
-        figure_text(f"turned {abs(report.yaw):.2f}", "≤", limits.max_yaw, digits=2),
-    ])
+    return " · ".join(
+        [
+            figure_text(f"Face {report.face_size:.0f} px wide", "≥", limits.min_face_size),
+            figure_text(f"sharpness {report.sharpness:.0f}", "≥", limits.min_sharpness),
+            f"brightness {report.brightness:.0f} ({limits.min_brightness:.0f}–{limits.max_brightness:.0f})",
+            figure_text(f"turned {abs(report.yaw):.2f}", "≤", limits.max_yaw, digits=2),
+        ]
+    )
 
 
 def figure_text(figure: str, relation: str, limit: float, digits: int = 0) -> str:
@@ -129,9 +131,16 @@ class EnrollmentWizard(QWizard):
 
     enrolled = Signal(int)
 
-    def __init__(self, store: Store, engine: EngineLoader, settings: KioskSettings,
-                 parent: QWidget | None = None, *, countdown_ms: int = 1000,
-                 verify_seconds: float = VERIFY_SECONDS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        engine: EngineLoader,
+        settings: KioskSettings,
+        parent: QWidget | None = None,
+        *,
+        countdown_ms: int = 1000,
+        verify_seconds: float = VERIFY_SECONDS,
+    ) -> None:
         super().__init__(parent)
         self.store, self.engine, self.settings = store, engine, settings
         self.photo: Photo | None = None
@@ -314,9 +323,14 @@ class CheckPage(QWizardPage):
         self._waiting = False
         self._show_busy("Checking the photo…")
         job = self._job
-        run_task(prepare, self.owner.engine.pipeline, self.owner.photo,
-                 on_result=lambda result: self._checked(job, result),
-                 on_error=lambda error: self._failed(job, error), parent=self)
+        run_task(
+            prepare,
+            self.owner.engine.pipeline,
+            self.owner.photo,
+            on_result=lambda result: self._checked(job, result),
+            on_error=lambda error: self._failed(job, error),
+            parent=self,
+        )
 
     def _show_busy(self, text: str) -> None:
         self.busy.show()
@@ -345,8 +359,9 @@ class CheckPage(QWizardPage):
             self.status_label.setText("Good photo. This is the face that will be stored:")
         else:
             self.status_label.setStyleSheet(WARNING_STYLE)
-            self.status_label.setText(f"<b>Below the recommended quality.</b> "
-                                      f"{html.escape(template.accepted_below, quote=False)}")
+            self.status_label.setText(
+                f"<b>Below the recommended quality.</b> {html.escape(template.accepted_below, quote=False)}"
+            )
             self.accept_check.show()
             self.retry_button.show()
         self.face_label.setPixmap(jpeg_to_pixmap(template.thumbnail.jpeg, 240))
@@ -424,8 +439,11 @@ class DetailsPage(QWizardPage):
             return False
         try:
             self.owner.enroll(
-                self.name_edit.text(), badge=self.badge_edit.text().strip() or None,
-                group=self.group_edit.text().strip() or None, valid_from=valid_from, valid_until=valid_until,
+                self.name_edit.text(),
+                badge=self.badge_edit.text().strip() or None,
+                group=self.group_edit.text().strip() or None,
+                valid_from=valid_from,
+                valid_until=valid_until,
                 notes=self.notes_edit.toPlainText().strip() or None,
             )
         except ConflictError as error:
@@ -530,8 +548,14 @@ class DonePage(QWizardPage):
         show_frame(self.preview, frame)
         if not self._encoding:
             self._encoding = True
-            run_task(encode_frame, self.owner.engine.pipeline, frame.image,
-                     on_result=self._encoded, on_error=self._encode_failed, parent=self)
+            run_task(
+                encode_frame,
+                self.owner.engine.pipeline,
+                frame.image,
+                on_result=self._encoded,
+                on_error=self._encode_failed,
+                parent=self,
+            )
 
     def _on_status(self, text: str) -> None:
         if self._worker is not None:
@@ -547,8 +571,9 @@ class DonePage(QWizardPage):
         if same:
             self.stop_verify()
             self.verify_label.setStyleSheet(OK_STYLE)
-            self.verify_label.setText(f"Recognised {self.owner.person.name} (distance {distance:.2f}, "
-                                      f"threshold {threshold:.2f}).")
+            self.verify_label.setText(
+                f"Recognised {self.owner.person.name} (distance {distance:.2f}, threshold {threshold:.2f})."
+            )
 
     def _encode_failed(self, error: Exception) -> None:
         self._encoding = False
@@ -562,9 +587,11 @@ class DonePage(QWizardPage):
         self.verify_label.setStyleSheet(ERROR_STYLE)
         name, threshold = self.owner.person.name, self.owner.threshold
         if self._nearest is None:
-            self.verify_label.setText(f"No face was seen in {self.verify_seconds:g} s. Check the camera and the "
-                                      "light, then try again.")
+            self.verify_label.setText(
+                f"No face was seen in {self.verify_seconds:g} s. Check the camera and the light, then try again."
+            )
         else:
             self.verify_label.setText(
                 f"Not recognised as {name}: the closest face was at distance {self._nearest:.2f}, above the "
-                f"threshold {threshold:.2f}. Try again in better light, or add another photo of {name}.")
+                f"threshold {threshold:.2f}. Try again in better light, or add another photo of {name}."
+            )

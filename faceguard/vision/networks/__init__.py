@@ -33,8 +33,9 @@ ARCHITECTURES: dict[str, Architecture] = {
 }
 
 
-def build_network(architecture: str, pretrained: bool = True, *, dim: int | None = None,
-                  input_size: int | None = None) -> nn.Module:
+def build_network(
+    architecture: str, pretrained: bool = True, *, dim: int | None = None, input_size: int | None = None
+) -> nn.Module:
     """A fresh network: ``small-facenet`` with random weights (from torch's current seed), or
     ``dlib-resnet`` / ``sface`` with their converted weights when ``pretrained`` (else uninitialised-as-built).
 

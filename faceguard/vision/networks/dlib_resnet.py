@@ -104,8 +104,7 @@ def state_dict_from_dlib(network: dlib_format.DlibNetwork) -> StateDict:
     affines = iter([layer for layer in network.layers if isinstance(layer, dlib_format.Affine)])
     (fc,) = [layer for layer in network.layers if isinstance(layer, dlib_format.FullyConnected)]
     model = DlibResNet()
-    state = {"mean": torch.tensor(network.input.mean).view(1, 3, 1, 1),
-             "fc.weight": torch.from_numpy(fc.weight)}
+    state = {"mean": torch.tensor(network.input.mean).view(1, 3, 1, 1), "fc.weight": torch.from_numpy(fc.weight)}
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d):
             conv = next(convs)

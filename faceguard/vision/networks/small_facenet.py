@@ -9,11 +9,21 @@ from torch import nn
 class ConvBlock(nn.Sequential):
     """Convolution + BatchNorm (+ PReLU unless ``linear``), as in MobileFaceNet."""
 
-    def __init__(self, cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1,
-                 linear: bool = False, padding: int | None = None) -> None:
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel: int = 1,
+        stride: int = 1,
+        groups: int = 1,
+        linear: bool = False,
+        padding: int | None = None,
+    ) -> None:
         padding = kernel // 2 if padding is None else padding
-        layers: list[nn.Module] = [nn.Conv2d(cin, cout, kernel, stride, padding, groups=groups, bias=False),
-                                   nn.BatchNorm2d(cout)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(cin, cout, kernel, stride, padding, groups=groups, bias=False),
+            nn.BatchNorm2d(cout),
+        ]
         if not linear:
             layers.append(nn.PReLU(cout))
         super().__init__(*layers)
@@ -62,8 +72,10 @@ class SmallFaceNet(nn.Module):
         if input_size < 16:
             raise ValueError(f"SmallFaceNet needs chips of at least 16x16 pixels, not {input_size}.")
         self.dim, self.input_size = dim, input_size
-        layers: list[nn.Module] = [ConvBlock(3, STEM_CHANNELS, 3, 2),
-                                   ConvBlock(STEM_CHANNELS, STEM_CHANNELS, 3, 1, groups=STEM_CHANNELS)]
+        layers: list[nn.Module] = [
+            ConvBlock(3, STEM_CHANNELS, 3, 2),
+            ConvBlock(STEM_CHANNELS, STEM_CHANNELS, 3, 1, groups=STEM_CHANNELS),
+        ]
         channels, side = STEM_CHANNELS, _halved(input_size)
         for expansion, cout, blocks, stride in STAGES:
             for index in range(blocks):
