@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -102,7 +103,7 @@ def _draw_roc(axes: Axes, d: np.ndarray, s: np.ndarray, threshold: float | None)
 
 def _draw_histogram(axes: Axes, d: np.ndarray, s: np.ndarray, threshold: float | None) -> None:
     finite = np.isfinite(d)
-    bins = np.histogram_bin_edges(d[finite], bins=50) if finite.any() else 10
+    bins = np.histogram_bin_edges(d[finite], bins=50).tolist() if finite.any() else 10
     axes.hist(d[finite & s], bins=bins, alpha=0.6, color="tab:green", label="same person")
     axes.hist(d[finite & ~s], bins=bins, alpha=0.6, color="tab:orange", label="different people")
     if threshold is not None:
@@ -113,7 +114,7 @@ def _draw_histogram(axes: Axes, d: np.ndarray, s: np.ndarray, threshold: float |
     axes.legend()
 
 
-def plot_training(rows: Sequence[Mapping[str, object]], path: str | Path, title: str) -> Path:
+def plot_training(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str) -> Path:
     """Write a PNG of a training run from its metrics rows (``faceguard.training.loop`` columns):
     the loss (and the share of active triplets) per step, validation AUC and accuracy per epoch."""
     steps = [row for row in rows if row.get("loss") not in (None, "")]

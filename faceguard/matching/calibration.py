@@ -128,10 +128,10 @@ class Calibration:
             return float(candidates[-1])
         first = int(too_many[0])
         if first == 0:
-            fmr = -math.expm1(math.log1p(-max_fpir) / comparisons)
+            needed = -math.expm1(math.log1p(-max_fpir) / comparisons)
             raise CalibrationError(
                 f"At most {max_fpir:.2g} of strangers matched with {gallery_size} people enrolled needs a false "
-                f"match rate of {fmr:.2g} per comparison, below what the {self.nonmatch_count} "
+                f"match rate of {needed:.2g} per comparison, below what the {self.nonmatch_count} "
                 f"different-person pairs calibrating {self.model_id} can measure; choose a looser target."
             )
         return float((candidates[first - 1] + candidates[first]) / 2)

@@ -41,7 +41,8 @@ def face_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = np.atleast_2d(np.asarray(a, dtype=np.float32))
     b = np.atleast_2d(np.asarray(b, dtype=np.float32))
     squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.maximum(squared, 0.0))
+    distances: np.ndarray = np.sqrt(np.maximum(squared, 0.0))
+    return distances
 
 
 def verify(probe: np.ndarray, reference: np.ndarray, threshold: float) -> tuple[bool, float]:

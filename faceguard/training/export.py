@@ -92,9 +92,9 @@ def load_checkpoint(path: Path | str, device: torch.device | str = "cpu") -> dic
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise FaceGuardError(f"{damaged}: {first_line}") from None
     if not isinstance(data, Mapping) or data.get("format") != CHECKPOINT_FORMAT:
-        found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+        kind = data.get("format") if isinstance(data, Mapping) else type(data).__name__
         raise FaceGuardError(
-            f"{path} is not a FaceGuard training checkpoint (format {found!r}, expected {CHECKPOINT_FORMAT!r})."
+            f"{path} is not a FaceGuard training checkpoint (format {kind!r}, expected {CHECKPOINT_FORMAT!r})."
         )
     return dict(data)
 
@@ -195,6 +195,7 @@ def export_checkpoint(
         if calibrate is not None:
             provisional = replaced(spec, threshold=1.0, weights_path=str(partial))
             threshold = calibrate_threshold(provisional, *calibrate, device=device, progress=progress)
+        assert threshold is not None  # given, read from the checkpoint or calibrated above
         threshold = float(threshold)
         if not (math.isfinite(threshold) and threshold > 0):
             raise FaceGuardError(f"The threshold must be a positive distance, not {threshold}.")

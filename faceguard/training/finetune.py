@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from torch import nn
+
 from faceguard.vision.networks.dlib_resnet import LEVELS, DlibResNet
 
 
-def freeze_stages(model: DlibResNet, stages: int) -> int:
+def freeze_stages(model: nn.Module, stages: int) -> int:
     """Fine-tuning: freeze dlib ResNet's stem (first convolution and its affine) and its first
     ``stages`` residual levels (0 to 5, input side first); every other parameter is made trainable.
     Returns the number of trainable parameters."""
@@ -17,6 +19,6 @@ def freeze_stages(model: DlibResNet, stages: int) -> int:
     model.requires_grad_(True)
     model.conv.requires_grad_(False)
     model.affine.requires_grad_(False)
-    for block in model.blocks[:frozen_blocks]:
+    for block in list(model.blocks)[:frozen_blocks]:
         block.requires_grad_(False)
     return sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import torch
@@ -164,7 +164,8 @@ def train(
             record = step_loss(images, labels)
             state.step += 1
             state.elapsed += time.perf_counter() - started
-            progress = Progress(state.epoch + 1, state.step, state.elapsed, lr=run.scheduler.get_last_lr()[0], **record)
+            lr = float(run.scheduler.get_last_lr()[0])
+            progress = Progress(state.epoch + 1, state.step, state.elapsed, lr=lr, **record)
             state.history.append(_row(state, progress=progress))
             if config.time_limit is not None and state.elapsed >= config.time_limit:
                 stopped = f"time limit of {config.time_limit:.0f} s reached"
@@ -253,7 +254,15 @@ def embed(model: nn.Module, chips: np.ndarray, device: torch.device, batch: int 
     return np.concatenate(parts) if parts else np.empty((0, 0), np.float32)
 
 
-def _step_function(config: TrainConfig, run: _Run) -> Callable[[torch.Tensor, torch.Tensor], dict[str, float]]:
+class StepFigures(TypedDict, total=False):
+    """What one training step measured: the Progress fields it fills."""
+
+    loss: float
+    active_fraction: float
+    pair_accuracy: float
+
+
+def _step_function(config: TrainConfig, run: _Run) -> Callable[[torch.Tensor, torch.Tensor], StepFigures]:
     """The loss-specific forward/backward of one batch, returning the Progress fields it measured."""
     triplet_loss, miner = (
         TripletLoss(config.margin),
@@ -261,21 +270,22 @@ def _step_function(config: TrainConfig, run: _Run) -> Callable[[torch.Tensor, to
     )
     pair_loss = BinaryPairLoss(run.head) if run.head is not None else None
 
-    def step(images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    def step(images: torch.Tensor, labels: torch.Tensor) -> StepFigures:
         run.optimizer.zero_grad(set_to_none=True)
         with torch.autocast(run.device.type, enabled=run.scaler.is_enabled()):
             embeddings = F.normalize(run.model(images).float(), dim=1)
         if pair_loss is not None:
             result = pair_loss(embeddings, labels)
-            fields = {"pair_accuracy": result.accuracy}
+            figures = StepFigures(pair_accuracy=result.accuracy)
         else:
             result = triplet_loss(embeddings, miner(embeddings, labels))
-            fields = {"active_fraction": result.active_fraction}
+            figures = StepFigures(active_fraction=result.active_fraction)
         run.scaler.scale(result.loss).backward()
         run.scaler.step(run.optimizer)
         run.scaler.update()
         run.scheduler.step()
-        return {"loss": float(result.loss.detach()), **fields}
+        figures["loss"] = float(result.loss.detach())
+        return figures
 
     return step
 

@@ -23,7 +23,7 @@ class PKSampler(Sampler[list[int]]):
     """
 
     def __init__(
-        self, labels: Sequence[int], p: int, k: int, batches: int, seed: int = 0, extra_negatives: int = 0
+        self, labels: Sequence[int] | np.ndarray, p: int, k: int, batches: int, seed: int = 0, extra_negatives: int = 0
     ) -> None:
         if p < 2 or k < 2:
             raise ValueError(f"A batch needs at least 2 identities of at least 2 images each, got p={p}, k={k}.")

@@ -23,6 +23,7 @@ import math
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -214,7 +215,7 @@ def load_net(device: torch.device) -> RetinaFaceNet:
     net = RetinaFaceNet()
     net.load_state_dict(weights.cached_state_dict(CACHE_NAME, source, _convert))
     if device.type == "cpu":  # oneDNN's NHWC kernels: ~1.5x faster here than NCHW
-        net = net.to(memory_format=torch.channels_last)
+        net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
     return net.to(device).eval()
 
 
@@ -250,7 +251,7 @@ def decode(loc: torch.Tensor, landmarks: torch.Tensor, priors: torch.Tensor) -> 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
     """Indices kept by greedy non-maximum suppression, highest score first (scores must be > 0)."""
     xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1).astype(np.float64)
-    kept = cv2.dnn.NMSBoxes(xywh, scores.astype(np.float32), 0.0, iou_threshold)
+    kept = cv2.dnn.NMSBoxes(xywh.tolist(), scores.astype(np.float32).tolist(), 0.0, iou_threshold)
     return np.asarray(kept, dtype=np.int64).reshape(-1)
 
 
@@ -299,7 +300,7 @@ class RetinaFaceDetector:
         self._mean = torch.tensor(MEAN_BGR, device=device)
 
     @classmethod
-    def load(cls, device: str = "auto", **options: float) -> RetinaFaceDetector:
+    def load(cls, device: str = "auto", **options: Any) -> RetinaFaceDetector:
         """Load the weights (converted and cached on first use) onto ``device``; options as in the class."""
         chosen = select_device(device)
         return cls(load_net(chosen), chosen, **options)

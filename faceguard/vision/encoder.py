@@ -45,7 +45,7 @@ class Encoder:
         self.normalize = normalize
         model = model.to(device).eval()
         if device.type == "cpu":  # measured: channels_last is faster with torch's CPU convolutions
-            model = model.to(memory_format=torch.channels_last)
+            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
         self.model = model
 
     def encode(self, chips: np.ndarray, flip: bool | None = None) -> np.ndarray:
@@ -84,7 +84,8 @@ class Encoder:
                 out = (out[: len(chips)] + out[len(chips) :]) / 2
             if self.normalize:
                 out = F.normalize(out, dim=1)
-            return out.cpu().numpy()
+            encodings: np.ndarray = out.cpu().numpy()
+            return encodings
 
 
 class DlibEncoder(Encoder):

@@ -36,7 +36,7 @@ def read_image(source: str | Path | bytes) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             if image.format == "JPEG" and image.width * image.height > MAX_PIXELS:
                 image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))
             if image.width * image.height > MAX_PIXELS:

@@ -74,13 +74,31 @@ def read_graph(path: Path) -> OnnxGraph:
             tuple(proto.output),
             {attribute.name: helper.get_attribute_value(attribute) for attribute in proto.attribute},
         )
-        value = numpy_helper.to_array(node.attributes["value"]) if node.op == "Constant" else _fold(node, constants)
+        value = _constant(node) if node.op == "Constant" else _fold(node, constants)
         if value is None:
             nodes.append(node)
         else:
             constants[node.outputs[0]] = value
     inputs = tuple(value.name for value in graph.input if value.name not in constants)
     return OnnxGraph(tuple(nodes), constants, inputs, tuple(value.name for value in graph.output))
+
+
+def _constant(node: Node) -> np.ndarray:
+    """The tensor a Constant node holds."""
+    import onnx
+    from onnx import numpy_helper
+
+    tensor = node.attributes["value"]
+    if not isinstance(tensor, onnx.TensorProto):
+        raise OnnxFormatError(f"Constant {node.outputs[0]} holds no tensor")
+    return numpy_helper.to_array(tensor)
+
+
+def _int_attribute(node: Node, name: str, default: int) -> int:
+    value = node.attributes.get(name, default)
+    if not isinstance(value, int):
+        raise OnnxFormatError(f"{node.op} {node.outputs[0]}: attribute {name} is not an integer")
+    return value
 
 
 def _fold(node: Node, constants: dict[str, np.ndarray]) -> np.ndarray | None:
@@ -96,6 +114,6 @@ def _fold(node: Node, constants: dict[str, np.ndarray]) -> np.ndarray | None:
     if node.op == "DequantizeLinear" and len(node.inputs) == 3:
         q, scale, zero_point = (constants[name] for name in node.inputs)
         return dequantize_blocked(
-            q, scale, zero_point, int(node.attributes.get("axis", 1)), int(node.attributes.get("block_size", 0))
+            q, scale, zero_point, _int_attribute(node, "axis", 1), _int_attribute(node, "block_size", 0)
         )
     return None

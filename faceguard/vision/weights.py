@@ -61,7 +61,8 @@ def cached_state_dict(name: str, source: Path, convert: Callable[[Path], StateDi
     target = cache_dir() / f"{name}-{sha256_of(source)[:16]}.pt"
     if target.is_file():
         try:
-            return torch.load(target, map_location="cpu", weights_only=True)
+            state: StateDict = torch.load(target, map_location="cpu", weights_only=True)
+            return state
         except Exception:  # noqa: BLE001 - any unreadable cache is rebuilt below
             target.unlink(missing_ok=True)
     state = convert(source)

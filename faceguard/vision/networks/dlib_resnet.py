@@ -77,6 +77,8 @@ LEVELS = ((32, 3, False), (64, 4, True), (128, 3, True), (256, 3, True), (256, 1
 class DlibResNet(nn.Module):
     """``anet_type``: RGB 150x150 in [0, 255] as float (N, 3, 150, 150) -> (N, 128) descriptors."""
 
+    mean: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("mean", torch.tensor([122.782, 117.001, 104.298]).view(1, 3, 1, 1))

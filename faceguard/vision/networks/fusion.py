@@ -60,6 +60,8 @@ class DlibSFaceFusion(nn.Module):
     encodings; ``template`` is the fused chip's landmark template (``fused_template``).
     """
 
+    theta: torch.Tensor
+
     def __init__(
         self, dlib: nn.Module, sface_net: nn.Module, template: np.ndarray, sface_weight: float = SFACE_WEIGHT
     ) -> None:

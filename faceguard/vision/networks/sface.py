@@ -71,6 +71,9 @@ class ConvPReLU(nn.Module):
 class SFaceNet(nn.Module):
     """RGB 112x112 in [0, 255] as float (N, 3, 112, 112) -> (N, 128), not normalised."""
 
+    mean: torch.Tensor
+    scale: torch.Tensor
+
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("mean", torch.tensor(127.5))
@@ -123,8 +126,12 @@ def _fold(graph: OnnxGraph) -> StateDict:
     constants = graph.constants
     sub, mul, *body = graph.nodes
     model = SFaceNet()
-    state = {"mean": constants[sub.inputs[1]].reshape(()), "scale": constants[mul.inputs[1]].reshape(())}
+    state: dict[str, np.ndarray] = {
+        "mean": constants[sub.inputs[1]].reshape(()),
+        "scale": constants[mul.inputs[1]].reshape(()),
+    }
     for index, block in enumerate(model.features):
+        assert isinstance(block, ConvPReLU)
         conv, norm, prelu = body[3 * index : 3 * index + 3]
         _check_conv(conv, block.conv)
         scale, shift = _batch_norm(norm, constants)
@@ -168,7 +175,10 @@ def _check_conv(node: Node, conv: nn.Conv2d) -> None:
 def _batch_norm(node: Node, constants: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Inference batch norm as ``x * scale + shift`` per channel (float64), with the node's epsilon."""
     gamma, beta, mean, var = (constants[name].astype(np.float64) for name in node.inputs[1:5])
-    scale = gamma / np.sqrt(var + float(node.attributes.get("epsilon", 1e-5)))
+    epsilon = node.attributes.get("epsilon", 1e-5)
+    if not isinstance(epsilon, float):
+        raise OnnxFormatError(f"BatchNormalization {node.outputs[0]}: epsilon is not a number")
+    scale = gamma / np.sqrt(var + epsilon)
     return scale, beta - mean * scale
 
 
