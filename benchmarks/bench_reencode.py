@@ -78,7 +78,8 @@ from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.errors import FaceGuardError
 from faceguard.core.paths import DEMO_PHOTOS
 from faceguard.store.db import write_transaction
-from faceguard.store.repository import NewTemplate, Store
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate
 from faceguard.vision.align import align_face
 from faceguard.vision.camera import Frame, open_source
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image

@@ -49,9 +49,12 @@ from tqdm import tqdm
 
 from faceguard.app.enrollment import enroll_photo, prepare_template
 from faceguard.matching.gallery import Gallery
+from faceguard.store.change_log import CHANGE_LOG_RETENTION
 from faceguard.store.db import write_transaction
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.repository import CHANGE_LOG_RETENTION, NewTemplate, Store, now, to_text
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate
+from faceguard.store.timestamps import now, to_text
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.thumbnail import Thumbnail, face_thumbnail

@@ -21,7 +21,8 @@ import numpy as np
 
 from faceguard.core.errors import StoreError
 from faceguard.core.types import Thumbnail
-from faceguard.store.repository import NewTemplate, Store
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = "test-model@1"

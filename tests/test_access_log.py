@@ -11,7 +11,8 @@ from faceguard.core.types import Thumbnail
 from faceguard.matching.gallery import Match
 from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.repository import NewTemplate, Store
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC).timestamp()
 

@@ -28,7 +28,8 @@ from faceguard.cli.common import parse_until, parse_when
 from faceguard.core.types import Thumbnail
 from faceguard.store.event_export import EVENT_COLUMNS
 from faceguard.store.migrations import SCHEMA
-from faceguard.store.repository import NewTemplate, Store
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate
 
 from .conftest import DATA
 

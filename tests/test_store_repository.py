@@ -15,7 +15,8 @@ from faceguard.core.errors import (
     NotFoundError,
     StoreError,
 )
-from faceguard.store.repository import Store, status_from_row
+from faceguard.store.people import status_from_row
+from faceguard.store.repository import Store
 from faceguard.vision.thumbnail import decode_thumbnail
 from tests.store_helpers import DIM, MODEL, new_template, tiny_jpeg, unit_vector
 

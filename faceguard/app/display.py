@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from faceguard.store.repository import AccessEvent, Person
+from faceguard.store.events import AccessEvent
+from faceguard.store.people import Person
 
 #: The columns of an access-log table (``faceguard events`` and the admin window's log).
 EVENT_TABLE_COLUMNS = ("time", "door", "decision", "reason", "person", "distance", "message")

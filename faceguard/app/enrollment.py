@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from faceguard.store.repository import ACCEPTED_BELOW, NewTemplate, Person, Store
+from faceguard.store.people import Person
+from faceguard.store.repository import Store
+from faceguard.store.templates import ACCEPTED_BELOW, NewTemplate
 from faceguard.vision.image_io import photo_source, read_image
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.quality import QualityReport, QualityThresholds

@@ -17,7 +17,8 @@ import numpy as np
 
 from faceguard.core.errors import FaceGuardError, NotFoundError
 from faceguard.core.types import Thumbnail
-from faceguard.store.repository import NewTemplate, Store, Template
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate, Template
 from faceguard.vision.align import align_face
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.thumbnail import decode_thumbnail

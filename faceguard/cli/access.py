@@ -27,8 +27,8 @@ from faceguard.core.errors import FaceGuardError
 from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
 from faceguard.store.event_export import save_events_csv, write_events_csv
+from faceguard.store.events import DECISIONS
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.repository import DECISIONS
 from faceguard.vision.image_io import read_image
 from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
 

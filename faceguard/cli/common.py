@@ -16,7 +16,8 @@ from tabulate import tabulate
 
 from faceguard.core.errors import FaceGuardError
 from faceguard.store.db import default_db_path
-from faceguard.store.repository import Person, Store
+from faceguard.store.people import Person
+from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL
 
 if TYPE_CHECKING:  # the engine (torch) loads only when a command needs it

@@ -25,7 +25,8 @@ from faceguard.cli.common import (
     yes_no,
 )
 from faceguard.core.errors import FaceGuardError, ImageError, QualityError
-from faceguard.store.repository import NewTemplate, now
+from faceguard.store.templates import NewTemplate
+from faceguard.store.timestamps import now
 from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
 
 if TYPE_CHECKING:

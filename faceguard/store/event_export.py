@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from faceguard.core.errors import FaceGuardError
-from faceguard.store.repository import AccessEvent
+from faceguard.store.events import AccessEvent
 
 EVENT_COLUMNS = (
     "time",

@@ -16,7 +16,8 @@ import numpy as np
 
 from faceguard.access.policy import PersonStatus
 from faceguard.matching.gallery import Gallery, Match
-from faceguard.store.repository import Store, status_from_row
+from faceguard.store.people import StatusRow, status_from_row
+from faceguard.store.repository import Store
 
 
 class LiveGallery:
@@ -27,7 +28,7 @@ class LiveGallery:
         self.model_id = model_id
         self.dim = dim
         self.gallery = Gallery(model_id, dim)
-        self._status: dict[int, tuple] = {}  # person id -> Store.status_rows row
+        self._status: dict[int, StatusRow] = {}  # person id -> Store.status_rows row
         self._seq = 0
 
     @classmethod

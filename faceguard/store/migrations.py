@@ -12,8 +12,12 @@ from sqlite_utils.migrations import Migrations
 
 from faceguard.core.errors import NotADatabaseError, SchemaTooNewError
 from faceguard.store.db import write_transaction
+from faceguard.store.events import DECISIONS
 
 migrations = Migrations("faceguard")
+#: The access log's decision words as an SQL list. m002's CHECK is built from them and equals the text
+#: it shipped with; a change to the words needs a new migration that rebuilds the table.
+_DECISION_WORDS = ", ".join(f"'{word}'" for word in DECISIONS)
 
 
 @migrations()
@@ -57,12 +61,12 @@ def m001_people_and_templates(db: sqlite_utils.Database) -> None:
 @migrations()
 def m002_access_events(db: sqlite_utils.Database) -> None:
     db.executescript(
-        """
+        f"""
         CREATE TABLE access_events (
             id INTEGER PRIMARY KEY,
             time TEXT NOT NULL,
             door TEXT,
-            decision TEXT NOT NULL CHECK (decision IN ('granted', 'denied', 'unknown', 'rejected-quality')),
+            decision TEXT NOT NULL CHECK (decision IN ({_DECISION_WORDS})),
             reason TEXT NOT NULL,
             message TEXT,
             person_id INTEGER REFERENCES people (id) ON DELETE SET NULL,

@@ -29,7 +29,8 @@ from faceguard.gui.admin.common import POLL_MS, MessageBar
 from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.store.event_export import save_events_csv
-from faceguard.store.repository import DECISIONS, AccessEvent, Store
+from faceguard.store.events import DECISIONS, AccessEvent
+from faceguard.store.repository import Store
 
 COLUMNS = tuple(column.capitalize() for column in EVENT_TABLE_COLUMNS)
 #: The table shows at most this many of the newest matching events; an export writes them all.

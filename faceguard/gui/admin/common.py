@@ -7,7 +7,7 @@ import time
 from PySide6.QtWidgets import QLabel, QWidget
 
 from faceguard.app.display import local_time
-from faceguard.store.repository import Person
+from faceguard.store.people import Person
 from faceguard.vision.image_io import IMAGE_SUFFIXES
 
 #: How often the pages look for changes made by a running kiosk or another admin (milliseconds).

@@ -39,7 +39,9 @@ from faceguard.gui.admin.person_dialog import PersonDialog
 from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
-from faceguard.store.repository import NewTemplate, Person, Store
+from faceguard.store.people import Person
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate
 
 if TYPE_CHECKING:  # torch loads in the background (EngineLoader), never on the GUI thread
     from faceguard.vision.pipeline import FacePipeline

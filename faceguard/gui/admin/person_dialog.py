@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 from faceguard.app.display import consent_text
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.tasks import error_text
-from faceguard.store.repository import Person, Store
+from faceguard.store.people import Person
+from faceguard.store.repository import Store
 
 
 class LimitEdit(QWidget):

@@ -53,7 +53,10 @@ from faceguard.gui.images import jpeg_to_pixmap
 from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.matching.gallery import verify
-from faceguard.store.repository import NewTemplate, Person, Store, now
+from faceguard.store.people import Person
+from faceguard.store.repository import Store
+from faceguard.store.templates import NewTemplate
+from faceguard.store.timestamps import now
 from faceguard.vision.camera import Frame
 from faceguard.vision.image_io import photo_source
 from faceguard.vision.quality import QualityReport, QualityThresholds

@@ -1,0 +1,254 @@
+"""The people table: who is enrolled, their badge, group, validity and consent."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from faceguard.access.policy import PersonStatus
+from faceguard.core.errors import ConflictError, InvalidInputError, NotFoundError
+from faceguard.store.base import StoreBase, guarded, inserted_id
+from faceguard.store.db import write_transaction
+from faceguard.store.timestamps import from_text, now, to_text
+
+#: One ``Store.status_rows`` row: id, name, active 0/1, valid_from and valid_until in epoch seconds.
+StatusRow = tuple[int, str, int, float | None, float | None]
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    badge: str | None
+    group: str | None
+    active: bool
+    valid_from: datetime | None
+    valid_until: datetime | None
+    notes: str | None
+    pseudonym: str  # what the access log keeps after the person is erased
+    created: datetime
+    updated: datetime
+    templates: int  # how many face templates (of any model) are enrolled
+    consent_at: datetime | None = None  # when they agreed to have their face stored (None: not recorded)
+    consent_method: str | None = None  # how that agreement was given, e.g. "wizard", "cli", "form"
+
+    def status(self) -> PersonStatus:
+        """What the access policy needs to know about this person."""
+        return _status(self.id, self.name, self.active, self.valid_from, self.valid_until)
+
+
+_PERSON_COLUMNS = {
+    "name",
+    "badge",
+    "group",
+    "active",
+    "valid_from",
+    "valid_until",
+    "notes",
+    "consent_at",
+    "consent_method",
+}
+_PERSON_SELECT = """
+    SELECT p.*, (SELECT count(*) FROM templates t WHERE t.person_id = p.id) AS template_count
+    FROM people p
+"""
+
+
+class PeopleTable(StoreBase):
+    """Reads and writes of the people table (their templates are ``TemplatesTable``'s)."""
+
+    @guarded
+    def add_person(self, name: str, **details: Any) -> Person:
+        """Add a person without a template yet (details as for ``enroll``)."""
+        with write_transaction(self.db):
+            person_id = self._insert_person(name, details)
+        return self.person(person_id)
+
+    @guarded
+    def update_person(self, person_id: int, **changes: Any) -> Person:
+        """Change any of name, badge, group, active, valid_from, valid_until, notes, consent_at,
+        consent_method (consent_at=None withdraws the recorded consent, and its method with it)."""
+        unknown = set(changes) - _PERSON_COLUMNS
+        if unknown:
+            raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+        if "consent_at" in changes and changes["consent_at"] is None:
+            changes.setdefault("consent_method", None)
+        with write_transaction(self.db):
+            current = self.person(person_id)
+            row = _person_row({**{f: getattr(current, f) for f in _PERSON_COLUMNS}, **changes})
+            row["updated"] = to_text(now())
+            assignments = ", ".join(f"{column} = :{column}" for column in row)
+            self._execute_checked(f"UPDATE people SET {assignments} WHERE id = :id", {**row, "id": person_id})
+        return self.person(person_id)
+
+    def set_active(self, person_id: int, active: bool) -> Person:
+        return self.update_person(person_id, active=active)
+
+    @guarded
+    def remove_person(self, person_id: int) -> Person:
+        """Erase a person: their templates, thumbnails and event snapshots go; their events keep
+        only the pseudonym, so the log stays complete without naming them."""
+        with write_transaction(self.db):
+            person = self.person(person_id)
+            self.db.execute(
+                "DELETE FROM event_snapshots WHERE event_id IN (SELECT id FROM access_events WHERE person_id = ?)",
+                [person_id],
+            )
+            self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
+        return person
+
+    @guarded
+    def person(self, person_id: int) -> Person:
+        rows = self._people_where("p.id = ?", [person_id])
+        if not rows:
+            raise NotFoundError(f"No person with id {person_id} is enrolled.")
+        return rows[0]
+
+    @guarded
+    def person_by_badge(self, badge: str) -> Person:
+        rows = self._people_where("p.badge = ?", [badge.strip()])
+        if not rows:
+            raise NotFoundError(f"Nobody enrolled has the badge {badge}. See: faceguard people list")
+        return rows[0]
+
+    @guarded
+    def find_person(self, reference: str) -> Person:
+        """The person a user means by ``reference``: a badge number, ``#id``, or a unique name."""
+        reference = reference.strip()
+        if reference.startswith("#") and reference[1:].isdigit():
+            return self.person(int(reference[1:]))
+        rows = self._people_where("p.badge = ?", [reference])
+        rows = rows or self._people_where("casefold(p.name) = casefold(?)", [reference])
+        if not rows:
+            raise NotFoundError(f"Nobody enrolled has the badge or name '{reference}'. See: faceguard people list")
+        if len(rows) > 1:
+            ids = ", ".join(f"#{person.id}" for person in rows)
+            raise ConflictError(f"{len(rows)} people are called '{reference}' ({ids}); name one by badge or #id.")
+        return rows[0]
+
+    @guarded
+    def people(self, search: str | None = None, include_inactive: bool = True) -> list[Person]:
+        """Everyone, ordered by name; ``search`` matches name, badge or group (case-insensitive)."""
+        clauses, params = [], []
+        if search:
+            literal = search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            columns = ("p.name", "p.badge", "p.group_name")
+            clauses.append("(" + " OR ".join(f"casefold({c}) LIKE ? ESCAPE '\\'" for c in columns) + ")")
+            params += [f"%{literal}%"] * len(columns)
+        if not include_inactive:
+            clauses.append("p.active = 1")
+        return self._people_where(" AND ".join(clauses) or "1", params)
+
+    @guarded
+    def status_rows(self, person_ids: Iterable[int] | None = None) -> list[StatusRow]:
+        """(id, name, active 0/1, valid_from, valid_until epoch seconds) of everyone (or of ``person_ids``):
+        the lean read a gallery makes at start-up. ``status_from_row`` turns a row into a PersonStatus
+        (100k dataclass instances would cost ~90 ms; the gallery builds one only for a matched face)."""
+        # SQL turns the stored ISO times into epoch seconds (whole seconds + milliseconds, exact):
+        # parsing 100k of them in Python would double the gallery's start-up time.
+        epoch = "strftime('%s', {0}) + substr({0}, 21, 3) / 1000.0"
+        sql = f"SELECT id, name, active, {epoch.format('valid_from')}, {epoch.format('valid_until')} FROM people"
+        params: list[Any] = []
+        if person_ids is not None:
+            sql += " WHERE id IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(person_ids)))
+        rows: list[StatusRow] = self.db.execute(sql, params).fetchall()
+        return rows
+
+    def _insert_person(self, name: str, details: dict[str, Any]) -> int:
+        unknown = set(details) - (_PERSON_COLUMNS - {"name"})
+        if unknown:
+            raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+        stamp = to_text(now())
+        row = {
+            **_person_row({"name": name, "active": True, **details}),
+            "pseudonym": f"P-{secrets.token_hex(8)}",
+            "created": stamp,
+            "updated": stamp,
+        }
+        columns = ", ".join(row)
+        cursor = self._execute_checked(
+            f"INSERT INTO people ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
+        )
+        return inserted_id(cursor)
+
+    def _execute_checked(self, sql: str, params: dict[str, Any]) -> sqlite3.Cursor:
+        """Run a people INSERT/UPDATE, turning a taken badge number into a ConflictError."""
+        try:
+            cursor: sqlite3.Cursor = self.db.execute(sql, params)
+        except sqlite3.IntegrityError as error:
+            if "people.badge" in str(error):
+                owner = self.db.execute("SELECT name FROM people WHERE badge = ?", [params["badge"]]).fetchone()
+                raise ConflictError(f"Badge {params['badge']} already belongs to {owner[0]}.") from error
+            if "people.name" in str(error):
+                raise InvalidInputError("A person's name cannot be empty.") from error
+            raise
+        return cursor
+
+    def _people_where(self, where: str, params: list[Any]) -> list[Person]:
+        rows = self._query(f"{_PERSON_SELECT} WHERE {where} ORDER BY p.name COLLATE NOCASE, p.id", params)
+        return [_person(row) for row in rows]
+
+
+def status_from_row(row: StatusRow) -> PersonStatus:
+    """The PersonStatus of one ``Store.status_rows`` row."""
+    person_id, name, active, valid_from, valid_until = row
+    return PersonStatus(person_id, name, bool(active), valid_from, valid_until)
+
+
+def _person_row(values: dict[str, Any]) -> dict[str, Any]:
+    """The people columns of a person's fields, checked: a name, validity in order, consent with its time."""
+    name = str(values["name"]).strip()
+    if not name:
+        raise InvalidInputError("A person's name cannot be empty.")
+    valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
+    if valid_from and valid_until and to_text(valid_until) < to_text(valid_from):
+        raise InvalidInputError("valid_until is before valid_from.")
+    consent_at, consent_method = values.get("consent_at"), values.get("consent_method")
+    if consent_method is not None and consent_at is None:
+        raise InvalidInputError("A consent method needs the time consent was given (consent_at).")
+    badge = values.get("badge")
+    return {
+        "name": name,
+        "badge": str(badge).strip() or None if badge is not None else None,
+        "group_name": values.get("group"),
+        "active": int(bool(values.get("active", True))),
+        "valid_from": to_text(valid_from),
+        "valid_until": to_text(valid_until),
+        "notes": values.get("notes"),
+        "consent_at": to_text(consent_at),
+        "consent_method": str(consent_method).strip() or None if consent_method is not None else None,
+    }
+
+
+def _status(
+    person_id: int, name: str, active: bool, valid_from: datetime | None, valid_until: datetime | None
+) -> PersonStatus:
+    def epoch(moment: datetime | None) -> float | None:
+        return None if moment is None else moment.timestamp()
+
+    return PersonStatus(person_id, name, active, epoch(valid_from), epoch(valid_until))
+
+
+def _person(row: dict[str, Any]) -> Person:
+    return Person(
+        id=row["id"],
+        name=row["name"],
+        badge=row["badge"],
+        group=row["group_name"],
+        active=bool(row["active"]),
+        valid_from=from_text(row["valid_from"]),
+        valid_until=from_text(row["valid_until"]),
+        notes=row["notes"],
+        pseudonym=row["pseudonym"],
+        created=from_text(row["created"]),
+        updated=from_text(row["updated"]),
+        templates=row["template_count"],
+        consent_at=from_text(row["consent_at"]),
+        consent_method=row["consent_method"],
+    )

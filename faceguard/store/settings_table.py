@@ -1,0 +1,31 @@
+"""The settings table: named JSON values (what ``faceguard.app.settings`` reads and writes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from faceguard.store.base import StoreBase, guarded
+from faceguard.store.db import write_transaction
+
+
+class SettingsTable(StoreBase):
+    """Reads and writes of named JSON values."""
+
+    @guarded
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, key: str, value: Any) -> None:
+        self.set_settings({key: value})
+
+    @guarded
+    def set_settings(self, values: Mapping[str, Any]) -> None:
+        """Store several settings (JSON values) in one transaction."""
+        with write_transaction(self.db):
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in values.items()],
+            )
