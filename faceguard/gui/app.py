@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 def application() -> QApplication:
     """The running QApplication, created with FaceGuard's name on first use."""
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("FaceGuard")
     app.setOrganizationName("FaceGuard")
     return app

@@ -179,8 +179,8 @@ class SettingsPage(QWidget):
         self.cooldown.setDecimals(1)
         self.cooldown.setSuffix(" s")
         self.sound = QCheckBox("Play a sound for each decision")
-        for box in (self.threads, self.cooldown):
-            box.setMaximumWidth(140)
+        for spin in (self.threads, self.cooldown):
+            spin.setMaximumWidth(140)
 
         self.save_button = QPushButton("Save")
         self.revert_button = QPushButton("Revert")

@@ -98,12 +98,13 @@ class AdminWindow(QMainWindow):
         self.access_log.export_csv()
 
     def _tab_opened(self, index: int) -> None:
-        if self.tabs.widget(index) is self.settings_tab and self.settings_tab.layout().count() == 0:
+        layout = self.settings_tab.layout()
+        if self.tabs.widget(index) is self.settings_tab and layout is not None and layout.count() == 0:
             from faceguard.gui.admin.settings_page import SettingsPage
 
             page = SettingsPage(self.store, self.settings_tab)
             page.saved.connect(self._settings_saved)
-            self.settings_tab.layout().addWidget(page)
+            layout.addWidget(page)
 
     def _settings_saved(self, settings: KioskSettings) -> None:
         """New settings: the title shows the site, the next enrollment uses the new threshold and camera."""
