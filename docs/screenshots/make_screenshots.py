@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from faceguard.gui.admin.window import AdminWindow
 from faceguard.gui.admin.wizard import EnrollmentWizard
 from faceguard.gui.app import application
-from faceguard.gui.engine import EngineLoader
+from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.kiosk import KioskWindow
-from faceguard.kiosk.banner import Screen
-from faceguard.kiosk.demo import demo_settings, prepare_demo
-from faceguard.paths import DEMO_PHOTOS
+from faceguard.app.kiosk.banner import Screen
+from faceguard.app.kiosk.demo import demo_settings, enroll_demo_people
+from faceguard.core.paths import DEMO_PHOTOS
 from faceguard.store.repository import Store
 from faceguard.vision.pipeline import FacePipeline
 
@@ -47,7 +47,7 @@ def save(widget: QWidget, name: str) -> None:
 
 
 def kiosk_shots(db: Path, pipeline: FacePipeline) -> None:
-    window = KioskWindow(db, demo_settings(), demo=True, pipeline=pipeline, prepare=prepare_demo)
+    window = KioskWindow(db, demo_settings(), demo=True, pipeline=pipeline, prepare=enroll_demo_people)
     window.resize(1024, 720)
     window.show()
     window.start()

@@ -34,7 +34,7 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
-    from faceguard.app.kiosk.demo import demo_database, demo_settings, prepare_demo, reset_demo_database
+    from faceguard.app.kiosk.demo import demo_database, demo_settings, enroll_demo_people, reset_demo_database
     from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.kiosk import KioskWindow
     from faceguard.vision.camera import can_open
@@ -48,7 +48,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         print(f"No camera at '{settings.camera}': starting the DEMO (use --camera to choose one).", file=sys.stderr)
         demo = True
     if demo:
-        db_path, settings, prepare = demo_database(), demo_settings(), prepare_demo
+        db_path, settings, prepare = demo_database(), demo_settings(), enroll_demo_people
         reset_demo_database(db_path)
         print(f"DEMO database: {db_path} (open it with: faceguard admin --db {db_path})", file=sys.stderr)
     app = application()

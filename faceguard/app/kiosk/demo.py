@@ -39,7 +39,7 @@ def reset_demo_database(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
-def prepare_demo(store: Store, pipeline: FacePipeline, photos: Path = DEMO_PHOTOS) -> None:
+def enroll_demo_people(store: Store, pipeline: FacePipeline, photos: Path = DEMO_PHOTOS) -> None:
     """Store the demo's settings (so ``faceguard admin`` on the demo database shows them) and enroll
     the demo people from one photo each; a database that already has people is left as it is."""
     from faceguard.app.enrollment import enroll_photo  # the engine: loaded by the caller's (inference) thread
