@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from faceguard.core.errors import InvalidInputError
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -41,7 +43,7 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
     it as ``lfw/``: if the first person's folder is missing under ``root`` but present under
     ``root/lfw``, every path is built under ``root/lfw``. Images are not required to exist.
 
-    Raises ``ValueError`` naming the file and line for an empty or malformed file, a header whose
+    Raises ``InvalidInputError`` naming the file and line for an empty or malformed file, a header whose
     counts disagree with the number of pair lines, or a pair of the wrong kind for its position.
     """
     source = Path(pairs_file)
@@ -51,12 +53,12 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
         if text.strip()
     ]
     if not lines:
-        raise ValueError(f"{source}: the pairs file is empty.")
+        raise InvalidInputError(f"{source}: the pairs file is empty.")
     folds, per_half = _parse_header(source, lines[0])
     body = lines[1:]
     expected = 2 * folds * per_half
     if len(body) != expected:
-        raise ValueError(
+        raise InvalidInputError(
             f"{source}, line {lines[0].number}: the header announces {folds} fold(s) of {per_half} same "
             f"and {per_half} different pairs ({expected} pair lines), but the file has {len(body)}."
         )
@@ -82,7 +84,7 @@ def _parse_header(source: Path, line: _Line) -> tuple[int, int]:
     """Return (folds, pairs per half-fold) from a ``N`` or ``F<TAB>N`` header."""
     fields = line.fields
     if len(fields) not in (1, 2) or not all(_is_positive_int(field) for field in fields):
-        raise ValueError(
+        raise InvalidInputError(
             f"{source}, line {line.number}: expected a header 'N' or 'FOLDS<TAB>N' of "
             f"positive integers, got {line.text!r}."
         )
@@ -96,16 +98,16 @@ def _parse_pair(source: Path, line: _Line, same: bool) -> tuple[str, int, str, i
     wanted, other = (3, 4) if same else (4, 3)
     kind = "same-person pair 'Name<TAB>i<TAB>j'" if same else "different-person pair 'Name1<TAB>i<TAB>Name2<TAB>j'"
     if len(fields) == other:
-        raise ValueError(
+        raise InvalidInputError(
             f"{source}, line {line.number}: expected a {kind} at this position but found a "
             f"{'different' if same else 'same'}-person pair; the header does not match "
             f"the order of the lines."
         )
     if len(fields) != wanted:
-        raise ValueError(f"{source}, line {line.number}: expected a {kind}, got {line.text!r}.")
+        raise InvalidInputError(f"{source}, line {line.number}: expected a {kind}, got {line.text!r}.")
     for field in fields[1:] if same else (fields[1], fields[3]):
         if not _is_positive_int(field):
-            raise ValueError(f"{source}, line {line.number}: image number {field!r} is not a positive integer.")
+            raise InvalidInputError(f"{source}, line {line.number}: image number {field!r} is not a positive integer.")
     if same:
         return fields[0], int(fields[1]), fields[0], int(fields[2])
     return fields[0], int(fields[1]), fields[2], int(fields[3])

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from faceguard.core.errors import ConflictError, FaceGuardError
+from faceguard.core.errors import ConflictError, FaceGuardError, InvalidInputError
 from faceguard.vision import weights
 from faceguard.vision.networks import ARCHITECTURES, build_network
 from faceguard.vision.spec import (
@@ -151,7 +151,7 @@ def export_checkpoint(
     """
     check_model_name(name)
     if not VERSION.fullmatch(version):
-        raise ValueError(f"'{version}' cannot be a model version: use letters, digits, '.', '_' or '-'.")
+        raise InvalidInputError(f"'{version}' cannot be a model version: use letters, digits, '.', '_' or '-'.")
     if name.casefold() in {builtin.casefold() for builtin in BUILTIN_MODELS}:
         raise ConflictError(f"'{name}' is a builtin model; choose another name for the exported model.")
     folder = models_dir()
@@ -162,7 +162,7 @@ def export_checkpoint(
             "name, or replace it (--replace) with a new --version."
         )
     if threshold is not None and calibrate is not None:
-        raise ValueError("Give either a threshold or pairs to calibrate it on, not both.")
+        raise InvalidInputError("Give either a threshold or pairs to calibrate it on, not both.")
     source = read_checkpoint(checkpoint)
     if threshold is None and calibrate is None:
         threshold = source.metrics.get("threshold")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from faceguard.core.errors import InvalidInputError
 from faceguard.vision.networks.dlib_resnet import LEVELS, DlibResNet
 
 
@@ -14,7 +15,7 @@ def freeze_stages(model: nn.Module, stages: int) -> int:
     if not isinstance(model, DlibResNet):
         raise TypeError(f"freeze_stages works on a DlibResNet, not a {type(model).__name__}.")
     if not 0 <= stages <= len(LEVELS):
-        raise ValueError(f"stages must be between 0 and {len(LEVELS)}, not {stages}.")
+        raise InvalidInputError(f"stages must be between 0 and {len(LEVELS)}, not {stages}.")
     frozen_blocks = sum(count for _, count, _ in LEVELS[:stages])
     model.requires_grad_(True)
     model.conv.requires_grad_(False)

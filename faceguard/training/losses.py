@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from faceguard.core.errors import InvalidInputError
 from faceguard.training.miners import Triplets
 
 
@@ -35,7 +36,7 @@ class TripletLoss(nn.Module):
     def __init__(self, margin: float = 0.2) -> None:
         super().__init__()
         if not margin >= 0:
-            raise ValueError(f"The triplet margin must not be negative, got {margin}.")
+            raise InvalidInputError(f"The triplet margin must not be negative, got {margin}.")
         self.margin = margin
 
     def forward(self, embeddings: Tensor, triplets: Triplets) -> TripletLossResult:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from faceguard.core.errors import InvalidInputError
+
 Triplets = tuple[Tensor, Tensor, Tensor]
 """Long index tensors (anchor, positive, negative) of equal length into the batch."""
 
@@ -58,7 +60,7 @@ class SemiHardMiner:
 
     def __init__(self, margin: float = 0.2) -> None:
         if not margin > 0:
-            raise ValueError(f"The semi-hard margin must be a positive squared distance, got {margin}.")
+            raise InvalidInputError(f"The semi-hard margin must be a positive squared distance, got {margin}.")
         self.margin = margin
 
     @torch.no_grad()

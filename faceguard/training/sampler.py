@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from torch.utils.data import Sampler
 
+from faceguard.core.errors import InvalidInputError
+
 
 class PKSampler(Sampler[list[int]]):
     """Batches of P identities × K images (FaceNet / batch-hard style) so every anchor has positives.
@@ -26,9 +28,9 @@ class PKSampler(Sampler[list[int]]):
         self, labels: Sequence[int] | np.ndarray, p: int, k: int, batches: int, seed: int = 0, extra_negatives: int = 0
     ) -> None:
         if p < 2 or k < 2:
-            raise ValueError(f"A batch needs at least 2 identities of at least 2 images each, got p={p}, k={k}.")
+            raise InvalidInputError(f"A batch needs at least 2 identities of at least 2 images each, got p={p}, k={k}.")
         if batches < 1 or extra_negatives < 0:
-            raise ValueError(
+            raise InvalidInputError(
                 f"Expected at least one batch and a non-negative number of extra negatives, got "
                 f"batches={batches}, extra_negatives={extra_negatives}."
             )

@@ -7,6 +7,8 @@ import os
 import torch
 from threadpoolctl import threadpool_limits
 
+from faceguard.core.errors import InvalidInputError
+
 _ACCELERATORS = {"cuda": "A CUDA device", "mps": "An MPS device"}
 
 
@@ -27,7 +29,9 @@ def select_device(preference: str = "auto") -> torch.device:
         return torch.device(next(kind for kind in ("cuda", "mps", "cpu") if kind in available))
     device = torch.device(preference)
     if device.type in _ACCELERATORS and device.type not in available:
-        raise ValueError(f"{_ACCELERATORS[device.type]} was requested but none is available; use --device cpu or auto.")
+        raise InvalidInputError(
+            f"{_ACCELERATORS[device.type]} was requested but none is available; use --device cpu or auto."
+        )
     return device
 
 
@@ -55,7 +59,7 @@ def set_threads(threads: int | None) -> int:
     stays memory-bound on one thread.
     """
     if threads is not None and threads < 1:
-        raise ValueError("The thread count must be at least 1.")
+        raise InvalidInputError("The thread count must be at least 1.")
     count = free_cores() if threads is None else threads
     torch.set_num_threads(count)
     threadpool_limits(limits=1, user_api="blas")

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from faceguard.core.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError, InvalidInputError
 from faceguard.core.paths import data_dir
 from faceguard.vision.align import ARCFACE_112_TEMPLATE, DLIB_150_TEMPLATE
 
@@ -143,9 +143,9 @@ def models_dir() -> Path:
 
 
 def check_model_name(name: str) -> str:
-    """``name`` if it can name an exported model (ValueError otherwise)."""
+    """``name`` if it can name an exported model (InvalidInputError otherwise)."""
     if not MODEL_NAME.fullmatch(name) or name.endswith("."):
-        raise ValueError(
+        raise InvalidInputError(
             f"'{name}' cannot name a model: use up to 64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit."
         )
@@ -245,5 +245,5 @@ def get_model_spec(name: str) -> ModelSpec:
     spec = BUILTIN_MODELS.get(base) or read_registered(base)
     if spec is None or (version and version != spec.version):
         known = ", ".join(spec.id if "@" in name else spec.name for spec in list_models())
-        raise ValueError(f"Unknown model '{name}'. Known models: {known}.")
+        raise InvalidInputError(f"Unknown model '{name}'. Known models: {known}.")
     return spec
