@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, get_type_hints
 
 from faceguard.access.policy import PolicyConfig
+from faceguard.core.errors import InvalidInputError
 from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL
@@ -42,25 +43,28 @@ class KioskSettings:
 
     def __post_init__(self) -> None:
         if not self.site_name.strip():
-            raise ValueError("The site name must not be empty.")
+            raise InvalidInputError("The site name must not be empty.")
         if not self.camera.strip():
-            raise ValueError("Choose a camera: a webcam number, a video file, a URL or a folder of images.")
+            raise InvalidInputError("Choose a camera: a webcam number, a video file, a URL or a folder of images.")
         if not _DEVICE.fullmatch(self.device):
-            raise ValueError(f"The device must be one of {', '.join(DEVICES)} (or cuda:N), got '{self.device}'.")
+            raise InvalidInputError(f"The device must be one of {', '.join(DEVICES)} (or cuda:N), got '{self.device}'.")
         if self.threshold is not None and not 0 < self.threshold < 2:
-            raise ValueError(f"The threshold must be between 0 and 2, got {self.threshold}.")
+            raise InvalidInputError(f"The threshold must be between 0 and 2, got {self.threshold}.")
         if not 0 < self.max_fpir < 1:
-            raise ValueError(f"The share of strangers let in must be between 0 and 1, got {self.max_fpir}.")
+            raise InvalidInputError(f"The share of strangers let in must be between 0 and 1, got {self.max_fpir}.")
         if self.threads < 1:
-            raise ValueError(f"Inference needs at least one thread, got {self.threads}.")
-        self.policy()  # k, n and cooldown are checked by the policy's own rules
+            raise InvalidInputError(f"Inference needs at least one thread, got {self.threads}.")
+        try:
+            self.policy()  # k, n and cooldown are checked by the policy's own rules
+        except ValueError as error:
+            raise InvalidInputError(str(error)) from None
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(k=self.k, n=self.n, cooldown=self.cooldown)
 
 
 def load_settings(store: Store) -> KioskSettings:
-    """The stored settings; fields never saved keep their defaults. Raises ValueError naming the
+    """The stored settings; fields never saved keep their defaults. Raises InvalidInputError naming the
     database when a stored value is of the wrong type or breaks a rule (a hand-edited file)."""
     stored: dict[str, Any] = {}
     for name, kind in get_type_hints(KioskSettings).items():
@@ -71,15 +75,15 @@ def load_settings(store: Store) -> KioskSettings:
         if isinstance(value, int) and not isinstance(value, bool) and float in _types(kind):
             value = float(value)
         if not isinstance(value, _types(kind)) or (isinstance(value, bool) and bool not in _types(kind)):
-            raise ValueError(
+            raise InvalidInputError(
                 f"The kiosk settings in {store.path} are invalid: {PREFIX + name} holds "
                 f"{value!r}. Save the settings again in the admin window."
             )
         stored[name] = value
     try:
         return replace(KioskSettings(), **stored)
-    except ValueError as error:
-        raise ValueError(
+    except InvalidInputError as error:
+        raise InvalidInputError(
             f"The kiosk settings in {store.path} are invalid: {error} Save the settings again in the admin window."
         ) from None
 

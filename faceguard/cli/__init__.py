@@ -45,9 +45,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FaceGuardError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
-    except ValueError as error:  # bad option values reported by the engine
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -32,12 +32,6 @@ SPAN = re.compile(r"(\d+)([mhd])", re.IGNORECASE)
 SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
-class UsageError(FaceGuardError):
-    """The command cannot go ahead as typed (e.g. an erase without confirmation)."""
-
-    exit_code = 2
-
-
 def engine_options() -> argparse.ArgumentParser:
     """--model, --device and --threads, for commands that run the neural networks."""
     engine = argparse.ArgumentParser(add_help=False)

@@ -74,7 +74,7 @@ def kiosk_model_fields(store: Store) -> list[tuple[str, str]]:
     try:
         name = load_settings(store).model
         model_id = get_model_spec(name).id
-    except (ValueError, FaceGuardError) as error:
+    except FaceGuardError as error:
         return [("kiosk model", str(error))]
     missing = store.people_without_model(model_id)
     if not missing:

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from faceguard.cli import common
 from faceguard.cli.common import encode_single_face, threshold_of
-from faceguard.core.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError, InvalidInputError
 from faceguard.core.paths import DEMO_PHOTOS
 from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.matching.gallery import Gallery, verify
@@ -127,12 +127,12 @@ def run_compare(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     if args.open_set:
         if args.root or args.calibrate:
-            raise common.UsageError("--root and --calibrate go with --pairs, not --open-set.")
+            raise InvalidInputError("--root and --calibrate go with --pairs, not --open-set.")
         return _run_open_set(args)
     if args.root is None:
-        raise common.UsageError("--pairs needs --root, the folder holding the pairs' images.")
+        raise InvalidInputError("--pairs needs --root, the folder holding the pairs' images.")
     if args.people_from:
-        raise common.UsageError("--people-from goes with --open-set.")
+        raise InvalidInputError("--people-from goes with --open-set.")
     from faceguard.evaluation.encode import encode_images, pair_distances, unique_images
     from faceguard.evaluation.metrics import best_threshold, summarize
     from faceguard.evaluation.pairs import read_pairs
@@ -173,7 +173,7 @@ def _run_open_set(args: argparse.Namespace) -> int:
     from faceguard.matching.calibration import Calibration
 
     if not 0.0 < args.max_fpir < 1.0:
-        raise common.UsageError("--max-fpir must lie strictly between 0 and 1.")
+        raise InvalidInputError("--max-fpir must lie strictly between 0 and 1.")
     people = open_set.people_in(read_pairs(args.people_from, args.open_set)) if args.people_from else None
     split = open_set.split_people(args.open_set, people)
     if not split.enrol or not split.nonmated:
@@ -282,7 +282,7 @@ def run_export(args: argparse.Namespace) -> int:
     from faceguard.training.export import export_checkpoint
 
     if (args.calibrate is None) != (args.root is None):
-        raise common.UsageError("--calibrate PAIRS and --root DIR go together.")
+        raise InvalidInputError("--calibrate PAIRS and --root DIR go together.")
     calibrate = (args.calibrate, args.root) if args.calibrate else None
     with tqdm(desc="calibrating", unit="img", disable=calibrate is None) as bar:
 

@@ -14,7 +14,6 @@ from faceguard.app.display import consent_text, local_time
 from faceguard.cli import common
 from faceguard.cli.common import (
     WHEN_HELP,
-    UsageError,
     describe,
     open_store,
     parse_until,
@@ -24,7 +23,7 @@ from faceguard.cli.common import (
     write_csv,
     yes_no,
 )
-from faceguard.core.errors import FaceGuardError, ImageError, QualityError
+from faceguard.core.errors import FaceGuardError, ImageError, InvalidInputError, QualityError
 from faceguard.store.templates import NewTemplate
 from faceguard.store.timestamps import now
 from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
@@ -226,7 +225,7 @@ def warn_if_accepted(template: NewTemplate, photo: str) -> None:
 def run_people_edit(args: argparse.Namespace) -> int:
     changes = person_details(args, ("name", *PERSON_FIELDS))
     if not changes:
-        raise UsageError(
+        raise InvalidInputError(
             "Nothing to change: give at least one of --name, --badge, --group, --valid-from, --valid-until, --notes."
         )
     with open_store(args) as store:
@@ -259,7 +258,7 @@ def run_people_remove(args: argparse.Namespace) -> int:
 def confirm(question: str) -> bool:
     """Ask on the terminal; without one the caller must have been told to pass --yes."""
     if not sys.stdin.isatty():
-        raise UsageError(f"{question} Not asking without a terminal: pass --yes to confirm.")
+        raise InvalidInputError(f"{question} Not asking without a terminal: pass --yes to confirm.")
     try:
         return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
     except EOFError:
