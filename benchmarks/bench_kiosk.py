@@ -76,7 +76,7 @@ def measure(app, window: KioskWindow, seconds: float) -> dict:
         frames.append(time.time())
         empty = bool(frame.image.max() == frame.image.min())
         if previous_empty[0] and not empty:
-            appearances.append(frame.time)
+            appearances.append(frame.wall.timestamp())
         previous_empty[0] = empty
 
     def on_banner(banner: Banner) -> None:

@@ -220,7 +220,7 @@ def run_kiosk(path: Path, model: str, device: str, threads: int, conn: Connectio
 def run_camera(spec: str, mailbox: LatestFrame, stop: threading.Event) -> None:
     source = open_source(spec)
     while not stop.is_set():
-        mailbox.put(Frame(source.read(), time.time(), 0))
+        mailbox.put(Frame.capture(source.read(), 0))
     source.close()
 
 
@@ -231,7 +231,7 @@ def process_frame(engine: KioskEngine, frame: Frame) -> dict[str, Any]:
         result = engine.process(frame)
     except FaceGuardError as error:  # the kiosk shows it and goes on with the next frame
         return {
-            "time": frame.time,
+            "time": frame.wall.timestamp(),
             "ms": (time.perf_counter() - start) * 1000,
             "decisions": [],
             "error": f"{type(error).__name__}: {error}",
@@ -240,7 +240,7 @@ def process_frame(engine: KioskEngine, frame: Frame) -> dict[str, Any]:
         (d.decision.outcome.value, d.decision.person.name if d.decision.person else None) for d in result.decisions
     ]
     return {
-        "time": frame.time,
+        "time": frame.wall.timestamp(),
         "ms": (time.perf_counter() - start) * 1000,
         "decisions": decisions,
         "log_problem": result.log_problem,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
 from faceguard.store.templates import NewTemplate
 
-T0 = datetime(2026, 6, 1, 9, tzinfo=UTC).timestamp()
+W0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 
 
 def template() -> NewTemplate:
@@ -27,14 +27,19 @@ def test_a_granted_decision_from_the_policy_is_logged_with_its_figures(tmp_path)
         ada = store.enroll("Ada Lovelace", template(), badge="1")
         live = LiveGallery.load(store, "m@1", 128)
         policy = AccessPolicy(live.status_of)
-        frames = [Observation(T0 + i * 0.1, 7, Match(ada.id, ada.id, 0.3 + i / 100, np.inf, 0.6)) for i in range(3)]
+        frames = [
+            Observation(
+                50.0 + i * 0.1, W0 + timedelta(seconds=i * 0.1), 7, Match(ada.id, ada.id, 0.3 + i / 100, np.inf, 0.6)
+            )
+            for i in range(3)
+        ]
         decision = [policy.observe(frame) for frame in frames][-1]
         event_id = log_decision(store, decision, door="front", model_id="m@1", latency_ms=180.0, snapshot=b"jpeg")
         (event,) = store.events()
         assert event.id == event_id and event.decision == "granted" and event.reason == "granted"
         assert event.person_name == "Ada Lovelace" and event.subject == ada.pseudonym and event.door == "front"
         assert event.distance == 0.31 and event.threshold == 0.6 and event.latency_ms == 180.0
-        assert event.time == datetime.fromtimestamp(T0 + 0.2, UTC) and store.event_snapshot(event_id) == b"jpeg"
+        assert event.time == W0 + timedelta(seconds=0.2) and store.event_snapshot(event_id) == b"jpeg"
 
 
 def test_a_decision_about_a_person_erased_meanwhile_is_logged_without_them(tmp_path):
@@ -42,7 +47,7 @@ def test_a_decision_about_a_person_erased_meanwhile_is_logged_without_them(tmp_p
         ada = store.enroll("Ada Lovelace", template())
         status = LiveGallery.load(store, "m@1", 128).status_of(ada.id)
         store.remove_person(ada.id)
-        log_decision(store, verify_claim(status, 0.9, 0.6, T0), door=None, model_id="m@1")
+        log_decision(store, verify_claim(status, 0.9, 0.6, W0), door=None, model_id="m@1")
         (event,) = store.events()
         assert event.reason == Outcome.MISMATCH and event.decision == "denied"
         assert event.person_id is None and event.subject is None

@@ -123,9 +123,8 @@ def video(tmp_path):
 def test_a_video_file_is_read_in_rgb_and_loops(video):
     source = open_source(str(video), fps=5)
     assert isinstance(source, VideoSource) and source.description == "video 'clip.avi'"
-    started = time.monotonic()
+    assert source.pacer.period == pytest.approx(1 / 100)  # paced to the file's own 100 fps, not to fps=5
     frames = read(source, 12)
-    assert time.monotonic() - started < 1  # paced to the file's own 100 fps, not to fps=5
     assert all(frame.shape == (48, 64, 3) for frame in frames)
     red = [float(frame[..., 0].mean()) for frame in frames]
     assert red == pytest.approx([40, 80, 120, 160, 200] * 2 + [40, 80], abs=4)  # MJPG is lossy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import numpy as np
@@ -15,7 +16,7 @@ IMAGE = np.zeros((4, 4, 3), np.uint8)
 
 
 def frame(index):
-    return Frame(IMAGE, 1000.0 + index, index)
+    return Frame(IMAGE, index, 1000.0 + index, datetime(2026, 6, 1, tzinfo=UTC) + timedelta(seconds=index))
 
 
 def test_the_newest_frame_wins_and_every_overwritten_frame_is_counted():
@@ -41,26 +42,26 @@ def test_a_frame_is_taken_once_and_taking_it_leaves_the_slot_empty():
 
 
 def test_take_times_out_with_none_when_nothing_arrives():
-    """take(timeout) waits about ``timeout`` seconds, then returns None."""
+    """take(timeout) waits ``timeout`` seconds, then returns None (were it to wait on, the test's own
+    timeout would end it: no upper bound here depends on the machine's speed)."""
     box = LatestFrame()
     start = time.monotonic()
     assert box.take(timeout=0.2) is None
-    waited = time.monotonic() - start
-    assert 0.15 <= waited < 2.0
+    assert time.monotonic() - start >= 0.15
 
 
 def test_a_waiting_take_wakes_up_as_soon_as_a_frame_is_put():
-    """A consumer blocked in take() gets the frame put by another thread without waiting the timeout out."""
+    """A consumer blocked in take() with an hour's timeout gets the frame put by another thread: only
+    being woken by the put can return it before the hour is out."""
     box = LatestFrame()
-    sent = frame(7)
-    putter = threading.Timer(0.1, box.put, args=(sent,))
-    start = time.monotonic()
-    putter.start()
-    got = box.take(timeout=10.0)
-    waited = time.monotonic() - start
-    putter.join()
-    assert got is sent
-    assert waited < 5.0
+    sent, got = frame(7), []
+    consumer = threading.Thread(target=lambda: got.append(box.take(timeout=3600.0)), daemon=True)
+    consumer.start()
+    while not box._ready._waiters:  # white-box: wait until the consumer is blocked in take()
+        time.sleep(0.001)
+    box.put(sent)
+    consumer.join(timeout=600.0)
+    assert got == [sent]
 
 
 def test_producer_and_consumer_threads_never_see_a_frame_twice_and_lose_none_uncounted():

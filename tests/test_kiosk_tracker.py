@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from faceguard.app.kiosk.results import FaceState
 from faceguard.app.kiosk.tracker import IouTracker, iou
 from faceguard.core.types import Face
 
@@ -50,7 +51,7 @@ def test_new_faces_start_fresh_tracks_in_detection_order():
             5.0,
             None,
             False,
-            "pending",
+            FaceState.PENDING,
             "",
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -16,17 +16,24 @@ from faceguard.access.policy import (
     PolicyConfig,
     verify_claim,
 )
+from faceguard.core.clock import day_start
 from faceguard.matching.gallery import Match
 
-T0 = datetime(2026, 6, 1, 12, tzinfo=UTC).timestamp()
+M0 = 1000.0  # monotonic seconds of the first observation
+W0 = datetime(2026, 6, 1, 12, tzinfo=UTC)  # its wall time
 THRESHOLD = 0.6
 ADA = PersonStatus(1, "Ada Lovelace", active=True, valid_from=None, valid_until=None)
 BOB = PersonStatus(2, "Bob Babbage", active=True, valid_from=None, valid_until=None)
 
 
-def epoch(year: int, month: int, day: int) -> float:
-    """Midnight at the start of that day in local time, as validity dates are entered."""
-    return datetime(year, month, day).timestamp()
+def midnight(year: int, month: int, day: int) -> datetime:
+    """The start of that day in local time, as validity dates are entered."""
+    return day_start(date(year, month, day))
+
+
+def observed(t: float, track: int, match: Match | None) -> Observation:
+    """An observation at monotonic ``t``, its wall time as far from W0 as ``t`` is from M0."""
+    return Observation(t, W0 + timedelta(seconds=t - M0), track, match)
 
 
 def seen(person_id: int, distance: float = 0.3, runner_up: float = 0.9) -> Match:
@@ -43,10 +50,20 @@ def make_policy(*people: PersonStatus, **config: float) -> AccessPolicy:
 
 
 def feed(
-    policy: AccessPolicy, matches: list[Match | None], track: int = 1, start: float = T0, step: float = 0.1
+    policy: AccessPolicy,
+    matches: list[Match | None],
+    track: int = 1,
+    start: float = M0,
+    step: float = 0.1,
+    wall: datetime | None = None,
 ) -> list[Decision | None]:
-    """One observation per match on ``track``, ``step`` seconds apart; the result of each."""
-    return [policy.observe(Observation(start + i * step, track, match)) for i, match in enumerate(matches)]
+    """One observation per match on ``track``, ``step`` seconds apart from monotonic ``start`` and from
+    ``wall`` time (by default the wall time that goes with ``start``); the result of each."""
+    wall = W0 + timedelta(seconds=start - M0) if wall is None else wall
+    return [
+        policy.observe(Observation(start + i * step, wall + timedelta(seconds=i * step), track, match))
+        for i, match in enumerate(matches)
+    ]
 
 
 def decisions(results: list[Decision | None]) -> list[Decision]:
@@ -61,17 +78,17 @@ def test_k_minus_one_votes_wait_and_the_kth_grants():
     assert results[:2] == [None, None]
     granted = results[2]
     assert granted.outcome is Outcome.GRANTED and granted.granted and granted.decision == "granted"
-    assert granted.person == ADA and granted.track_id == 1 and granted.time == pytest.approx(T0 + 0.2)
+    assert granted.person == ADA and granted.track_id == 1 and granted.time == W0 + timedelta(seconds=0.2)
     assert granted.distance == pytest.approx(0.30) and granted.threshold == THRESHOLD
     assert granted.message == "Access granted: Ada Lovelace."
 
 
 def test_votes_outside_the_window_do_not_count():
     policy = make_policy(window=2.0)
-    assert feed(policy, [seen(1), seen(1)], start=T0) == [None, None]
+    assert feed(policy, [seen(1), seen(1)], start=M0) == [None, None]
     # 2.5 s later (the track is still alive): the first two votes are too old
-    assert feed(policy, [seen(1), seen(1)], start=T0 + 2.5) == [None, None]
-    assert policy.observe(Observation(T0 + 2.7, 1, seen(1))).outcome is Outcome.GRANTED
+    assert feed(policy, [seen(1), seen(1)], start=M0 + 2.5) == [None, None]
+    assert policy.observe(observed(M0 + 2.7, 1, seen(1))).outcome is Outcome.GRANTED
 
 
 @pytest.mark.parametrize("n, granted", [(5, False), (7, True)])
@@ -89,7 +106,7 @@ def test_a_competing_identity_in_the_window_blocks_the_grant():
     assert results[2].outcome is Outcome.AMBIGUOUS and results[2].person is None
     assert results[2].decision == "denied"
     # Ada keeps voting; only once Bob's vote leaves the last n=5 frames can she win
-    later = feed(policy, [seen(1)] * 4, start=T0 + 0.3)  # frames 4-7; Bob (frame 2) leaves at frame 7
+    later = feed(policy, [seen(1)] * 4, start=M0 + 0.3)  # frames 4-7; Bob (frame 2) leaves at frame 7
     assert later[:3] == [None, None, None]
     assert later[3].outcome is Outcome.GRANTED
 
@@ -115,7 +132,7 @@ def test_unknown_is_decided_once_per_track_and_again_for_a_new_track():
     first = decisions(feed(policy, [unknown(0.7)] * 30, track=1))
     assert [(d.outcome, d.person, d.decision) for d in first] == [(Outcome.UNKNOWN, None, "unknown")]
     assert first[0].message == "Unknown face." and first[0].distance == pytest.approx(0.7)
-    second = decisions(feed(policy, [unknown()] * 30, track=2, start=T0 + 3.1))
+    second = decisions(feed(policy, [unknown()] * 30, track=2, start=M0 + 3.1))
     assert [d.outcome for d in second] == [Outcome.UNKNOWN]
 
 
@@ -149,24 +166,24 @@ def test_after_a_person_decision_the_track_logs_no_unknown_or_low_quality():
 
 def test_one_person_for_60_seconds_is_granted_once_then_again_after_the_cooldown():
     policy = make_policy(cooldown=10.0)
-    frames = [Observation(T0 + i / 10, 1 if i < 50 else 2, seen(1)) for i in range(600)]  # new track at 5 s
+    frames = [observed(M0 + i / 10, 1 if i < 50 else 2, seen(1)) for i in range(600)]  # new track at 5 s
     granted = [d for d in map(policy.observe, frames) if d is not None]
     assert [(d.outcome, d.track_id) for d in granted] == [(Outcome.GRANTED, 1)]
-    again = decisions(feed(policy, [seen(1)] * 3, track=3, start=T0 + 61))
+    again = decisions(feed(policy, [seen(1)] * 3, track=3, start=M0 + 61))
     assert [(d.outcome, d.track_id) for d in again] == [(Outcome.GRANTED, 3)]
 
 
 def test_a_new_track_is_granted_when_the_cooldown_has_passed():
     policy = make_policy(cooldown=10.0)
     assert feed(policy, [seen(1)] * 3, track=1)[2].granted
-    assert feed(policy, [seen(1)] * 3, track=2, start=T0 + 5)[2] is None
-    assert feed(policy, [seen(1)] * 3, track=3, start=T0 + 10.3)[2].granted
+    assert feed(policy, [seen(1)] * 3, track=2, start=M0 + 5)[2] is None
+    assert feed(policy, [seen(1)] * 3, track=3, start=M0 + 10.3)[2].granted
 
 
 def test_cooldown_for_one_person_does_not_block_another():
     policy = make_policy()
     assert feed(policy, [seen(1)] * 3, track=1)[2].person == ADA
-    bob = feed(policy, [seen(2)] * 3, track=2, start=T0 + 1)[2]
+    bob = feed(policy, [seen(2)] * 3, track=2, start=M0 + 1)[2]
     assert bob.granted and bob.person == BOB
 
 
@@ -176,7 +193,7 @@ def test_cooldown_covers_every_outcome_about_the_person():
     policy = AccessPolicy(statuses.get)
     assert feed(policy, [seen(1)] * 3, track=1)[2].granted
     statuses[1] = inactive  # deactivated right after
-    assert decisions(feed(policy, [seen(1)] * 3, track=2, start=T0 + 1)) == []
+    assert decisions(feed(policy, [seen(1)] * 3, track=2, start=M0 + 1)) == []
 
 
 # Rule 3: status check
@@ -192,17 +209,31 @@ def test_inactive():
 @pytest.mark.parametrize(
     "now, outcome, message",
     [
-        (epoch(2026, 1, 31), Outcome.EXPIRED, "Ada Lovelace is not valid until 2026-02-01."),
-        (epoch(2026, 2, 1), Outcome.GRANTED, "Access granted: Ada Lovelace."),
-        (epoch(2026, 6, 1), Outcome.GRANTED, "Access granted: Ada Lovelace."),
-        (epoch(2026, 12, 1), Outcome.GRANTED, "Access granted: Ada Lovelace."),
-        (epoch(2026, 12, 2), Outcome.EXPIRED, "Ada Lovelace was valid until 2026-12-01."),
+        (midnight(2026, 1, 31), Outcome.EXPIRED, "Ada Lovelace is not valid until 2026-02-01."),
+        (midnight(2026, 2, 1), Outcome.GRANTED, "Access granted: Ada Lovelace."),
+        (midnight(2026, 6, 1), Outcome.GRANTED, "Access granted: Ada Lovelace."),
+        (midnight(2026, 12, 1), Outcome.GRANTED, "Access granted: Ada Lovelace."),
+        (midnight(2026, 12, 2), Outcome.EXPIRED, "Ada Lovelace was valid until 2026-12-01."),
     ],
 )
-def test_validity_period_is_checked_at_the_observation_time(now, outcome, message):
-    limited = PersonStatus(1, "Ada Lovelace", True, epoch(2026, 2, 1), epoch(2026, 12, 1))
-    decision = feed(make_policy(limited), [seen(1)] * 3, start=now - 0.2)[2]
-    assert (decision.outcome, decision.message, decision.person) == (outcome, message, limited)
+def test_validity_period_is_checked_at_the_observation_wall_time(now, outcome, message):
+    limited = PersonStatus(1, "Ada Lovelace", True, midnight(2026, 2, 1).timestamp(), midnight(2026, 12, 1).timestamp())
+    decision = feed(make_policy(limited), [seen(1)] * 3, wall=now - timedelta(seconds=0.2))[2]
+    assert (decision.outcome, decision.message, decision.person, decision.time) == (outcome, message, limited, now)
+
+
+def test_a_step_of_the_wall_clock_changes_no_vote_and_no_cooldown():
+    """The window and the cooldown run on monotonic time: the wall clock set a day forward between
+    two frames drops no vote, and set forward or back later neither ends nor prolongs the cooldown.
+    Decisions are dated by the wall clock."""
+    policy = make_policy(window=2.0, cooldown=10.0)
+    assert feed(policy, [seen(1)] * 2) == [None, None]
+    tomorrow = W0 + timedelta(days=1)
+    [granted] = feed(policy, [seen(1)], start=M0 + 0.2, wall=tomorrow)
+    assert granted.granted and granted.time == tomorrow
+    assert decisions(feed(policy, [seen(1)] * 3, track=2, start=M0 + 5, wall=W0 + timedelta(days=30))) == []
+    [again] = decisions(feed(policy, [seen(1)] * 3, track=3, start=M0 + 10.3, wall=W0 - timedelta(hours=1)))
+    assert again.granted and again.time == W0 - timedelta(hours=1) + timedelta(seconds=0.2)
 
 
 def test_a_person_deleted_meanwhile_is_unknown():
@@ -217,10 +248,10 @@ def test_a_person_deleted_meanwhile_is_unknown():
 def test_a_silent_track_is_forgotten_after_the_timeout():
     policy = make_policy(window=10.0, track_timeout=3.0)
     feed(policy, [seen(1)] * 2)
-    assert policy.observe(Observation(T0 + 3.5, 1, seen(1))) is None  # earlier votes forgotten
-    assert feed(policy, [unknown()] * 3, track=2, start=T0 + 4)[2].outcome is Outcome.UNKNOWN
+    assert policy.observe(observed(M0 + 3.5, 1, seen(1))) is None  # earlier votes forgotten
+    assert feed(policy, [unknown()] * 3, track=2, start=M0 + 4)[2].outcome is Outcome.UNKNOWN
     # the same track id after a long silence is a new appearance: it may decide unknown again
-    assert feed(policy, [unknown()] * 3, track=2, start=T0 + 7.5)[2].outcome is Outcome.UNKNOWN
+    assert feed(policy, [unknown()] * 3, track=2, start=M0 + 7.5)[2].outcome is Outcome.UNKNOWN
 
 
 def test_end_track_forgets_at_once():
@@ -229,14 +260,14 @@ def test_end_track_forgets_at_once():
     policy.end_track(1)
     policy.end_track(99)  # unknown ids are ignored
     assert policy.active_tracks == frozenset()
-    assert feed(policy, [unknown()] * 3, start=T0 + 0.5)[2].outcome is Outcome.UNKNOWN
+    assert feed(policy, [unknown()] * 3, start=M0 + 0.5)[2].outcome is Outcome.UNKNOWN
 
 
 def test_memory_stays_bounded_over_a_long_run():
     people = [PersonStatus(i, f"Person {i}", True, None, None) for i in range(1000)]
     policy = make_policy(*people, track_timeout=3.0, cooldown=10.0)
     for i in range(5000):  # a new face every second, each seen for three frames
-        feed(policy, [seen(i % 1000)] * 3, track=i, start=T0 + i)
+        feed(policy, [seen(i % 1000)] * 3, track=i, start=M0 + i)
     assert policy.active_tracks <= {4996, 4997, 4998, 4999}
     assert len(policy._cooldown_until) <= 11  # white-box: finished cooldowns are dropped
 
@@ -267,7 +298,7 @@ def test_policy_config_rejects_invalid_values(config, error):
         (ADA, math.nan, Outcome.MISMATCH, "The face does not match Ada Lovelace."),
         (PersonStatus(1, "Ada Lovelace", False, None, None), 0.3, Outcome.INACTIVE, "Ada Lovelace is deactivated."),
         (
-            PersonStatus(1, "Ada Lovelace", True, None, T0 - 1),
+            PersonStatus(1, "Ada Lovelace", True, None, W0.timestamp() - 1),
             0.3,
             Outcome.EXPIRED,
             "Ada Lovelace was valid until 2026-06-01.",
@@ -276,9 +307,9 @@ def test_policy_config_rejects_invalid_values(config, error):
     ],
 )
 def test_verify_claim(person, distance, outcome, message):
-    decision = verify_claim(person, distance, THRESHOLD, T0)
+    decision = verify_claim(person, distance, THRESHOLD, W0)
     assert (decision.outcome, decision.message, decision.person) == (outcome, message, person)
-    assert decision.track_id is None and decision.threshold == THRESHOLD and decision.time == T0
+    assert decision.track_id is None and decision.threshold == THRESHOLD and decision.time == W0
 
 
 @pytest.mark.parametrize(
@@ -302,12 +333,12 @@ def test_reconfigure_applies_new_rules_to_running_tracks():
     people = {1: PersonStatus(1, "Ada", True, None, None)}
     policy = AccessPolicy(people.get, PolicyConfig(k=3, n=5))
     for i in range(2):
-        assert policy.observe(Observation(float(i) / 10, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None
+        assert policy.observe(observed(float(i) / 10, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None
     policy.reconfigure(PolicyConfig(k=5, n=5))
     assert policy.config.k == 5
-    assert policy.observe(Observation(0.2, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None  # 3 votes no longer settle it
-    assert policy.observe(Observation(0.3, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None
-    decision = policy.observe(Observation(0.4, 7, Match(1, 1, 0.3, math.inf, 0.6)))
+    assert policy.observe(observed(0.2, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None  # 3 votes no longer settle it
+    assert policy.observe(observed(0.3, 7, Match(1, 1, 0.3, math.inf, 0.6))) is None
+    decision = policy.observe(observed(0.4, 7, Match(1, 1, 0.3, math.inf, 0.6)))
     assert decision is not None and decision.granted
 
 
@@ -318,11 +349,11 @@ def test_settled_says_when_an_appearance_is_decided_about_a_person():
     policy = AccessPolicy(people.get, PolicyConfig(k=2, n=3, cooldown=60))
     ada, stranger = Match(1, 1, 0.3, math.inf, 0.6), Match(None, 1, 0.9, math.inf, 0.6)
     assert not policy.settled(1)
-    policy.observe(Observation(0.0, 1, ada))
+    policy.observe(observed(0.0, 1, ada))
     assert not policy.settled(1)
-    assert policy.observe(Observation(0.1, 1, ada)).granted and policy.settled(1)
-    policy.observe(Observation(0.0, 2, stranger))
-    assert policy.observe(Observation(0.1, 2, stranger)).outcome is Outcome.UNKNOWN and not policy.settled(2)
-    policy.observe(Observation(0.2, 3, ada))
-    assert policy.observe(Observation(0.3, 3, ada)) is None  # withheld: Ada is in her cooldown
+    assert policy.observe(observed(0.1, 1, ada)).granted and policy.settled(1)
+    policy.observe(observed(0.0, 2, stranger))
+    assert policy.observe(observed(0.1, 2, stranger)).outcome is Outcome.UNKNOWN and not policy.settled(2)
+    policy.observe(observed(0.2, 3, ada))
+    assert policy.observe(observed(0.3, 3, ada)) is None  # withheld: Ada is in her cooldown
     assert policy.settled(3)

@@ -1,8 +1,11 @@
 """The access policy of a door kiosk: per-frame face matches in, at most one decision per event out.
 
 The kiosk's tracker gives each continuously visible face a track id; every frame yields one
-``Observation`` per track. Times are epoch seconds passed in by the caller (never read from a clock)
-and are expected not to decrease. Match identities are person ids. Rules of ``AccessPolicy.observe``:
+``Observation`` per track, dated by the caller (the policy reads no clock) on both clocks of
+``faceguard.core.clock``: monotonic seconds, expected not to decrease, for everything measured in
+seconds (window, cooldown, track timeout), so setting the wall clock changes no vote; UTC wall time
+for the validity check and the decision's time. Match identities are person ids. Rules of
+``AccessPolicy.observe``:
 
 1. Per track, the last ``n`` observations whose time is within ``window`` of the newest one vote,
    one vote each: for ``match.identity`` (an accepted match), "ambiguous" (an accepted match whose
@@ -13,8 +16,8 @@ and are expected not to decrease. Match identities are person ids. Rules of ``Ac
    block it). When identities and ambiguous votes together hold >= k votes but none wins →
    AMBIGUOUS. Otherwise >= k unknown votes → UNKNOWN, then >= k low-quality votes → LOW_QUALITY;
    fewer than k of anything → no decision yet.
-3. A winner is checked with ``status_of`` at the observation's time: None (deleted) → UNKNOWN,
-   inactive → INACTIVE, outside valid_from..valid_until → EXPIRED, else GRANTED.
+3. A winner is checked with ``status_of`` at the observation's wall time (``standing``): None
+   (deleted) → UNKNOWN, inactive → INACTIVE, outside valid_from..valid_until → EXPIRED, else GRANTED.
 4. One event per appearance: a track emits each (outcome, person) at most once in its lifetime, and
    once it has decided about a person it logs no unknown / ambiguous / low-quality event after it (a
    person admitted and then turning away to walk through is not also "rejected").
@@ -31,10 +34,11 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from statistics import median
 
+from faceguard.core.clock import local_date
 from faceguard.matching.gallery import Match
 
 
@@ -59,7 +63,8 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class PersonStatus:
-    """An enrolled person's access rights; valid_from / valid_until are epoch seconds, None = no limit."""
+    """An enrolled person's access rights; valid_from / valid_until are UTC epoch seconds (POSIX
+    timestamps, which the store reads cheaply), None = no limit."""
 
     person_id: int
     name: str
@@ -70,9 +75,11 @@ class PersonStatus:
 
 @dataclass(frozen=True)
 class Observation:
-    """One frame's result for one track; match is None when the face was too poor to encode."""
+    """One frame's result for one track, at ``monotonic`` seconds and ``wall`` time (UTC); match is None
+    when the face was too poor to encode."""
 
-    time: float
+    monotonic: float
+    wall: datetime
     track_id: int
     match: Match | None
 
@@ -80,10 +87,11 @@ class Observation:
 @dataclass(frozen=True)
 class Decision:
     """An access event. person is the recognised / claimed person (None for unknown, ambiguous and
-    low quality); distance is the median distance of the winning votes (or the 1:1 distance)."""
+    low quality); distance is the median distance of the winning votes (or the 1:1 distance);
+    time is when it was decided (UTC)."""
 
     outcome: Outcome
-    time: float
+    time: datetime
     track_id: int | None
     person: PersonStatus | None
     distance: float | None
@@ -174,7 +182,7 @@ class AccessPolicy:
 
     def observe(self, observation: Observation) -> Decision | None:
         """Add one frame's observation; returns a decision when this frame settles a new event."""
-        now = observation.time
+        now = observation.monotonic
         self._forget(now)
         track = self._tracks.get(observation.track_id)
         if track is None:
@@ -220,15 +228,15 @@ class AccessPolicy:
         distance, threshold = _median_distance(verdict.votes), _threshold(verdict.votes)
         person = None if isinstance(verdict.winner, Outcome) else self._status_of(verdict.winner)
         if person is not None:
-            outcome, message = judge(person, observation.time)
+            outcome, message = judge(person, observation.wall)
         else:  # a winner deleted meanwhile is unknown now
             outcome = verdict.winner if isinstance(verdict.winner, Outcome) else Outcome.UNKNOWN
             message = _MESSAGES[outcome]
-        return Decision(outcome, observation.time, observation.track_id, person, distance, threshold, message)
+        return Decision(outcome, observation.wall, observation.track_id, person, distance, threshold, message)
 
 
-def verify_claim(person: PersonStatus, distance: float, threshold: float, now: float) -> Decision:
-    """1:1 verification: a claimed badge's person plus the face's distance to their templates."""
+def verify_claim(person: PersonStatus, distance: float, threshold: float, now: datetime) -> Decision:
+    """1:1 verification at ``now`` (UTC): a claimed badge's person plus the face's distance to their templates."""
     if not distance <= threshold:  # also rejects NaN
         outcome, message = Outcome.MISMATCH, f"The face does not match {person.name}."
     else:
@@ -243,15 +251,39 @@ _MESSAGES = {
 }
 
 
-def judge(person: PersonStatus, now: float) -> tuple[Outcome, str]:
-    """The outcome for a recognised person at time ``now`` (granted, inactive or expired), with its message."""
+class Standing(StrEnum):
+    """Whether a person may enter at a given moment, as an administrator reads it."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    NOT_YET_VALID = "not yet valid"
+    EXPIRED = "expired"
+
+
+def standing(person: PersonStatus, now: datetime) -> Standing:
+    """The validity rule: ``person``'s standing at the aware moment ``now``."""
+    moment = now.timestamp()
     if not person.active:
-        return Outcome.INACTIVE, f"{person.name} is deactivated."
-    if person.valid_from is not None and now < person.valid_from:
-        return Outcome.EXPIRED, f"{person.name} is not valid until {_date(person.valid_from)}."
-    if person.valid_until is not None and now > person.valid_until:
-        return Outcome.EXPIRED, f"{person.name} was valid until {_date(person.valid_until)}."
-    return Outcome.GRANTED, f"Access granted: {person.name}."
+        return Standing.INACTIVE
+    if person.valid_from is not None and moment < person.valid_from:
+        return Standing.NOT_YET_VALID
+    if person.valid_until is not None and moment > person.valid_until:
+        return Standing.EXPIRED
+    return Standing.ACTIVE
+
+
+def judge(person: PersonStatus, now: datetime) -> tuple[Outcome, str]:
+    """The outcome for a recognised person at the aware moment ``now`` (granted, inactive or expired),
+    with its message."""
+    match standing(person, now):
+        case Standing.INACTIVE:
+            return Outcome.INACTIVE, f"{person.name} is deactivated."
+        case Standing.NOT_YET_VALID:
+            return Outcome.EXPIRED, f"{person.name} is not valid until {_date(person.valid_from)}."
+        case Standing.EXPIRED:
+            return Outcome.EXPIRED, f"{person.name} was valid until {_date(person.valid_until)}."
+        case Standing.ACTIVE:
+            return Outcome.GRANTED, f"Access granted: {person.name}."
 
 
 def _vote(observation: Observation, margin: float) -> _Vote:
@@ -267,7 +299,7 @@ def _vote(observation: Observation, margin: float) -> _Vote:
         key = Outcome.AMBIGUOUS
     else:
         key = match.identity
-    return _Vote(observation.time, key, match)
+    return _Vote(observation.monotonic, key, match)
 
 
 def _tally(votes: list[_Vote], k: int) -> _Verdict | None:
@@ -299,6 +331,7 @@ def _threshold(votes: list[_Vote]) -> float | None:
     return next((vote.match.threshold for vote in reversed(votes) if vote.match is not None), None)
 
 
-def _date(epoch: float) -> str:
+def _date(epoch: float | None) -> str:
     """The calendar date in the kiosk's local time zone (validity is entered in local time)."""
-    return datetime.fromtimestamp(epoch).date().isoformat()
+    assert epoch is not None  # only asked for a limit the person has
+    return local_date(datetime.fromtimestamp(epoch, UTC)).isoformat()

@@ -23,6 +23,7 @@ from faceguard.cli.common import (
     print_table,
     threshold_of,
 )
+from faceguard.core.clock import SYSTEM_CLOCK
 from faceguard.core.errors import FaceGuardError
 from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
@@ -98,7 +99,7 @@ def judge_match(live: LiveGallery, match: Match) -> tuple[str, bool]:
     """One identify line for a match, and whether it is an enrolled person."""
     person = live.status_of(match.identity) if match.identity is not None else None
     if person is not None:
-        decision = verify_claim(person, match.distance, match.threshold, time.time())
+        decision = verify_claim(person, match.distance, match.threshold, SYSTEM_CLOCK.wall())
         return f"#{person.person_id} {person.name}  distance {match.distance:.3f}  {decision.outcome}", True
     nearest = live.status_of(match.nearest) if match.nearest is not None else None
     if nearest is None:
@@ -121,7 +122,7 @@ def run_verify(args: argparse.Namespace) -> int:
         threshold = threshold_of(args, pipeline)
         face = encode_single_face(pipeline, image)
         distance = float(face_distance(face.encoding, templates).min())
-        decision = verify_claim(person.status(), distance, threshold, time.time())
+        decision = verify_claim(person.status(), distance, threshold, SYSTEM_CLOCK.wall())
         if args.door:
             snapshot = face_thumbnail(image, face.face.landmarks, SNAPSHOT_SIZE).jpeg
             latency_ms = (time.perf_counter() - started) * 1000

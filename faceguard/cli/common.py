@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tabulate import tabulate
 
+from faceguard.core.clock import day_end, day_start
 from faceguard.core.errors import FaceGuardError
 from faceguard.store.db import default_db_path
 from faceguard.store.people import Person
@@ -72,7 +73,7 @@ def parse_when(text: str, end_of_day: bool = False) -> datetime:
     if span := SPAN.fullmatch(text):
         return datetime.now().astimezone() - timedelta(**{SPAN_UNITS[span[2].lower()]: int(span[1])})
     try:
-        moment = datetime.combine(date.fromisoformat(text), (datetime.max if end_of_day else datetime.min).time())
+        moment = (day_end if end_of_day else day_start)(date.fromisoformat(text))
     except ValueError:
         try:
             moment = datetime.fromisoformat(text)

@@ -42,7 +42,7 @@ class CameraWorker(LoopWorker):
                 continue
             try:
                 while not self.stopping():
-                    frame = Frame(source.read(), time.time(), index)
+                    frame = Frame.capture(source.read(), index)
                     index += 1
                     if failures:
                         failures = 0

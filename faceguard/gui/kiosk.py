@@ -31,7 +31,7 @@ from faceguard.vision.camera import Frame
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
 
-#: Face boxes older than this (seconds) are no longer drawn over the live picture.
+#: Face boxes older than this (monotonic seconds) are no longer drawn over the live picture.
 FACES_STALE = 0.5
 THUMBNAIL_SIZE = 160
 
@@ -179,14 +179,13 @@ class KioskWindow(QWidget):
 
     def _on_frame(self, frame: Frame) -> None:
         self.video.set_frame(rgb_to_qimage(frame.image))
-        if self.video.faces and time.time() - self._faces_at > FACES_STALE:
+        if self.video.faces and time.monotonic() - self._faces_at > FACES_STALE:
             self.video.set_faces(())
 
     def _on_result(self, result: FrameResult) -> None:
-        now = time.time()
-        self._faces_at = now
+        self._faces_at = time.monotonic()
         self.video.set_faces(result.faces)
-        self.model.frame_result(result, now)
+        self.model.frame_result(result)
         if result.decisions and self.settings.sound:
             QApplication.beep()
         self._follow_service(result)
@@ -260,6 +259,6 @@ class KioskWindow(QWidget):
 
     def _tick(self) -> None:
         self.clock.setText(time.strftime("%H:%M"))
-        banner = self.model.banner(time.time(), self.settings.site_name)
+        banner = self.model.banner(self.settings.site_name)
         if self.banner.show_banner(banner):
             self.banner_changed.emit(banner)

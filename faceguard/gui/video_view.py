@@ -6,14 +6,14 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from faceguard.app.kiosk.results import FaceView
+from faceguard.app.kiosk.results import FaceState, FaceView
 
 STATE_COLOURS = {
-    "known": "#2ecc71",
-    "refused": "#e53935",
-    "unknown": "#e53935",
-    "poor": "#ffa000",
-    "pending": "#64b5f6",
+    FaceState.KNOWN: "#2ecc71",
+    FaceState.REFUSED: "#e53935",
+    FaceState.UNKNOWN: "#e53935",
+    FaceState.POOR: "#ffa000",
+    FaceState.PENDING: "#64b5f6",
 }
 
 
@@ -53,7 +53,7 @@ class VideoView(QWidget):
         for face in self.faces:
             x1, y1, x2, y2 = face.box
             box = QRectF(left + x1 * scale, top + y1 * scale, (x2 - x1) * scale, (y2 - y1) * scale)
-            colour = QColor(STATE_COLOURS.get(face.state, "#ffffff"))
+            colour = QColor(STATE_COLOURS[face.state])
             painter.setPen(QPen(colour, 3))
             painter.drawRect(box)
             if face.label:

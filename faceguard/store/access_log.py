@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from faceguard.access.policy import Decision
 from faceguard.store.repository import Store
 
@@ -21,7 +19,7 @@ def log_decision(
     return store.log_event(
         decision.decision,
         decision.outcome.value,
-        time=datetime.fromtimestamp(decision.time, UTC),
+        time=decision.time,
         person_id=decision.person.person_id if decision.person is not None else None,
         message=decision.message,
         door=door,

@@ -11,12 +11,14 @@ from __future__ import annotations
 import codecs
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
+from faceguard.core.clock import SYSTEM_CLOCK, Clock
 from faceguard.core.errors import CameraError, ImageError
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
 
@@ -26,11 +28,19 @@ MAX_SIDE = 960
 
 @dataclass(frozen=True, eq=False)
 class Frame:
-    """One captured frame: RGB uint8 image, capture time (epoch seconds) and running number."""
+    """One captured frame: RGB uint8 image, running number, and when it was captured on both clocks
+    (``faceguard.core.clock``): ``monotonic`` seconds for tracking, voting and cooldown, ``wall`` (UTC)
+    for validity and the access log."""
 
     image: np.ndarray
-    time: float
     index: int
+    monotonic: float
+    wall: datetime
+
+    @classmethod
+    def capture(cls, image: np.ndarray, index: int, clock: Clock = SYSTEM_CLOCK) -> Frame:
+        """``image`` as frame number ``index``, captured now by ``clock``."""
+        return cls(image, index, clock.monotonic(), clock.wall())
 
 
 class FrameSource(Protocol):

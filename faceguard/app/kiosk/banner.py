@@ -7,12 +7,12 @@ idle (clock and site name).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 
 from faceguard.access.policy import Outcome
-from faceguard.app.kiosk.results import DecisionView, FrameResult
+from faceguard.app.kiosk.results import DecisionView, FaceState, FrameResult
+from faceguard.core.clock import SYSTEM_CLOCK, Clock
 
 #: Seconds a GRANTED / DENIED banner stays up.
 HOLD = 3.0
@@ -40,9 +40,11 @@ class Banner:
 
 
 class BannerModel:
-    """Feed it what happens (with the time it happened); ``banner(now)`` says what to show."""
+    """Feed it what happens; ``banner()`` says what to show now. Durations are measured on the
+    ``clock``'s monotonic seconds, the idle screen shows its wall time."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
         self.starting: str | None = "Starting the camera and the face engine…"
         self.failure: str | None = None
         self.offline: str | None = None
@@ -58,32 +60,33 @@ class BannerModel:
     def camera_status(self, message: str) -> None:
         self.offline = message or None
 
-    def frame_result(self, result: FrameResult, now: float) -> None:
+    def frame_result(self, result: FrameResult) -> None:
+        now = self.clock.monotonic()
         if result.faces:
             self.faces = (now, result)
         for view in result.decisions:
             if view.decision.outcome is not Outcome.LOW_QUALITY:
                 self.decision = (now, view)
 
-    def banner(self, now: float, site_name: str) -> Banner:
+    def banner(self, site_name: str) -> Banner:
         if self.failure:
             return Banner(Screen.FAILED, "OUT OF SERVICE", self.failure)
         if self.offline:
             return Banner(Screen.OFFLINE, "Camera offline", self.offline)
         if self.starting:
             return Banner(Screen.STARTING, "Starting…", self.starting)
+        now = self.clock.monotonic()
         faces = self.faces[1].faces if self.faces is not None and now - self.faces[0] < IDLE_AFTER else ()
         if self.decision is not None:
             decided_at, view = self.decision
             if now - decided_at < HOLD or view.decision.track_id in {face.track_id for face in faces}:
                 return _decision_banner(view)
         if faces:
-            if all(face.state == "poor" for face in faces):
+            if all(face.state is FaceState.POOR for face in faces):
                 return Banner(Screen.LOOK, faces[0].label or "Look at the camera")
             return Banner(Screen.CHECKING, "Checking…", "Please look at the camera")
-        return Banner(
-            Screen.IDLE, time.strftime("%H:%M", time.localtime(now)), f"{site_name} — look at the camera to enter"
-        )
+        local_time = self.clock.wall().astimezone().strftime("%H:%M")
+        return Banner(Screen.IDLE, local_time, f"{site_name} — look at the camera to enter")
 
 
 def _decision_banner(view: DecisionView) -> Banner:

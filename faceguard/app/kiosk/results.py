@@ -4,20 +4,29 @@ window can use them without loading torch)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from faceguard.access.policy import Decision
 
 
+class FaceState(StrEnum):
+    """What the kiosk makes of a face so far (it colours the face's box)."""
+
+    PENDING = "pending"  # not looked at yet
+    KNOWN = "known"  # an enrolled person who may enter
+    REFUSED = "refused"  # enrolled, but deactivated or outside their validity
+    UNKNOWN = "unknown"  # matches nobody enrolled
+    POOR = "poor"  # too small, blurred or turned away to recognise
+
+
 @dataclass(frozen=True)
 class FaceView:
-    """A face to draw: box (x1, y1, x2, y2) in frame pixels, its label and state (pending; known: an
-    enrolled person who may enter; refused: enrolled but deactivated or outside their validity;
-    unknown; poor: too small, blurred or turned away to recognise)."""
+    """A face to draw: box (x1, y1, x2, y2) in frame pixels, its label and state."""
 
     track_id: int
     box: tuple[float, float, float, float]
     label: str
-    state: str
+    state: FaceState
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,7 @@ class FrameResult:
     enrolled people this model cannot recognise until they are re-encoded (None when there are none)."""
 
     frame_index: int
-    frame_time: float
+    frame_time: float  # the frame's monotonic capture time
     faces: tuple[FaceView, ...]
     decisions: tuple[DecisionView, ...]
     timings: dict[str, float]  # milliseconds: detect, encode, total

@@ -12,16 +12,17 @@ not in this model's gallery: each frame's result says how many, until they are r
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
-from faceguard.app.kiosk.results import DecisionView, FaceView, FrameResult
+from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
 from faceguard.app.kiosk.tracker import IouTracker, Track
 from faceguard.app.site_threshold import SiteThreshold
+from faceguard.core.clock import SYSTEM_CLOCK, Clock
 from faceguard.core.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
 from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
@@ -66,12 +67,15 @@ class KioskEngine:
         config: PolicyConfig,
         door: str,
         threshold: SiteThreshold,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self.pipeline, self.store, self.gallery = pipeline, store, gallery
+        """``clock`` times the refreshes, the latencies and the stage timings (monotonic seconds); the
+        tracker, the votes and the log go by each frame's own capture times."""
+        self.pipeline, self.store, self.gallery, self.clock = pipeline, store, gallery, clock
         self.policy = AccessPolicy(gallery.status_of, config)
         self.reconfigure(config, door, threshold)
         self.tracker = IouTracker()
-        self._refreshed = time.monotonic()
+        self._refreshed = clock.monotonic()
         self._unlogged: deque[_Event] = deque(maxlen=MAX_UNLOGGED)
         self._log_problem: str | None = None
         self._changed = False  # people changed since the last count of those the gallery lacks
@@ -90,27 +94,33 @@ class KioskEngine:
 
     @classmethod
     def open(
-        cls, pipeline: FacePipeline, store: Store, config: PolicyConfig, door: str, threshold: SiteThreshold
+        cls,
+        pipeline: FacePipeline,
+        store: Store,
+        config: PolicyConfig,
+        door: str,
+        threshold: SiteThreshold,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> KioskEngine:
         store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
-        return cls(pipeline, store, gallery, config, door, threshold)
+        return cls(pipeline, store, gallery, config, door, threshold, clock)
 
     def process(self, frame: Frame) -> FrameResult:
-        start = time.perf_counter()
+        start = self.clock.monotonic()
         self._refresh()
         faces = self.pipeline.detect(frame.image)
-        detected = time.perf_counter()
-        tracks, ended = self.tracker.update(faces, frame.time)
+        detected = self.clock.monotonic()
+        tracks, ended = self.tracker.update(faces, frame.monotonic)
         for track_id in ended:
             self.policy.end_track(track_id)
-        due = [t for t in tracks if t.encoded_at is None or not t.decided or frame.time - t.encoded_at >= RECHECK]
+        due = [t for t in tracks if t.encoded_at is None or not t.decided or frame.monotonic - t.encoded_at >= RECHECK]
         decisions = [d for t, obs in self._observe(frame, due) if (d := self._decide(frame, t, obs))]
         self._write_log()
-        done = time.perf_counter()
+        done = self.clock.monotonic()
         return FrameResult(
             frame.index,
-            frame.time,
+            frame.monotonic,
             tuple(_view(t) for t in tracks),
             tuple(decisions),
             {"detect": (detected - start) * 1e3, "encode": (done - detected) * 1e3, "total": (done - start) * 1e3},
@@ -139,10 +149,10 @@ class KioskEngine:
         self._log_problem = None
 
     def _refresh(self) -> None:
-        if time.monotonic() - self._refreshed >= REFRESH:
+        if self.clock.monotonic() - self._refreshed >= REFRESH:
             self._changed |= bool(self.gallery.refresh())
-            self._refreshed = time.monotonic()
-        if self._changed and time.monotonic() - self._counted >= RECOUNT:
+            self._refreshed = self.clock.monotonic()
+        if self._changed and self.clock.monotonic() - self._counted >= RECOUNT:
             self._count_missing()
 
     def _count_missing(self) -> None:
@@ -150,7 +160,7 @@ class KioskEngine:
         them) for the results' ``gallery_problem``."""
         spec = self.pipeline.spec
         missing = self.store.people_without_model(spec.id)
-        self._counted, self._changed = time.monotonic(), False
+        self._counted, self._changed = self.clock.monotonic(), False
         self._gallery_problem = missing_problem(missing, spec.name) if missing else None
 
     def _observe(self, frame: Frame, tracks: list[Track]) -> list[tuple[Track, Observation]]:
@@ -164,17 +174,17 @@ class KioskEngine:
                 check_quality(assess_quality(frame.image, track.face), LIVE_LIMITS)
                 good.append(i)
             except QualityError as error:
-                observations[i] = Observation(frame.time, track.track_id, None)
+                observations[i] = Observation(frame.monotonic, frame.wall, track.track_id, None)
                 if not track.decided:
-                    track.label, track.state = _hint(error), "poor"
+                    track.label, track.state = _hint(error), FaceState.POOR
         if good:
             encodings = self.pipeline.encode(self.pipeline.align(frame.image, [tracks[i].face for i in good]))
             for i, encoding, match in zip(good, encodings, self.gallery.identify(encodings, self.threshold)):
-                self._follow(tracks[i], encoding, frame.time)
-                observations[i] = Observation(frame.time, tracks[i].track_id, match)
-                self._label(tracks[i], match, frame.time)
+                self._follow(tracks[i], encoding, frame.monotonic)
+                observations[i] = Observation(frame.monotonic, frame.wall, tracks[i].track_id, match)
+                self._label(tracks[i], match, frame.wall)
         for track in tracks:
-            track.encoded_at = frame.time
+            track.encoded_at = frame.monotonic
         return [(tracks[i], observations[i]) for i in range(len(tracks))]
 
     def _follow(self, track: Track, encoding: np.ndarray, now: float) -> None:
@@ -184,13 +194,14 @@ class KioskEngine:
             self.policy.end_track(self.tracker.restart(track, now))
         track.encoding = encoding
 
-    def _label(self, track: Track, match: Match, now: float) -> None:
+    def _label(self, track: Track, match: Match, now: datetime) -> None:
         status = self.gallery.status_of(match.identity) if match.identity is not None else None
         if status is None:
-            track.label, track.state, track.person_id = "Unknown", "unknown", None
+            track.label, track.state, track.person_id = "Unknown", FaceState.UNKNOWN, None
         else:
             granted = judge(status, now)[0] is Outcome.GRANTED
-            track.label, track.state, track.person_id = status.name, "known" if granted else "refused", status.person_id
+            state = FaceState.KNOWN if granted else FaceState.REFUSED
+            track.label, track.state, track.person_id = status.name, state, status.person_id
 
     def _decide(self, frame: Frame, track: Track, observation: Observation) -> DecisionView | None:
         decision = self.policy.observe(observation)
@@ -200,7 +211,7 @@ class KioskEngine:
         track.decided = self.policy.settled(track.track_id)
         if decision is None:
             return None
-        latency = time.time() - track.first_seen
+        latency = self.clock.monotonic() - track.first_seen
         self._unlogged.append(_Event(decision, self.door, latency * 1e3, _snapshot(frame.image, track)))
         return DecisionView(decision, self._enrolled_face(decision), latency)
 

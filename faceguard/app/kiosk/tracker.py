@@ -13,12 +13,14 @@ from itertools import count
 
 import numpy as np
 
+from faceguard.app.kiosk.results import FaceState
 from faceguard.core.types import Face
 
 
 @dataclass
 class Track:
-    """One face followed across frames. ``encoded_at`` is when it was last encoded (None = never)."""
+    """One face followed across frames; times are monotonic seconds (``faceguard.core.clock``).
+    ``encoded_at`` is when it was last encoded (None = never)."""
 
     track_id: int
     face: Face
@@ -27,7 +29,7 @@ class Track:
     encoded_at: float | None = None
     decided: bool = False  # the access policy has decided about a recognised person in this appearance
     label: str = ""
-    state: str = "pending"  # pending / known / refused / unknown / poor (drives the box colour)
+    state: FaceState = FaceState.PENDING
     person_id: int | None = None
     encoding: np.ndarray | None = None  # the face's latest encoding
 
@@ -37,10 +39,11 @@ class IouTracker:
     min_iou: float = 0.3
     max_age: float = 0.7
     tracks: dict[int, Track] = field(default_factory=dict)
-    _ids: count = field(default_factory=lambda: count(1))
+    _ids: count[int] = field(default_factory=lambda: count(1))
 
     def update(self, faces: Sequence[Face], now: float) -> tuple[list[Track], list[int]]:
-        """Assign ``faces`` (seen at ``now``) to tracks; returns (the tracks seen now, ended track ids).
+        """Assign ``faces`` (seen at ``now``, monotonic seconds) to tracks; returns (the tracks seen now,
+        ended track ids).
 
         Tracks unseen for more than ``max_age`` end first, so a face that returns after a pause in
         frames (a camera stall, a reconnection) is a new appearance."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
+from faceguard.core.clock import day_end, day_start
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import POLL_MS, MessageBar
 from faceguard.gui.images import jpeg_to_pixmap
@@ -110,8 +110,8 @@ class AccessLogPage(QWidget):
     def filters(self) -> dict[str, Any]:
         """The store.events arguments of the current filters (dates are whole local days)."""
         return {
-            "since": datetime.combine(self.since.date().toPython(), time.min).astimezone(),
-            "until": datetime.combine(self.until.date().toPython(), time.max).astimezone(),
+            "since": day_start(self.since.date().toPython()),
+            "until": day_end(self.until.date().toPython()),
             "person_id": self.person.currentData(),
             "decision": self.decision.currentData(),
         }

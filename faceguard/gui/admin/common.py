@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtWidgets import QLabel, QWidget
 
+from faceguard.access.policy import standing
 from faceguard.app.display import local_time
+from faceguard.core.clock import SYSTEM_CLOCK
 from faceguard.store.people import Person
 from faceguard.vision.image_io import IMAGE_SUFFIXES
 
@@ -21,16 +21,9 @@ _STYLES = {
 }
 
 
-def status_text(person: Person, now: float | None = None) -> str:
+def status_text(person: Person) -> str:
     """active, inactive, expired or not yet valid: what the door would decide about them now."""
-    status, now = person.status(), time.time() if now is None else now
-    if not status.active:
-        return "inactive"
-    if status.valid_from is not None and now < status.valid_from:
-        return "not yet valid"
-    if status.valid_until is not None and now > status.valid_until:
-        return "expired"
-    return "active"
+    return standing(person.status(), SYSTEM_CLOCK.wall()).value
 
 
 def validity_text(person: Person) -> str:

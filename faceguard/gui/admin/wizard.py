@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.app.settings import KioskSettings
+from faceguard.core.clock import day_end, day_start
 from faceguard.core.errors import (
     BlurryFaceError,
     ConflictError,
@@ -435,8 +437,8 @@ class DetailsPage(QWizardPage):
     def validatePage(self) -> bool:
         """Store the person now; on a refusal stay here with the message and the typed values."""
         self.error_label.clear()
-        valid_from = self._moment(self.from_check, self.from_edit, time.min)
-        valid_until = self._moment(self.until_check, self.until_edit, time.max)
+        valid_from = self._moment(self.from_check, self.from_edit, day_start)
+        valid_until = self._moment(self.until_check, self.until_edit, day_end)
         if valid_from and valid_until and valid_until < valid_from:
             self.error_label.setText("The access cannot end before it starts: 'until' is before 'from'.")
             return False
@@ -464,12 +466,12 @@ class DetailsPage(QWizardPage):
         self.completeChanged.emit()
 
     @staticmethod
-    def _moment(check: QCheckBox, edit: QDateEdit, clock: time) -> datetime | None:
-        """The chosen day's first or last moment in local time, or None when not limited."""
+    def _moment(check: QCheckBox, edit: QDateEdit, bound: Callable[[date], datetime]) -> datetime | None:
+        """The chosen day's first or last moment (``bound``: day_start or day_end), or None when not limited."""
         if not check.isChecked():
             return None
         day: date = edit.date().toPython()
-        return datetime.combine(day, clock).astimezone()
+        return bound(day)
 
 
 class DonePage(QWizardPage):
