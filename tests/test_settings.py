@@ -7,6 +7,7 @@ from dataclasses import fields, replace
 import pytest
 
 from faceguard.app.settings import PREFIX, KioskSettings, load_settings, save_settings
+from faceguard.core.errors import InvalidInputError
 from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL
 
@@ -83,7 +84,7 @@ def test_fields_never_saved_keep_their_defaults(db_path):
     ],
 )
 def test_invalid_settings_are_rejected_with_their_message(changes, message):
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(InvalidInputError) as raised:
         KioskSettings(**changes)
     assert str(raised.value) == message
 
@@ -101,7 +102,7 @@ def test_invalid_settings_are_rejected_with_their_message(changes, message):
 def test_a_bad_stored_value_is_reported_with_the_database(db_path, key, value, message):
     with Store.open(db_path) as store:
         store.set_setting(PREFIX + key, value)
-        with pytest.raises(ValueError) as raised:
+        with pytest.raises(InvalidInputError) as raised:
             load_settings(store)
     assert str(raised.value).startswith(f"The kiosk settings in {db_path} are invalid: ")
     assert message in str(raised.value)

@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import numpy as np
 import pytest
 
+from faceguard.access.policy import Outcome
 from faceguard.core.errors import (
     ConflictError,
     CorruptDatabaseError,
+    InvalidInputError,
     NotFoundError,
     StoreError,
 )
+from faceguard.store.events import DECISIONS
 from faceguard.store.people import status_from_row
 from faceguard.store.repository import Store
 from faceguard.vision.thumbnail import decode_thumbnail
@@ -117,7 +120,7 @@ def test_update_person_edits_fields_and_keeps_the_rest(store, rng):
 
     with pytest.raises(ValueError, match="Unknown person fields"):
         store.update_person(ada.id, colour="red")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(InvalidInputError, match="empty"):
         store.update_person(ada.id, name="   ")
     with pytest.raises(NotFoundError):
         store.update_person(9999, name="Nobody")
@@ -128,11 +131,11 @@ def test_update_person_edits_fields_and_keeps_the_rest(store, rng):
 
 
 def test_a_validity_period_that_ends_before_it_starts_is_refused(store, rng):
-    with pytest.raises(ValueError, match="valid_until is before valid_from"):
+    with pytest.raises(InvalidInputError, match="valid_until is before valid_from"):
         store.enroll("Ada", new_template(rng), valid_from=T0, valid_until=T0 - timedelta(hours=1))
     assert store.counts() == {"people": 0, "templates": 0, "access_events": 0}
     bob = store.add_person("Bob", valid_from=T0)
-    with pytest.raises(ValueError, match="valid_until is before valid_from"):
+    with pytest.raises(InvalidInputError, match="valid_until is before valid_from"):
         store.update_person(bob.id, valid_until=T0 - timedelta(days=1))
     assert store.person(bob.id) == bob
 
@@ -157,11 +160,11 @@ def test_consent_is_stored_with_the_person_and_template_in_one_write_and_round_t
 
 def test_a_consent_method_without_a_consent_time_is_refused_and_nothing_is_written(store, rng):
     before = table_counts(store)
-    with pytest.raises(ValueError, match="consent method needs the time"):
+    with pytest.raises(InvalidInputError, match="consent method needs the time"):
         store.enroll("Ada", new_template(rng), consent_method="wizard")
     assert table_counts(store) == before
     bob = store.add_person("Bob")
-    with pytest.raises(ValueError, match="consent method needs the time"):
+    with pytest.raises(InvalidInputError, match="consent method needs the time"):
         store.update_person(bob.id, consent_method="form")
     assert store.person(bob.id) == bob
 
@@ -361,6 +364,14 @@ def test_events_newest_first_is_the_exact_reverse_of_oldest_first(store):
     assert [e.id for e in store.events(newest_first=False)] == ids
     assert [e.id for e in store.events()] == ids[::-1]
     assert [e.id for e in store.events(limit=1)] == [ids[-1]]
+
+
+def test_the_logs_decision_words_are_the_policys_and_the_schema_checks_them(store):
+    assert sorted(DECISIONS) == sorted({outcome.decision for outcome in Outcome})
+    [schema] = store.db.execute("SELECT sql FROM sqlite_master WHERE name = 'access_events'").fetchone()
+    assert "CHECK (decision IN ('granted', 'denied', 'unknown', 'rejected-quality'))" in schema  # as shipped
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.execute("INSERT INTO access_events (time, decision, reason) VALUES ('2026', 'maybe', 'x')")
 
 
 def test_log_event_refuses_unknown_decisions_and_logs_an_unknown_person_as_nobody(store):

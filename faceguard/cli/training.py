@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 #: Learning rates that worked here: from scratch, and a gentle fine-tune of pretrained weights.
@@ -78,7 +79,7 @@ def run_train(args: argparse.Namespace) -> int:
             chips = prepare_chips(
                 images,
                 size,
-                template,
+                np.asarray(template, np.float32),
                 aligned=args.aligned,
                 pipeline=pipeline,
                 progress=lambda done, total: bar.update(done - bar.n),
@@ -89,7 +90,7 @@ def run_train(args: argparse.Namespace) -> int:
     config = TrainConfig(
         architecture=args.architecture,
         input_size=size,
-        template=tuple(map(tuple, template)),
+        template=template,
         loss=args.loss,
         miner=args.miner,
         margin=args.margin,
@@ -120,7 +121,7 @@ def run_train(args: argparse.Namespace) -> int:
                     + (f", head {head:.2%}" if head is not None else "")
                     + ("  (best)" if last.best else "")
                 )
-    print(last.stopped or "stopped")
+    print(last.stopped if last is not None and last.stopped else "stopped")
     print(json.dumps(write_report(args.out, val_set, config), indent=2))
     return 0
 
