@@ -12,7 +12,8 @@ import pytest
 from faceguard.app.enrollment import enroll_photo
 from faceguard.app.kiosk import session as kiosk_engine
 from faceguard.app.kiosk.banner import Screen
-from faceguard.app.kiosk.demo import demo_settings, prepare_demo
+from faceguard.app.kiosk.demo import demo_settings, enroll_demo_people
+from faceguard.app.kiosk.results import FaceState
 from faceguard.app.reencode import reencode
 from faceguard.app.settings import KioskSettings, load_settings, save_settings
 from faceguard.gui.kiosk import KioskWindow
@@ -71,7 +72,7 @@ def test_enrolled_person_is_granted_and_logged(qtbot, door, open_kiosk):
     assert window.current_banner.detail == "Barack Obama"
     assert window.current_banner.thumbnail  # the enrolled face is shown next to the name
     assert window.banner.face.isVisible() and not window.banner.face.pixmap().isNull()
-    assert any(face.label == "Barack Obama" and face.state == "known" for face in window.video.faces)
+    assert any(face.label == "Barack Obama" and face.state is FaceState.KNOWN for face in window.video.faces)
     window.close()
     with Store.open(db) as store:
         events = store.events()
@@ -122,7 +123,7 @@ def test_unusable_database_puts_the_kiosk_out_of_service(qtbot, tmp_path, open_k
 
 
 def test_demo_shows_granted_and_denied_within_seconds(qtbot, tmp_path, open_kiosk):
-    window = open_kiosk(tmp_path / "demo.db", demo_settings(), demo=True, prepare=prepare_demo)
+    window = open_kiosk(tmp_path / "demo.db", demo_settings(), demo=True, prepare=enroll_demo_people)
     seen = screens_seen(window)
     assert window.demo_label.isVisible() and "DEMO" in window.windowTitle()
 
