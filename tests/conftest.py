@@ -1,8 +1,10 @@
-"""Shared fixtures: the real engine (loaded once per session) and the public-domain test photos."""
+"""Shared fixtures: the real engine (loaded once per session, so once per xdist worker) and the
+public-domain test photos; the gui and subprocess markers, given by where a test is and what it calls."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import CodeType
 
 import numpy as np
 import pytest
@@ -10,7 +12,29 @@ import pytest
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
-DATA = Path(__file__).parent / "data"
+TESTS = Path(__file__).parent
+DATA = TESTS / "data"
+#: Names a test calls to start another process: the subprocess module and the store's worker helpers.
+PROCESS_STARTERS = frozenset({"subprocess", "start_worker", "run_worker"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/gui ``gui``, and every test that starts a process ``subprocess``."""
+    for item in items:
+        if "gui" in item.path.relative_to(TESTS).parts[:-1]:
+            item.add_marker(pytest.mark.gui)
+        function = getattr(item, "function", None)
+        if function is not None and PROCESS_STARTERS & names_used(function.__code__):
+            item.add_marker(pytest.mark.subprocess)
+
+
+def names_used(code: CodeType) -> set[str]:
+    """The global and attribute names ``code`` and the functions defined in it refer to."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            names |= names_used(constant)
+    return names
 
 
 @pytest.fixture(scope="session")

@@ -164,8 +164,9 @@ def worker_serve(path: str) -> None:
                 return
 
 
-def worker_hammer_writer(path: str, seconds: str) -> None:
-    """Enroll, add templates, log events and deactivate for ``seconds``; report every commit counted."""
+def worker_hammer_writer(path: str, steps: str) -> None:
+    """Enroll, add templates, log events and deactivate in turn, ``steps`` changes in all; report every
+    commit counted."""
     rng = np.random.default_rng(11)
     picker = random.Random(11)
     store = Store.open(path)
@@ -173,10 +174,7 @@ def worker_hammer_writer(path: str, seconds: str) -> None:
     deactivated: set[int] = set()
     people: list[int] = []
     errors: list[str] = []
-    deadline = time.monotonic() + float(seconds)
-    step = 0
-    while time.monotonic() < deadline:
-        step += 1
+    for step in range(1, int(steps) + 1):
         try:
             if step % 4 == 1 or not people:
                 person = store.enroll(f"Hammer {step}", new_template(rng), group="load")
@@ -209,18 +207,21 @@ def worker_hammer_writer(path: str, seconds: str) -> None:
     _emit({**counts, "deactivated": sorted(deactivated), "errors": errors[:20], "error_count": len(errors)})
 
 
-def worker_hammer_reader(path: str, seconds: str, done_flag: str) -> None:
-    """Refresh a LiveGallery and read people, events and encodings in a loop; report what happened."""
+def worker_hammer_reader(path: str, done_flag: str) -> None:
+    """Once ready, refresh a LiveGallery and read people, events and encodings in a loop until
+    ``done_flag`` exists (the writer has finished), then refresh once more; report what happened."""
     from faceguard.store.live_gallery import LiveGallery
 
     errors: list[str] = []
     iterations = 0
+    gallery_sizes: set[int] = set()  # the states of the file this reader saw
     store = Store.open(path)
     live = LiveGallery.load(store, MODEL, DIM)
-    deadline = time.monotonic() + float(seconds)
-    while time.monotonic() < deadline:
+    _emit({"ready": True})
+    while not Path(done_flag).exists():
         try:
             live.refresh()
+            gallery_sizes.add(len(live))
             store.people()
             store.events(limit=50)
             ids, encodings = store.load_encodings(MODEL)
@@ -228,14 +229,13 @@ def worker_hammer_reader(path: str, seconds: str, done_flag: str) -> None:
             iterations += 1
         except Exception as error:  # noqa: BLE001 - reported to the test
             errors.append(repr(error))
-    while not Path(done_flag).exists():  # the writer has finished: one last refresh sees everything
-        time.sleep(0.01)
     live.refresh()
     inactive = sorted(pid for pid in live.gallery.identities if not live.status_of(pid).active)
     store.close()
     _emit(
         {
             "iterations": iterations,
+            "gallery_sizes_seen": len(gallery_sizes),
             "errors": errors[:20],
             "error_count": len(errors),
             "gallery_rows": len(live),

@@ -1,5 +1,5 @@
 """Several programs on one database file: a writer killed mid-enrollment, a writer and a reader
-hammering the file, and a kiosk seeing another program's changes within a second."""
+hammering the file, and a kiosk seeing another program's changes at its next refresh."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from faceguard.store.repository import Store
 from faceguard.vision.thumbnail import decode_thumbnail
 from tests.store_helpers import DIM, MODEL, start_worker
 
-HAMMER_SECONDS = 30
+#: The hammering writer's changes: enough for several WAL checkpoints (about one per 150 changes) under
+#: the reader's feet, and each kind of change 150 times.
+HAMMER_STEPS = 600
 
 
 @pytest.mark.parametrize(("kill_after", "delay"), [(30, 0.0), (40, 0.0005), (50, 0.0013), (60, 0.0025), (70, 0.004)])
@@ -94,28 +96,34 @@ def test_killing_a_writer_mid_enrollment_leaves_a_sound_file_with_every_confirme
         assert store.get_setting("recovered") is True
 
 
+@pytest.mark.slow
 def test_a_writer_and_a_reader_hammering_one_file_lose_nothing_and_never_see_locked(tmp_path):
     path = tmp_path / "faceguard.db"
     Store.open(path).close()
     done_flag = tmp_path / "writer.done"
-    writer = start_worker("hammer-writer", str(path), str(HAMMER_SECONDS))
-    reader = start_worker("hammer-reader", str(path), str(HAMMER_SECONDS), str(done_flag))
+    reader = start_worker("hammer-reader", str(path), str(done_flag))
+    writer = None
     try:
-        written, writer_err = writer.communicate(timeout=HAMMER_SECONDS + 30)
+        assert json.loads(reader.stdout.readline()) == {"ready": True}, reader.stderr.read()
+        writer = start_worker("hammer-writer", str(path), str(HAMMER_STEPS))  # the reader is reading all along
+        written, writer_err = writer.communicate()
         assert writer.returncode == 0, writer_err
         done_flag.touch()
-        read, reader_err = reader.communicate(timeout=30)
+        read, reader_err = reader.communicate()
         assert reader.returncode == 0, reader_err
     finally:
-        for worker in (writer, reader):
-            worker.kill()
-            worker.wait()
+        for worker in (reader, writer):
+            if worker is not None:
+                worker.kill()
+                worker.wait()
     written, read = json.loads(written.splitlines()[-1]), json.loads(read.splitlines()[-1])
 
     assert written["errors"] == [] and written["error_count"] == 0
     assert read["errors"] == [] and read["error_count"] == 0
-    assert written["enrolled"] > 500, written  # the writer really hammered
-    assert read["iterations"] > 200, read
+    each_kind = HAMMER_STEPS // 4  # the writer takes turns: enroll, add a template, log an event, deactivate
+    assert (written["enrolled"], written["added_templates"], written["events"]) == (each_kind,) * 3, written
+    # the reader read while the file changed, not only before and after: it saw many states of the gallery
+    assert read["gallery_sizes_seen"] >= 10, read
     with Store.open(path) as store:
         assert store.check() == []
         counts = store.counts()
@@ -133,17 +141,9 @@ def test_a_writer_and_a_reader_hammering_one_file_lose_nothing_and_never_see_loc
         assert read["inactive"] == written["deactivated"]
 
 
-def wait_until(condition, live: LiveGallery, started: float, limit: float = 1.0) -> float:
-    """Refresh every 50 ms until ``condition()``; returns the seconds since ``started``."""
-    while True:
-        live.refresh()
-        if condition():
-            return time.monotonic() - started
-        assert time.monotonic() - started < limit + 0.5, "the change did not reach the gallery"
-        time.sleep(0.05)
-
-
-def test_a_kiosk_sees_another_programs_changes_within_a_second(tmp_path):
+def test_a_kiosk_sees_another_programs_changes_at_its_next_refresh(tmp_path):
+    """Each change is in the kiosk's gallery at the first refresh after the other program committed it
+    (the kiosk refreshes every half second, so a change reaches the door within a second)."""
     path = tmp_path / "faceguard.db"
     store = Store.open(path)
     live = LiveGallery.load(store, MODEL, DIM)
@@ -151,32 +151,31 @@ def test_a_kiosk_sees_another_programs_changes_within_a_second(tmp_path):
     try:
         assert json.loads(admin.stdout.readline()) == {"ready": True}, admin.stderr.read()
 
-        def send(command: str) -> tuple[int, float]:
-            started = time.monotonic()
+        def send(command: str) -> int:
+            """Run ``command`` in the other program; returns once it has committed."""
             admin.stdin.write(command + "\n")
             admin.stdin.flush()
-            return json.loads(admin.stdout.readline())["id"], started
+            return json.loads(admin.stdout.readline())["id"]
 
-        latencies = {}
-        person_id, started = send("enroll Ada")
-        latencies["enroll"] = wait_until(lambda: person_id in live.gallery.identities, live, started)
+        person_id = send("enroll Ada")
+        assert live.refresh() == {person_id}
         assert live.status_of(person_id).name == "Ada" and len(live) == 1
 
-        _, started = send(f"add-template {person_id}")
-        latencies["add-template"] = wait_until(lambda: len(live) == 2, live, started)
+        send(f"add-template {person_id}")
+        assert live.refresh() == {person_id} and len(live) == 2
 
-        _, started = send(f"deactivate {person_id}")
-        latencies["deactivate"] = wait_until(lambda: not live.status_of(person_id).active, live, started)
+        send(f"deactivate {person_id}")
+        assert live.refresh() == {person_id} and not live.status_of(person_id).active
 
-        _, started = send(f"rename {person_id} Ada_King")
-        latencies["rename"] = wait_until(lambda: live.status_of(person_id).name == "Ada_King", live, started)
+        send(f"rename {person_id} Ada_King")
+        assert live.refresh() == {person_id} and live.status_of(person_id).name == "Ada_King"
 
-        other, _ = send("enroll Bob")
-        _, started = send(f"remove {person_id}")
-        latencies["remove"] = wait_until(lambda: live.status_of(person_id) is None, live, started)
+        other = send("enroll Bob")
+        send(f"remove {person_id}")
+        assert live.refresh() == {other, person_id} and live.status_of(person_id) is None
         assert live.gallery.identities == {other} and len(live) == 1
 
-        assert all(latency < 1.0 for latency in latencies.values()), latencies
+        assert live.refresh() == frozenset()  # nothing changed since
         admin.stdin.write("quit\n")
         admin.stdin.flush()
         assert admin.wait(timeout=10) == 0
