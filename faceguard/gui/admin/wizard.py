@@ -470,8 +470,8 @@ class DetailsPage(QWizardPage):
         """The chosen day's first or last moment (``bound``: day_start or day_end), or None when not limited."""
         if not check.isChecked():
             return None
-        day: date = edit.date().toPython()
-        return bound(day)
+        day = edit.date()
+        return bound(date(day.year(), day.month(), day.day()))
 
 
 class DonePage(QWizardPage):
