@@ -29,12 +29,12 @@ from tqdm import tqdm
 from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
 from faceguard.core.types import Face
-from faceguard.evaluation.encode import central_face
 from faceguard.vision.image_io import read_image
 from faceguard.vision.pipeline import (
     BYSTANDER_RATIO,
     CENTRAL_OFFSET,
     FacePipeline,
+    central_face,
     centre_offset,
     enrollment_subject,
 )

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from faceguard.evaluation.encode import central_face, unique_images
+from faceguard.evaluation.encode import unique_images
 from faceguard.evaluation.metrics import accuracy_at, best_threshold, tar_at_far
 from faceguard.evaluation.pairs import Pair, read_pairs
 from faceguard.vision.align import align_face
@@ -34,6 +34,7 @@ from faceguard.vision.device import set_threads
 from faceguard.vision.image_io import read_image
 from faceguard.vision.networks import build_network
 from faceguard.vision.networks.fusion import INPUT_SIZE, DlibSFaceFusion, fused_template
+from faceguard.vision.pipeline import central_face
 from faceguard.vision.spec import DLIB_RESNET_V1
 
 WEIGHTS = np.round(np.arange(0.0, 2.01, 0.1), 2)

@@ -41,12 +41,12 @@ from tqdm import tqdm
 
 from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import ImageError, MultipleFacesError, NoFaceError, QualityError
-from faceguard.evaluation.encode import central_face, unique_images
+from faceguard.evaluation.encode import unique_images
 from faceguard.evaluation.metrics import roc
 from faceguard.evaluation.pairs import read_pairs
 from faceguard.matching.gallery import face_distance
 from faceguard.vision.image_io import read_image
-from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.pipeline import FacePipeline, central_face
 from faceguard.vision.quality import QualityReport, QualityThresholds, assess_quality, check_quality, check_usable
 from faceguard.vision.spec import get_model_spec
 

@@ -4,8 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
-from faceguard.core.errors import MultipleFacesError, NoFaceError
+from faceguard.core.errors import BlurryFaceError, MultipleFacesError, NoFaceError
 from faceguard.matching.gallery import Gallery, verify
+from faceguard.vision.faces import CheckedFace, RefusedFace
+from faceguard.vision.pipeline import central_face
 
 
 def side_by_side(left, right):
@@ -111,3 +113,29 @@ def test_identify_a_photo_without_faces_gives_no_results(pipeline, photo):
     assert pipeline.identify(photo("coffee.jpg"), gallery) == []
     ((encoded, match),) = pipeline.identify(photo("obama2.jpg"), gallery)
     assert match.identity == "obama" and encoded.model_id == pipeline.spec.id
+
+
+def test_read_faces_encodes_the_good_faces_and_refuses_the_poor_ones_in_order(pipeline, photo):
+    """One road for every face: per detected face, in order, its encoding or its typed quality problem;
+    a face below the recommended quality is encoded only when accepted."""
+    sharp = face_centred(pipeline, photo("obama.jpg"))
+    soft = cv2.GaussianBlur(face_centred(pipeline, photo("biden.jpg")), (0, 0), 4)
+    image = np.hstack([sharp, soft])
+    faces = sorted(pipeline.detect(image), key=lambda face: face.box[0])
+    good, poor = pipeline.read_faces(image, faces)
+    assert isinstance(good, CheckedFace) and good.face is faces[0] and good.accepted_below is None
+    assert good.model_id == pipeline.spec.id and good.report.face_size == faces[0].size
+    (plain,) = pipeline.encode_faces(image, faces[:1])
+    assert np.allclose(good.encoding, plain.encoding, atol=1e-5)
+    assert isinstance(poor, RefusedFace) and poor.face is faces[1] and isinstance(poor.problem, BlurryFaceError)
+    _, accepted = pipeline.read_faces(image, faces, accept_low_quality=True)
+    assert isinstance(accepted, CheckedFace) and accepted.accepted_below == str(poor.problem)
+    assert pipeline.read_faces(image, []) == []
+
+
+def test_central_face_is_the_one_nearest_the_image_centre(pipeline, photo):
+    obama, biden = face_centred(pipeline, photo("obama.jpg")), face_centred(pipeline, photo("biden.jpg"))
+    image = np.hstack([np.full_like(obama, 128), obama, biden])
+    faces = pipeline.detect(image)
+    assert central_face(faces, image.shape).box[0] < 600 < max(face.box[0] for face in faces)
+    assert central_face([], image.shape) is None

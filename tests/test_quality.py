@@ -9,7 +9,11 @@ from faceguard.core.errors import (
     BlurryFaceError,
     ExposureError,
     FaceTooSmallError,
+    ImageError,
+    MultipleFacesError,
+    NoFaceError,
     NotFrontalError,
+    QualityError,
 )
 from faceguard.core.types import Face
 from faceguard.vision.quality import QualityThresholds, assess_quality, check_quality, check_usable
@@ -107,3 +111,21 @@ def test_limits_can_be_relaxed(pipeline, photo):
         check_quality(report)
     check_usable(report)
     check_quality(report, QualityThresholds(min_sharpness=1.0))
+
+
+@pytest.mark.parametrize(
+    "problem, headline, hint",
+    [
+        (NoFaceError(), "No face found", "Look at the camera"),
+        (MultipleFacesError(2), "2 faces found", "Look at the camera"),
+        (FaceTooSmallError("small"), "The face is too small", "Come closer"),
+        (BlurryFaceError("blurred"), "The photo is blurred", "Look at the camera"),
+        (ExposureError("dark"), "The face is too dark or too bright", "Too dark or too bright"),
+        (NotFrontalError("turned"), "The face is turned away", "Look at the camera"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, QualityError) else "",
+)
+def test_each_quality_problem_names_itself_and_tells_the_person_at_the_door_what_to_do(problem, headline, hint):
+    """The wizard shows the headline above the message; the kiosk shows the hint beside the face."""
+    assert (problem.headline, problem.hint) == (headline, hint)
+    assert ImageError("unreadable").headline == "The file cannot be used"

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import torch
 
-from faceguard.evaluation.encode import central_face
 from faceguard.training.data import (
     ALIGNED_LAYOUTS,
     ChipDataset,
@@ -34,7 +33,7 @@ from faceguard.vision.align import (
     estimate_similarity,
 )
 from faceguard.vision.image_io import read_image
-from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.pipeline import FacePipeline, central_face
 from faceguard.vision.spec import DLIB_RESNET_V1, scaled_template
 
 DATA = Path(__file__).parent / "data"

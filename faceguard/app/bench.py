@@ -10,10 +10,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from faceguard.evaluation.encode import central_face
 from faceguard.matching.gallery import Gallery
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
-from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.pipeline import FacePipeline, central_face
 
 T = TypeVar("T")
 GALLERY_SIZES = (10_000, 1_000_000)

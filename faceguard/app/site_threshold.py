@@ -44,7 +44,7 @@ class SiteThreshold:
 
     def one_to_one(self) -> float:
         """For a badge + face check: the admin's fixed threshold, else the model's 1:1 one."""
-        return self.spec.threshold if self.fixed is None else self.fixed
+        return self.spec.threshold_or(self.fixed)
 
     def for_gallery(self, enrolled: int) -> float:
         """The threshold with ``enrolled`` people in the gallery."""

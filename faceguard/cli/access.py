@@ -25,7 +25,7 @@ from faceguard.cli.common import (
 )
 from faceguard.core.clock import SYSTEM_CLOCK
 from faceguard.core.errors import FaceGuardError
-from faceguard.matching.gallery import Match, face_distance
+from faceguard.matching.gallery import Match, verify
 from faceguard.store.access_log import log_decision
 from faceguard.store.event_export import save_events_csv, write_events_csv
 from faceguard.store.events import DECISIONS
@@ -121,7 +121,7 @@ def run_verify(args: argparse.Namespace) -> int:
             )
         threshold = threshold_of(args, pipeline)
         face = encode_single_face(pipeline, image)
-        distance = float(face_distance(face.encoding, templates).min())
+        _, distance = verify(face.encoding, templates, threshold)
         decision = verify_claim(person.status(), distance, threshold, SYSTEM_CLOCK.wall())
         if args.door:
             snapshot = face_thumbnail(image, face.face.landmarks, SNAPSHOT_SIZE).jpeg

@@ -23,7 +23,8 @@ from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL, ModelSpec, get_model_spec
 
 if TYPE_CHECKING:  # the engine (torch) loads only when a command needs it
-    from faceguard.vision.pipeline import EncodedFace, FacePipeline
+    from faceguard.vision.faces import EncodedFace
+    from faceguard.vision.pipeline import FacePipeline
 
 WHEN_HELP = "WHEN: 2026-11-25 or 2026-11-25T08:00 (local time), or a span ago: 30m, 12h, 7d."
 
@@ -112,7 +113,8 @@ def open_store(args: argparse.Namespace, create: bool = False) -> Store:
 
 
 def threshold_of(args: argparse.Namespace, pipeline: FacePipeline) -> float:
-    return pipeline.threshold if args.threshold is None else args.threshold
+    """The --threshold typed, else the model's."""
+    return pipeline.spec.threshold_or(args.threshold)
 
 
 def encode_single_face(pipeline: FacePipeline, image: np.ndarray) -> EncodedFace:

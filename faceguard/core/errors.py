@@ -26,15 +26,23 @@ class ImageError(FaceGuardError):
     """An image could not be read or is not usable at all (corrupt, empty, wrong type, too large)."""
 
     exit_code = 4
+    #: What is wrong, in a few words: the wizard's headline above the message.
+    headline = "The file cannot be used"
 
 
 class QualityError(FaceGuardError):
-    """A photo was read but is not good enough to enroll or verify from."""
+    """A photo was read but is not good enough to enroll or verify from. ``headline`` names what is wrong
+    (shown above the message when enrolling); ``hint`` is the short instruction the kiosk shows at the door."""
 
     exit_code = 5
+    headline = "The photo cannot be enrolled"
+    hint = "Look at the camera"
 
 
 class NoFaceError(QualityError):
+    headline = "No face found"
+    hint = "Look at the camera"
+
     def __init__(
         self,
         message: str = "No face was found in the photo. Use a clear, front-facing photo with the whole face visible.",
@@ -43,25 +51,32 @@ class NoFaceError(QualityError):
 
 
 class MultipleFacesError(QualityError):
+    hint = "Look at the camera"
+
     def __init__(self, count: int) -> None:
         self.count = count
+        self.headline = f"{count} faces found"
         super().__init__(f"{count} faces were found in the photo; it must show exactly one person.")
 
 
 class FaceTooSmallError(QualityError):
-    pass
+    headline = "The face is too small"
+    hint = "Come closer"
 
 
 class BlurryFaceError(QualityError):
-    pass
+    headline = "The photo is blurred"
+    hint = "Look at the camera"
 
 
 class ExposureError(QualityError):
-    pass
+    headline = "The face is too dark or too bright"
+    hint = "Too dark or too bright"
 
 
 class NotFrontalError(QualityError):
-    pass
+    headline = "The face is turned away"
+    hint = "Look at the camera"
 
 
 class ModelMismatchError(FaceGuardError):

@@ -8,15 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from faceguard.core.errors import ImageError
-from faceguard.core.types import Face
 from faceguard.evaluation.pairs import Pair
 from faceguard.vision.image_io import read_image
-from faceguard.vision.pipeline import FacePipeline, centre_offset
-
-
-def central_face(faces: Sequence[Face], image_shape: tuple[int, ...]) -> Face | None:
-    """The face whose box centre is nearest the image centre (LFW labels the centred person)."""
-    return min(faces, key=lambda face: centre_offset(face, image_shape), default=None)
+from faceguard.vision.pipeline import FacePipeline, central_face
 
 
 def encode_images(pipeline: FacePipeline, paths: Sequence[Path]) -> Iterator[tuple[Path, np.ndarray | None]]:

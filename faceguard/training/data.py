@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 from faceguard.core.errors import FaceGuardError, ImageError
-from faceguard.evaluation.encode import central_face
 from faceguard.vision.align import (
     ARCFACE_112_TEMPLATE,
     align_face,
@@ -27,7 +26,7 @@ from faceguard.vision.align import (
     warp_chip,
 )
 from faceguard.vision.image_io import IMAGE_SUFFIXES, read_image
-from faceguard.vision.pipeline import FacePipeline
+from faceguard.vision.pipeline import FacePipeline, central_face
 from faceguard.vision.weights import cache_dir
 
 #: Pre-aligned crop layouts ``prepare_chips(aligned=...)`` accepts: name -> (crop size, template).

@@ -1,9 +1,12 @@
-"""FacePipeline: detect → align → encode, the one path every photo and video frame takes."""
+"""FacePipeline: detect → quality gate → align → encode, the one road every photo and video frame takes.
+
+``read_faces`` is that road for the faces detected in an image: enrollment, the kiosk and the wizard's
+Verify now all take it, so a face is judged fit to encode by the same rule everywhere.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,6 +17,7 @@ from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import select_device, set_threads
 from faceguard.vision.encoder import Encoder, load_encoder
+from faceguard.vision.faces import CheckedFace, EncodedFace, RefusedFace
 from faceguard.vision.quality import (
     QualityReport,
     QualityThresholds,
@@ -31,24 +35,6 @@ BYSTANDER_RATIO = 0.5
 #: it cuts the "several faces" refusals of LFW first photos from 149 (12.8 %) to 9 (0.8 %)
 #: (``benchmarks/enrollment_fte.py``, ``docs/enrollment-fte.json``).
 CENTRAL_OFFSET = 0.3
-
-
-@dataclass(frozen=True, eq=False)
-class EncodedFace:
-    """A detected face with its aligned chip and its encoding by model ``model_id``."""
-
-    face: Face
-    chip: np.ndarray
-    encoding: np.ndarray
-    model_id: str
-
-
-@dataclass(frozen=True, eq=False)
-class EnrolledFace(EncodedFace):
-    """The face of an enrollment photo. ``accepted_below``: the warning of a photo the admin enrolled
-    below the recommended quality (what is wrong with it), None when it meets that quality."""
-
-    accepted_below: str | None = None
 
 
 class FacePipeline:
@@ -73,7 +59,7 @@ class FacePipeline:
         torch_device = select_device(device)
         spec = get_model_spec(model) if isinstance(model, str) else model
         encoder = load_encoder(spec, torch_device)
-        return cls(RetinaFaceDetector.load(torch_device), encoder, spec)
+        return cls(RetinaFaceDetector.load(str(torch_device)), encoder, spec)
 
     @property
     def threshold(self) -> float:
@@ -106,32 +92,45 @@ class FacePipeline:
         encoded = self.encode_faces(image)
         if not encoded:
             return []
-        threshold = self.threshold if threshold is None else threshold
+        threshold = self.spec.threshold_or(threshold)
         matches = gallery.identify(np.stack([e.encoding for e in encoded]), threshold, self.spec.id)
         return list(zip(encoded, matches))
 
+    def read_faces(
+        self,
+        image: np.ndarray,
+        faces: Sequence[Face],
+        limits: QualityThresholds = QualityThresholds(),
+        accept_low_quality: bool = False,
+    ) -> list[CheckedFace | RefusedFace]:
+        """Per face detected in ``image``, in order: its encoding, or the quality problem that refuses it.
+
+        A face too poor to recognise at all (``check_usable``) is refused; so is one below ``limits``
+        (``check_quality``) unless ``accept_low_quality``, when it is encoded and carries that problem's
+        message as ``accepted_below``. The accepted faces are aligned and encoded in one batch.
+        """
+        gated = [_quality_gate(image, face, limits, accept_low_quality) for face in faces]
+        passed = [gate for gate in gated if not isinstance(gate, RefusedFace)]
+        chips = self.align(image, [face for face, _, _ in passed])
+        encoded = iter(
+            CheckedFace(face, chip, encoding, self.spec.id, report, warning)
+            for (face, report, warning), chip, encoding in zip(passed, chips, self.encode(chips))
+        )
+        return [gate if isinstance(gate, RefusedFace) else next(encoded) for gate in gated]
+
     def enroll(
         self, image: np.ndarray, limits: QualityThresholds = QualityThresholds(), accept_low_quality: bool = False
-    ) -> tuple[EnrolledFace, QualityReport]:
+    ) -> tuple[CheckedFace, QualityReport]:
         """Encode the one person in an enrollment photo after checking it is fit for recognition.
 
         Raises NoFaceError, MultipleFacesError, or the QualityError of a face too poor to use at all. A
         face below the recommended quality (``limits``) raises its QualityError too, unless
         ``accept_low_quality``: then it is enrolled and the result carries that error's message.
         """
-        face = self.single_face(image)
-        report = assess_quality(image, face)
-        check_usable(report)
-        warning = None
-        try:
-            check_quality(report, limits)
-        except QualityError as error:
-            if not accept_low_quality:
-                raise
-            warning = str(error)
-        chip = self.align(image, [face])
-        encoding = self.encode(chip)[0]
-        return EnrolledFace(face, chip[0], encoding, self.spec.id, warning), report
+        [read] = self.read_faces(image, [self.single_face(image)], limits, accept_low_quality)
+        if isinstance(read, RefusedFace):
+            raise read.problem
+        return read, read.report
 
     def single_face(self, image: np.ndarray) -> Face:
         """The person being enrolled from ``image`` (see ``enrollment_subject``)."""
@@ -163,7 +162,29 @@ def enrollment_subject(faces: Sequence[Face], image_shape: tuple[int, ...]) -> F
     return subject
 
 
+def central_face(faces: Sequence[Face], image_shape: tuple[int, ...]) -> Face | None:
+    """The face whose box centre is nearest the image centre (LFW labels the centred person)."""
+    return min(faces, key=lambda face: centre_offset(face, image_shape), default=None)
+
+
 def centre_offset(face: Face, image_shape: tuple[int, ...]) -> float:
     """Pixels from the centre of the face's box to the centre of the image."""
     centre = np.array([image_shape[1], image_shape[0]], np.float64) / 2
     return float(np.linalg.norm((face.box[:2] + face.box[2:]) / 2 - centre))
+
+
+def _quality_gate(
+    image: np.ndarray, face: Face, limits: QualityThresholds, accept_low_quality: bool
+) -> RefusedFace | tuple[Face, QualityReport, str | None]:
+    """``read_faces``' quality gate for one face: its RefusedFace, or the face, its report and the warning
+    it is accepted with (None when it meets ``limits``)."""
+    report = assess_quality(image, face)
+    try:
+        check_usable(report)
+    except QualityError as problem:
+        return RefusedFace(face, report, problem)
+    try:
+        check_quality(report, limits)
+    except QualityError as problem:
+        return (face, report, str(problem)) if accept_low_quality else RefusedFace(face, report, problem)
+    return face, report, None

@@ -53,6 +53,10 @@ class ModelSpec:
     def builtin(self) -> bool:
         return self.weights_path is None
 
+    def threshold_or(self, fixed: float | None) -> float:
+        """The distance threshold in force: ``fixed`` when one was set by hand, else this model's own."""
+        return self.threshold if fixed is None else fixed
+
 
 def scaled_template(template: np.ndarray, scale: float) -> tuple[tuple[float, float], ...]:
     """``template`` enlarged by ``scale`` about its centroid (a larger template = a tighter chip)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,15 +24,18 @@ from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, Frame
 from faceguard.app.kiosk.tracker import IouTracker, Track
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.clock import SYSTEM_CLOCK, Clock
-from faceguard.core.errors import ExposureError, FaceTooSmallError, QualityError, StoreError
+from faceguard.core.errors import StoreError
 from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
 from faceguard.vision.camera import Frame
-from faceguard.vision.pipeline import FacePipeline
-from faceguard.vision.quality import QualityThresholds, assess_quality, check_quality
+from faceguard.vision.faces import CheckedFace, RefusedFace
+from faceguard.vision.quality import QualityThresholds
 from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
+
+if TYPE_CHECKING:  # the engine (torch) is passed in
+    from faceguard.vision.pipeline import FacePipeline
 
 #: At the door, faces are smaller and softer than in an enrollment photo: a 640×480 webcam sees a
 #: face 60 px wide at about 1.5 m, and a person walking up blurs a little.
@@ -164,28 +168,25 @@ class KioskEngine:
         self._gallery_problem = missing_problem(missing, spec.name) if missing else None
 
     def _observe(self, frame: Frame, tracks: list[Track]) -> list[tuple[Track, Observation]]:
-        """Quality-check, encode and match the faces of ``tracks``; label each track."""
+        """Read the faces of ``tracks`` (quality gate, then encoding), match the encoded ones; label each track."""
         if not tracks:
             return []
-        good: list[int] = []
-        observations: dict[int, Observation] = {}
-        for i, track in enumerate(tracks):
-            try:
-                check_quality(assess_quality(frame.image, track.face), LIVE_LIMITS)
-                good.append(i)
-            except QualityError as error:
-                observations[i] = Observation(frame.monotonic, frame.wall, track.track_id, None)
+        read = self.pipeline.read_faces(frame.image, [track.face for track in tracks], LIVE_LIMITS)
+        encodings = [face.encoding for face in read if isinstance(face, CheckedFace)]
+        matches = iter(self.gallery.identify(np.stack(encodings), self.threshold) if encodings else [])
+        observed: list[tuple[Track, Observation]] = []
+        for track, face in zip(tracks, read):
+            match = None
+            if isinstance(face, RefusedFace):
                 if not track.decided:
-                    track.label, track.state = _hint(error), FaceState.POOR
-        if good:
-            encodings = self.pipeline.encode(self.pipeline.align(frame.image, [tracks[i].face for i in good]))
-            for i, encoding, match in zip(good, encodings, self.gallery.identify(encodings, self.threshold)):
-                self._follow(tracks[i], encoding, frame.monotonic)
-                observations[i] = Observation(frame.monotonic, frame.wall, tracks[i].track_id, match)
-                self._label(tracks[i], match, frame.wall)
-        for track in tracks:
+                    track.label, track.state = face.problem.hint, FaceState.POOR
+            else:
+                match = next(matches)
+                self._follow(track, face.encoding, frame.monotonic)
+                self._label(track, match, frame.wall)
+            observed.append((track, Observation(frame.monotonic, frame.wall, track.track_id, match)))
             track.encoded_at = frame.monotonic
-        return [(tracks[i], observations[i]) for i in range(len(tracks))]
+        return observed
 
     def _follow(self, track: Track, encoding: np.ndarray, now: float) -> None:
         """Keep the track's encoding; a face that no longer matches it is a new appearance."""
@@ -232,15 +233,6 @@ def missing_problem(missing: int, model: str) -> str:
         f"{people} no face template for {model} yet and cannot be recognised here: an administrator "
         "must re-encode them (admin window: Settings → Re-encode now)."
     )
-
-
-def _hint(error: QualityError) -> str:
-    """A short instruction for the person at the door."""
-    if isinstance(error, FaceTooSmallError):
-        return "Come closer"
-    if isinstance(error, ExposureError):
-        return "Too dark or too bright"
-    return "Look at the camera"
 
 
 def _snapshot(image: np.ndarray, track: Track) -> bytes:
