@@ -15,8 +15,10 @@ import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QWizard
 
+from faceguard.app.enrollment import quality_text
 from faceguard.app.settings import KioskSettings
-from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, WARNING_STYLE, EnrollmentWizard, quality_text
+from faceguard.gui.admin.common import WARNING_STYLE
+from faceguard.gui.admin.wizard import CHECK, DETAILS, DONE, SOURCE, EnrollmentWizard
 from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image

@@ -12,6 +12,10 @@ from faceguard.vision.image_io import IMAGE_SUFFIXES
 
 #: How often the pages look for changes made by a running kiosk or another admin (milliseconds).
 POLL_MS = 2000
+#: Text colours of a result line: failed, usable with a warning (amber), succeeded.
+ERROR_STYLE = "color: #b00020;"
+WARNING_STYLE = "color: #9a6700;"
+OK_STYLE = "color: #1b5e20;"
 #: The file dialogs' filter for photos.
 PHOTO_FILTER = f"Photos ({' '.join(f'*{suffix}' for suffix in sorted(IMAGE_SUFFIXES))});;All files (*)"
 
