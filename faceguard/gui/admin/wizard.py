@@ -140,7 +140,9 @@ class DetailsPage(QWizardPage):
 
     @staticmethod
     def _date_edit() -> QDateEdit:
-        edit = QDateEdit(QDate.currentDate(), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        edit = QDateEdit(QDate.currentDate())
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
         edit.setEnabled(False)
         return edit
 
