@@ -29,7 +29,7 @@ import numpy as np
 from PySide6.QtCore import QElapsedTimer, QTimer
 
 from faceguard.app.kiosk.banner import Banner, Screen
-from faceguard.app.kiosk.demo import demo_settings, prepare_demo
+from faceguard.app.kiosk.demo import demo_settings, enroll_demo_people
 from faceguard.app.kiosk.results import FrameResult
 from faceguard.gui.app import application
 from faceguard.gui.kiosk import KioskWindow
@@ -54,7 +54,7 @@ def main() -> None:
     app = application()
     with tempfile.TemporaryDirectory() as folder:
         settings = replace(demo_settings(), threads=args.threads, sound=False)
-        window = KioskWindow(Path(folder) / "demo.db", settings, demo=True, prepare=prepare_demo)
+        window = KioskWindow(Path(folder) / "demo.db", settings, demo=True, prepare=enroll_demo_people)
         window.camera.fps = args.camera_fps
         figures = measure(app, window, args.seconds)
     figures["threads"], figures["camera_fps_asked"] = args.threads, args.camera_fps

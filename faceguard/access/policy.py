@@ -81,7 +81,7 @@ class Observation:
     monotonic: float
     wall: datetime
     track_id: int
-    match: Match | None
+    match: Match[int] | None
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ winning identity (the status may change while a person stands at the door), so k
 class _Vote:
     time: float
     key: int | Outcome  # a person id, or Outcome.AMBIGUOUS / UNKNOWN / LOW_QUALITY
-    match: Match | None
+    match: Match[int] | None
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,11 @@ def find_images(folder: Path, limit: int) -> list[Path]:
     return paths
 
 
-def random_gallery(model_id: str, dim: int, size: int, seed: int = 0) -> Gallery:
+def random_gallery(model_id: str, dim: int, size: int, seed: int = 0) -> Gallery[int]:
     """``size`` random unit-norm templates, one per identity."""
     rows = np.random.default_rng(seed).standard_normal((size, dim), dtype=np.float32)
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-    gallery = Gallery(model_id, dim, capacity=size)
+    gallery: Gallery[int] = Gallery(model_id, dim, capacity=size)
     gallery.extend(range(size), rows, model_id)
     return gallery
 
@@ -76,6 +76,6 @@ def run_bench(pipeline: FacePipeline, paths: Sequence[Path], warmup: int = 3) ->
         yield times
 
 
-def end_to_end(pipeline: FacePipeline, path: Path, gallery: Gallery) -> None:
+def end_to_end(pipeline: FacePipeline, path: Path, gallery: Gallery[int]) -> None:
     """One photo from file to decision: decode, detect, align, encode, identify every face."""
     pipeline.identify(read_image(path), gallery)

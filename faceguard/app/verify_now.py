@@ -127,7 +127,7 @@ class VerifyNow:
             self.config,
         )
 
-    def _match(self, encodings: np.ndarray) -> Match:
+    def _match(self, encodings: np.ndarray) -> Match[int]:
         """The 1:1 match of the frame's face nearest the person, as the door's votes count it."""
         same, distance = verify(encodings, self.reference, self.threshold)
         self._nearest = distance if self._nearest is None else min(self._nearest, distance)

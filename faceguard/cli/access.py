@@ -95,7 +95,7 @@ def run_identify(args: argparse.Namespace) -> int:
     return 0 if recognised else 1
 
 
-def judge_match(live: LiveGallery, match: Match) -> tuple[str, bool]:
+def judge_match(live: LiveGallery, match: Match[int]) -> tuple[str, bool]:
     """One identify line for a match, and whether it is an enrolled person."""
     person = live.status_of(match.identity) if match.identity is not None else None
     if person is not None:

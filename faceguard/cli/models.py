@@ -102,7 +102,7 @@ def run_demo(args: argparse.Namespace) -> int:
     pipeline = common.load_pipeline(args)
     spec = pipeline.spec
     enrolled, _ = pipeline.enroll(read_image(args.photos / "obama.jpg"))
-    gallery = Gallery(spec.id, spec.dim)
+    gallery: Gallery[str] = Gallery(spec.id, spec.dim)
     gallery.add("Barack Obama", enrolled.encoding, spec.id)
     print(f"Enrolled 'Barack Obama' from one photo (obama.jpg) with model {spec.id}; threshold {spec.threshold:.3f}.")
     for name in ["obama2.jpg", "obama3.jpg", "biden.jpg", "collins.png"]:

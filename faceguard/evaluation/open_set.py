@@ -114,7 +114,7 @@ def search(
 ) -> Searches:
     """Search every probe (None: no face) in a ``Gallery`` of the ``enrolled`` encodings, one per person."""
     names = list(enrolled)
-    gallery = Gallery(model_id, len(enrolled[names[0]]))
+    gallery: Gallery[str] = Gallery(model_id, len(enrolled[names[0]]))
     gallery.extend(names, np.stack([enrolled[name] for name in names]), model_id)
 
     def nearest(probes: Sequence[np.ndarray | None]) -> list[tuple[object, float]]:
@@ -182,5 +182,5 @@ def _at(searches: Searches, calibration: Calibration | None, threshold: float, e
     }
 
 
-def _nearest(match: Match) -> tuple[object, float]:
+def _nearest(match: Match[str]) -> tuple[object, float]:
     return match.nearest, match.distance

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from faceguard.core.errors import ModelMismatchError
 
-Identity = Hashable
+#: Who a template belongs to: a person id at the door, a name in evaluations.
+Identity = TypeVar("Identity", bound=Hashable)
 
 
 @dataclass(frozen=True)
-class Match:
+class Match(Generic[Identity]):
     """The nearest enrolled identity for one query.
 
     identity is None when the gallery is empty or the nearest distance exceeds the threshold;
@@ -54,7 +56,7 @@ def verify(probe: np.ndarray, reference: np.ndarray, threshold: float) -> tuple[
     return distance <= threshold, distance
 
 
-class Gallery:
+class Gallery(Generic[Identity]):
     """All enrolled templates of one model as a single float32 matrix, several rows per identity.
 
     Each row stores an encoding g followed by ‖g‖², so one matrix-vector product with the probe
@@ -123,7 +125,7 @@ class Gallery:
         self._size = count
         return removed
 
-    def identify(self, probes: np.ndarray, threshold: float, model_id: str) -> list[Match]:
+    def identify(self, probes: np.ndarray, threshold: float, model_id: str) -> list[Match[Identity]]:
         """1:K — for each probe row, the nearest identity if its distance is within ``threshold``."""
         self._check_model(model_id)
         probes = np.atleast_2d(np.asarray(probes, dtype=np.float32))
@@ -136,7 +138,7 @@ class Gallery:
             for i, probe in enumerate(probes)
         ]
 
-    def _best(self, partial: np.ndarray, probe_norm: float, threshold: float) -> Match:
+    def _best(self, partial: np.ndarray, probe_norm: float, threshold: float) -> Match[Identity]:
         codes = self._codes[: self._size]
         best_row = int(partial.argmin())
         best_code = int(codes[best_row])

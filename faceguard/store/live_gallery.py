@@ -27,7 +27,7 @@ class LiveGallery:
         self.store = store
         self.model_id = model_id
         self.dim = dim
-        self.gallery = Gallery(model_id, dim)
+        self.gallery: Gallery[int] = Gallery(model_id, dim)
         self._status: dict[int, StatusRow] = {}  # person id -> Store.status_rows row
         self._seq = 0
 
@@ -50,7 +50,7 @@ class LiveGallery:
         row = self._status.get(person_id)
         return None if row is None else status_from_row(row)
 
-    def identify(self, probes: np.ndarray, threshold: float) -> list[Match]:
+    def identify(self, probes: np.ndarray, threshold: float) -> list[Match[int]]:
         return self.gallery.identify(probes, threshold, self.model_id)
 
     def refresh(self) -> frozenset[int]:

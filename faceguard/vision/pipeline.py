@@ -12,7 +12,7 @@ import numpy as np
 
 from faceguard.core.errors import MultipleFacesError, NoFaceError, QualityError
 from faceguard.core.types import Face
-from faceguard.matching.gallery import Gallery, Match
+from faceguard.matching.gallery import Gallery, Identity, Match
 from faceguard.vision.align import align_face
 from faceguard.vision.detector import RetinaFaceDetector
 from faceguard.vision.device import select_device, set_threads
@@ -85,8 +85,8 @@ class FacePipeline:
         return [EncodedFace(f, c, e, self.spec.id) for f, c, e in zip(faces, chips, self.encode(chips))]
 
     def identify(
-        self, image: np.ndarray, gallery: Gallery, threshold: float | None = None
-    ) -> list[tuple[EncodedFace, Match]]:
+        self, image: np.ndarray, gallery: Gallery[Identity], threshold: float | None = None
+    ) -> list[tuple[EncodedFace, Match[Identity]]]:
         """1:K for every face in ``image``: each encoded face with its best gallery match (at
         ``threshold``, default the model's)."""
         encoded = self.encode_faces(image)

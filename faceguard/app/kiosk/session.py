@@ -195,7 +195,7 @@ class KioskEngine:
             self.policy.end_track(self.tracker.restart(track, now))
         track.encoding = encoding
 
-    def _label(self, track: Track, match: Match, now: datetime) -> None:
+    def _label(self, track: Track, match: Match[int], now: datetime) -> None:
         status = self.gallery.status_of(match.identity) if match.identity is not None else None
         if status is None:
             track.label, track.state, track.person_id = "Unknown", FaceState.UNKNOWN, None
