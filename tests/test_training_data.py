@@ -16,17 +16,9 @@ import numpy as np
 import pytest
 import torch
 
-from faceguard.training.data import (
-    ALIGNED_LAYOUTS,
-    ChipDataset,
-    FaceImage,
-    ScanReport,
-    TrainingDataError,
-    prepare_chips,
-    scan_folder,
-    split_identities,
-    verification_pairs,
-)
+from faceguard.training.chips import ALIGNED_LAYOUTS, ScanReport, make_chip_set
+from faceguard.training.dataset import ChipDataset, verification_pairs
+from faceguard.training.photos import FaceImage, TrainingDataError, scan_folder, split_identities
 from faceguard.vision.align import (
     ARCFACE_112_TEMPLATE,
     DLIB_150_TEMPLATE,
@@ -149,7 +141,7 @@ def test_split_needs_two_people_on_each_side(people: int, validation: float, mes
         split_identities(fake_images(people), validation)
 
 
-# --- prepare_chips on raw photos -------------------------------------------------------------------
+# --- make_chip_set on raw photos -------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +173,7 @@ def prepared(raw_folder: Path, dlib_pipeline: FacePipeline, tmp_path_factory: py
     assert dlib_pipeline.spec is DLIB_RESNET_V1
     cache = tmp_path_factory.mktemp("chip-cache")
     calls: list[tuple[int, int]] = []
-    chips = prepare_chips(
+    chips = make_chip_set(
         scan_folder(raw_folder),
         DLIB_RESNET_V1.input_size,
         DLIB_TEMPLATE,
@@ -241,12 +233,12 @@ def test_second_run_reads_the_cache_without_detecting(prepared, raw_folder, pipe
         raise AssertionError("detection ran despite the cache")
 
     monkeypatch.setattr(pipeline, "detect", no_detection)
-    again = prepare_chips(scan_folder(raw_folder), 150, DLIB_TEMPLATE, pipeline=pipeline, cache=cache)
+    again = make_chip_set(scan_folder(raw_folder), 150, DLIB_TEMPLATE, pipeline=pipeline, cache=cache)
     assert np.array_equal(again.chips, chips.chips)
     assert again.report.no_face == chips.report.no_face and len(again.report.unreadable) == 1
     # no pipeline at all: a full cache never needs to load the models
     monkeypatch.setattr(FacePipeline, "load", classmethod(lambda cls, *a, **k: pytest.fail("models loaded")))
-    assert np.array_equal(prepare_chips(scan_folder(raw_folder), 150, DLIB_TEMPLATE, cache=cache).chips, chips.chips)
+    assert np.array_equal(make_chip_set(scan_folder(raw_folder), 150, DLIB_TEMPLATE, cache=cache).chips, chips.chips)
 
 
 def test_cache_misses_when_the_template_size_or_photo_changes(prepared, raw_folder, pipeline, monkeypatch, tmp_path):
@@ -257,23 +249,23 @@ def test_cache_misses_when_the_template_size_or_photo_changes(prepared, raw_fold
     images = [i for i in scan_folder(raw_folder) if i.identity == "Obama"]
 
     other = np.array(scaled_template(DLIB_150_TEMPLATE, 1.0), dtype=np.float32)
-    moved = prepare_chips(images, 150, other, pipeline=pipeline, cache=cache)
+    moved = make_chip_set(images, 150, other, pipeline=pipeline, cache=cache)
     assert len(detected) == 3
     assert not np.array_equal(moved.chips, prepared[0].chips[2:])  # really another layout
-    prepare_chips(images, 150, other, pipeline=pipeline, cache=cache)
+    make_chip_set(images, 150, other, pipeline=pipeline, cache=cache)
     assert len(detected) == 3  # and that layout is cached in turn
 
-    prepare_chips(images, 112, ARCFACE_112_TEMPLATE, pipeline=pipeline, cache=cache)
+    make_chip_set(images, 112, ARCFACE_112_TEMPLATE, pipeline=pipeline, cache=cache)
     assert len(detected) == 6
 
     photo = tmp_path / "Obama" / "obama.jpg"  # same path, new content and time: detected again
     photo.parent.mkdir()
     shutil.copyfile(images[0].path, photo)
-    first = prepare_chips([FaceImage(photo, "Obama", 0)], 150, other, pipeline=pipeline, cache=cache)
+    first = make_chip_set([FaceImage(photo, "Obama", 0)], 150, other, pipeline=pipeline, cache=cache)
     shutil.copyfile(images[1].path, photo)
     stat = photo.stat()
     os.utime(photo, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    second = prepare_chips([FaceImage(photo, "Obama", 0)], 150, other, pipeline=pipeline, cache=cache)
+    second = make_chip_set([FaceImage(photo, "Obama", 0)], 150, other, pipeline=pipeline, cache=cache)
     assert len(detected) == 8
     assert np.array_equal(second.chips[0], moved.chips[1]) and not np.array_equal(first.chips, second.chips)
 
@@ -281,10 +273,10 @@ def test_cache_misses_when_the_template_size_or_photo_changes(prepared, raw_fold
 def test_nothing_usable_is_an_error(tmp_path: Path, pipeline: FacePipeline) -> None:
     root = make_people(tmp_path / "faces", {"Cat": ["cat.jpg"], "Coffee": ["coffee.jpg"]})
     with pytest.raises(TrainingDataError, match="None of the 2 photos could be used: 0 could not be read and 2"):
-        prepare_chips(scan_folder(root), 150, DLIB_TEMPLATE, pipeline=pipeline, cache=tmp_path / "cache")
+        make_chip_set(scan_folder(root), 150, DLIB_TEMPLATE, pipeline=pipeline, cache=tmp_path / "cache")
 
 
-# --- prepare_chips on pre-aligned crops ------------------------------------------------------------
+# --- make_chip_set on pre-aligned crops ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -299,7 +291,7 @@ def test_aligned_crops_in_the_same_layout_pass_unchanged(tmp_path: Path, no_mode
     write_png(tmp_path / "B" / "wrong.png", crops[0][:100, :90])
     images = scan_folder(tmp_path)
 
-    chips = prepare_chips(images, 112, ARCFACE_112_TEMPLATE, aligned="arcface112", cache=tmp_path / "cache")
+    chips = make_chip_set(images, 112, ARCFACE_112_TEMPLATE, aligned="arcface112", cache=tmp_path / "cache")
 
     assert np.array_equal(chips.chips, crops) and chips.paths == paths
     assert chips.labels.tolist() == [0, 0, 1] and chips.report.singletons == ["B"]
@@ -330,7 +322,7 @@ def test_aligned_crops_are_rewarped_onto_the_target_template(tmp_path: Path, no_
     write_png(tmp_path / "A" / "dots.png", gaussian_dots(ARCFACE_112_TEMPLATE, 112))
     write_png(tmp_path / "B" / "white.png", np.full((112, 112, 3), 255, np.uint8))
 
-    chips = prepare_chips(scan_folder(tmp_path), 150, DLIB_TEMPLATE, aligned="arcface112")
+    chips = make_chip_set(scan_folder(tmp_path), 150, DLIB_TEMPLATE, aligned="arcface112")
 
     assert chips.chips.shape == (2, 150, 150, 3)
     found = dot_centres(chips.chips[0])
@@ -350,7 +342,7 @@ def test_aligned_crops_are_rewarped_onto_the_target_template(tmp_path: Path, no_
 
 def test_unknown_layout_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TrainingDataError, match="Unknown aligned layout 'vggface'. Known layouts: arcface112."):
-        prepare_chips(fake_images(2), 112, ARCFACE_112_TEMPLATE, aligned="vggface")
+        make_chip_set(fake_images(2), 112, ARCFACE_112_TEMPLATE, aligned="vggface")
 
 
 # --- ChipDataset and verification_pairs ------------------------------------------------------------

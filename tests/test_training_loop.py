@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from faceguard.training.data import ChipSet, ScanReport
+from faceguard.training.chips import ChipSet, ScanReport
 from faceguard.training.loop import TrainConfig, embed, train
 from faceguard.vision.align import ARCFACE_112_TEMPLATE
 

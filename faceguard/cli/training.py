@@ -61,8 +61,9 @@ def architecture_name(text: str) -> str:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from faceguard.training.data import prepare_chips, scan_folder, split_identities
+    from faceguard.training.chips import make_chip_set
     from faceguard.training.loop import TrainConfig, train
+    from faceguard.training.photos import scan_folder, split_identities
     from faceguard.training.report import write_report
     from faceguard.vision.device import set_threads
     from faceguard.vision.networks import ARCHITECTURES
@@ -76,7 +77,7 @@ def run_train(args: argparse.Namespace) -> int:
     chip_sets = []
     for name, images in (("training", train_images), ("validation", val_images)):
         with tqdm(total=len(images), desc=f"aligning {name} photos", unit="photo") as bar:
-            chips = prepare_chips(
+            chips = make_chip_set(
                 images,
                 size,
                 np.asarray(template, np.float32),

@@ -26,7 +26,8 @@ from torch import nn
 
 from faceguard.core.errors import FaceGuardError
 from faceguard.evaluation.metrics import accuracy_at, auc, best_threshold
-from faceguard.training.data import ChipDataset, ChipSet, verification_pairs
+from faceguard.training.chips import ChipSet
+from faceguard.training.dataset import ChipDataset, verification_pairs
 from faceguard.training.export import CHECKPOINT_FORMAT, load_checkpoint
 from faceguard.training.finetune import freeze_stages
 from faceguard.training.losses import BinaryHead, BinaryPairLoss, TripletLoss

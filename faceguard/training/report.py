@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from faceguard.evaluation.plots import plot_roc, plot_training
-from faceguard.training.data import ChipSet
+from faceguard.training.chips import ChipSet
 from faceguard.training.export import read_checkpoint
 from faceguard.training.loop import TrainConfig, validation_distances
 from faceguard.vision.networks import build_network
