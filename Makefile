@@ -18,6 +18,7 @@ lint: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check faceguard tests benchmarks
 	$(BIN)/ruff format --check faceguard tests benchmarks
+	$(BIN)/mypy
 
 setup: system-deps $(STAMP)
 

@@ -51,8 +51,8 @@ def set_threads(threads: int | None) -> int:
     thread; returns the thread count.
 
     A thread pool wider than the cores left free collapses: each forward waits for its slowest thread,
-    and that one waits for a core (``faceguard bench`` beside two CPU-burning processes: README
-    "Speed"). OpenMP's idle threads sleep rather than spin (``faceguard/__init__.py``).
+    and that one waits for a core (``faceguard bench`` beside two CPU-burning processes:
+    docs/speed.md). OpenMP's idle threads sleep rather than spin (``faceguard/__init__.py``).
     Two thread pools that both spin-wait (torch's OpenMP and OpenBLAS) fight over the cores: on this
     2-core machine interleaving detection, encoding and gallery matching ran 3x slower (end-to-end
     p50 60 ms vs 20 ms, ``faceguard bench``). Matching is one matrix-vector product per probe and

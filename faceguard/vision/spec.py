@@ -64,7 +64,7 @@ def scaled_template(template: np.ndarray, scale: float) -> tuple[tuple[float, fl
     return tuple((float(x), float(y)) for x, y in (template - centre) * scale + centre)
 
 
-# Operating point chosen on LFW View 1 DevTrain only (2,200 pairs; README "Accuracy"): among template
+# Operating point chosen on LFW View 1 DevTrain only (2,200 pairs; docs/accuracy.md): among template
 # scales 0.92-1.08, with and without mirror averaging, 1.04 with flip scored best (99.50%; plain 1.0:
 # 99.09%). 1.04 also undoes most of the ~2% shrink that least-squares fitting of noisy landmarks
 # gives relative to dlib's own chips. The threshold is the accuracy-maximising one on DevTrain
