@@ -47,7 +47,7 @@ def test_a_decision_about_a_person_erased_meanwhile_is_logged_without_them(tmp_p
         ada = store.enroll("Ada Lovelace", template())
         status = LiveGallery.load(store, "m@1", 128).status_of(ada.id)
         store.remove_person(ada.id)
-        log_decision(store, verify_claim(status, 0.9, 0.6, W0), door=None, model_id="m@1")
+        log_decision(store, verify_claim(status, False, 0.9, 0.6, W0), door=None, model_id="m@1")
         (event,) = store.events()
         assert event.reason == Outcome.MISMATCH and event.decision == "denied"
         assert event.person_id is None and event.subject is None

@@ -28,6 +28,16 @@ def test_verify_uses_closest_reference_template():
     assert not same
 
 
+def test_verify_accepts_the_threshold_itself_and_never_a_nan_distance():
+    reference = np.zeros((1, 128), np.float32)
+    probe = np.zeros(128, np.float32)
+    probe[0] = 0.5
+    assert verify(probe, reference, threshold=0.5) == (True, 0.5)
+    probe[1] = np.nan
+    same, distance = verify(probe, reference, threshold=0.5)
+    assert not same and np.isnan(distance)
+
+
 def test_identify_matches_brute_force_with_several_templates_per_identity():
     rng = np.random.default_rng(3)
     gallery = Gallery(MODEL, 128, capacity=4)  # small capacity exercises growth

@@ -292,22 +292,29 @@ def test_policy_config_rejects_invalid_values(config, error):
 
 
 @pytest.mark.parametrize(
-    "person, distance, outcome, message",
+    "person, same, distance, outcome, message",
     [
-        (ADA, 0.61, Outcome.MISMATCH, "The face does not match Ada Lovelace."),
-        (ADA, math.nan, Outcome.MISMATCH, "The face does not match Ada Lovelace."),
-        (PersonStatus(1, "Ada Lovelace", False, None, None), 0.3, Outcome.INACTIVE, "Ada Lovelace is deactivated."),
+        (ADA, False, 0.61, Outcome.MISMATCH, "The face does not match Ada Lovelace."),
+        (ADA, False, math.nan, Outcome.MISMATCH, "The face does not match Ada Lovelace."),
+        (
+            PersonStatus(1, "Ada Lovelace", False, None, None),
+            True,
+            0.3,
+            Outcome.INACTIVE,
+            "Ada Lovelace is deactivated.",
+        ),
         (
             PersonStatus(1, "Ada Lovelace", True, None, W0.timestamp() - 1),
+            True,
             0.3,
             Outcome.EXPIRED,
             "Ada Lovelace was valid until 2026-06-01.",
         ),
-        (ADA, 0.6, Outcome.GRANTED, "Access granted: Ada Lovelace."),
+        (ADA, True, 0.6, Outcome.GRANTED, "Access granted: Ada Lovelace."),
     ],
 )
-def test_verify_claim(person, distance, outcome, message):
-    decision = verify_claim(person, distance, THRESHOLD, W0)
+def test_verify_claim(person, same, distance, outcome, message):
+    decision = verify_claim(person, same, distance, THRESHOLD, W0)
     assert (decision.outcome, decision.message, decision.person) == (outcome, message, person)
     assert decision.track_id is None and decision.threshold == THRESHOLD and decision.time == W0
 

@@ -235,9 +235,10 @@ class AccessPolicy:
         return Decision(outcome, observation.wall, observation.track_id, person, distance, threshold, message)
 
 
-def verify_claim(person: PersonStatus, distance: float, threshold: float, now: datetime) -> Decision:
-    """1:1 verification at ``now`` (UTC): a claimed badge's person plus the face's distance to their templates."""
-    if not distance <= threshold:  # also rejects NaN
+def verify_claim(person: PersonStatus, same: bool, distance: float, threshold: float, now: datetime) -> Decision:
+    """1:1 verification at ``now`` (UTC): a claimed badge's person, and whether the face matched their
+    templates (``same``, as ``matching.gallery.verify`` decided it at ``threshold``, from ``distance``)."""
+    if not same:
         outcome, message = Outcome.MISMATCH, f"The face does not match {person.name}."
     else:
         outcome, message = judge(person, now)

@@ -99,7 +99,7 @@ def judge_match(live: LiveGallery, match: Match[int]) -> tuple[str, bool]:
     """One identify line for a match, and whether it is an enrolled person."""
     person = live.status_of(match.identity) if match.identity is not None else None
     if person is not None:
-        decision = verify_claim(person, match.distance, match.threshold, SYSTEM_CLOCK.wall())
+        decision = verify_claim(person, match.accepted, match.distance, match.threshold, SYSTEM_CLOCK.wall())
         return f"#{person.person_id} {person.name}  distance {match.distance:.3f}  {decision.outcome}", True
     nearest = live.status_of(match.nearest) if match.nearest is not None else None
     if nearest is None:
@@ -121,8 +121,8 @@ def run_verify(args: argparse.Namespace) -> int:
             )
         threshold = threshold_of(args, pipeline)
         face = encode_single_face(pipeline, image)
-        _, distance = verify(face.encoding, templates, threshold)
-        decision = verify_claim(person.status(), distance, threshold, SYSTEM_CLOCK.wall())
+        same, distance = verify(face.encoding, templates, threshold)
+        decision = verify_claim(person.status(), same, distance, threshold, SYSTEM_CLOCK.wall())
         if args.door:
             snapshot = face_thumbnail(image, face.face.landmarks, SNAPSHOT_SIZE).jpeg
             latency_ms = (time.perf_counter() - started) * 1000
