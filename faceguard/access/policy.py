@@ -42,6 +42,15 @@ from faceguard.core.clock import local_date
 from faceguard.matching.gallery import Match
 
 
+class DecisionWord(StrEnum):
+    """The access log's "decision" column, in the order the schema's CHECK and the log's filters list them."""
+
+    GRANTED = "granted"
+    DENIED = "denied"
+    UNKNOWN = "unknown"
+    REJECTED_QUALITY = "rejected-quality"
+
+
 class Outcome(StrEnum):
     """The reason of a decision."""
 
@@ -54,11 +63,13 @@ class Outcome(StrEnum):
     MISMATCH = "mismatch"  # 1:1 verification: the face is not the claimed person
 
     @property
-    def decision(self) -> str:
-        """The access log's "decision" column: granted, unknown, rejected-quality or denied."""
-        if self in (Outcome.GRANTED, Outcome.UNKNOWN):
-            return self.value
-        return "rejected-quality" if self is Outcome.LOW_QUALITY else "denied"
+    def decision(self) -> DecisionWord:
+        """The access log's word for this outcome: granted, unknown, rejected-quality or denied."""
+        if self is Outcome.GRANTED:
+            return DecisionWord.GRANTED
+        if self is Outcome.UNKNOWN:
+            return DecisionWord.UNKNOWN
+        return DecisionWord.REJECTED_QUALITY if self is Outcome.LOW_QUALITY else DecisionWord.DENIED
 
 
 @dataclass(frozen=True)

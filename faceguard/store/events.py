@@ -6,16 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from faceguard.access.policy import Outcome
+from faceguard.access.policy import DecisionWord
 from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.db import write_transaction
 from faceguard.store.timestamps import from_text, now, to_text
 
-#: The access log's decision words, each the ``Outcome.decision`` of an outcome, in the order the
-#: schema's CHECK and the log's filters list them: granted, denied, unknown, rejected-quality.
-DECISIONS = tuple(
-    outcome.decision for outcome in (Outcome.GRANTED, Outcome.INACTIVE, Outcome.UNKNOWN, Outcome.LOW_QUALITY)
-)
+#: The access log's decision words, in the order the schema's CHECK and the log's filters list them.
+DECISIONS = tuple(word.value for word in DecisionWord)
 
 _EVENT_SELECT = """
     SELECT e.*, p.name AS person_name, EXISTS (SELECT 1 FROM event_snapshots s WHERE s.event_id = e.id) AS snap

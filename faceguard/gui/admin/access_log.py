@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from faceguard.access.policy import DecisionWord
 from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
 from faceguard.core.clock import day_end, day_start
 from faceguard.core.errors import FaceGuardError
@@ -37,7 +38,12 @@ COLUMNS = tuple(column.capitalize() for column in EVENT_TABLE_COLUMNS)
 ROW_LIMIT = 5000
 SNAPSHOT_PX = 240
 DEFAULT_DAYS = 7
-DECISION_COLOURS = {"granted": "#d7f0dc", "denied": "#f8d7d4", "unknown": "#fdebc8", "rejected-quality": "#e4e4e4"}
+DECISION_COLOURS: dict[str, str] = {
+    DecisionWord.GRANTED: "#d7f0dc",
+    DecisionWord.DENIED: "#f8d7d4",
+    DecisionWord.UNKNOWN: "#fdebc8",
+    DecisionWord.REJECTED_QUALITY: "#e4e4e4",
+}
 
 
 class AccessLogPage(QWidget):
