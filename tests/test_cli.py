@@ -157,6 +157,7 @@ def test_demo_grants_the_enrolled_person_and_denies_strangers(capsys):
     assert "DENIED" in lines["biden.jpg"] and "DENIED" in lines["collins.png"]
 
 
+@pytest.mark.slow  # it times identification in a gallery of a million random templates
 def test_bench_reports_every_stage(tmp_path):
     images = tmp_path / "images"
     shutil.copytree(DATA, images, ignore=shutil.ignore_patterns("*.md"))
