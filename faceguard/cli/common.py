@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import re
 import sys
 from collections.abc import Sequence
@@ -15,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tabulate import tabulate
 
+from faceguard.app.engine import shared_pipeline
 from faceguard.core.clock import day_end, day_start
 from faceguard.core.errors import FaceGuardError
 from faceguard.store.db import default_db_path
 from faceguard.store.people import Person
 from faceguard.store.repository import Store
-from faceguard.vision.spec import DEFAULT_MODEL, ModelSpec, get_model_spec
+from faceguard.vision.spec import DEFAULT_MODEL
 
 if TYPE_CHECKING:  # the engine (torch) loads only when a command needs it
     from faceguard.vision.faces import EncodedFace
@@ -91,20 +91,8 @@ def parse_until(text: str) -> datetime:
 
 
 def load_pipeline(args: argparse.Namespace) -> FacePipeline:
-    """The engine for --model, --device and --threads. A process loads each model once per device and
-    thread count (one command per process for users; many commands in one process for the tests)."""
-    from faceguard.vision.device import set_threads
-
-    set_threads(args.threads)  # again for a loaded engine: the thread count is this command's
-    return _loaded_pipeline(get_model_spec(getattr(args, "model", DEFAULT_MODEL)), args.device, args.threads)
-
-
-@functools.lru_cache(maxsize=4)
-def _loaded_pipeline(spec: ModelSpec, device: str, threads: int | None) -> FacePipeline:
-    """Keyed by the spec, not the name: a model exported again under its name is a new spec."""
-    from faceguard.vision.pipeline import FacePipeline
-
-    return FacePipeline.load(device=device, threads=threads, model=spec)
+    """The engine for --model, --device and --threads (loaded once per process: ``shared_pipeline``)."""
+    return shared_pipeline(getattr(args, "model", DEFAULT_MODEL), args.device, args.threads)
 
 
 def open_store(args: argparse.Namespace, create: bool = False) -> Store:

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from faceguard.app.engine import settings_pipeline
 from faceguard.app.kiosk.mailbox import LatestFrame
 from faceguard.app.settings import KioskSettings, load_settings
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.loop_worker import LoopWorker
-from faceguard.gui.pipeline_loader import load_pipeline
 from faceguard.store.repository import Store
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class InferenceWorker(LoopWorker):
             self.failed.emit(error)
             return
         try:
-            pipeline = self.pipeline or load_pipeline(self.settings)
+            pipeline = self.pipeline or settings_pipeline(self.settings)
             if self.prepare is not None:
                 self.prepare(store, pipeline)
             settings = self.settings

@@ -6,17 +6,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from faceguard.app.engine import settings_pipeline
 from faceguard.app.settings import KioskSettings
 from faceguard.gui.tasks import run_task, wait_for_tasks
 
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
-
-
-def load_pipeline(settings: KioskSettings) -> FacePipeline:
-    from faceguard.vision.pipeline import FacePipeline  # torch is imported here, off the GUI thread
-
-    return FacePipeline.load(device=settings.device, threads=settings.threads, model=settings.model)
 
 
 class EngineLoader(QObject):
@@ -44,7 +39,7 @@ class EngineLoader(QObject):
         """Begin loading (once); ``ready`` or ``failed`` follows in the GUI thread."""
         if self.pipeline is None and not self._loading:
             self._loading, self.error = True, None
-            run_task(load_pipeline, settings, on_result=self._loaded, on_error=self._failed, parent=self)
+            run_task(settings_pipeline, settings, on_result=self._loaded, on_error=self._failed, parent=self)
 
     def wait(self) -> None:
         """Block until a load in progress ends (call before the owning window closes)."""

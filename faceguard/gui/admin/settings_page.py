@@ -84,10 +84,10 @@ def reencode_in_thread(
 ) -> ReencodeReport:
     """Load ``model`` and give every enrolled face a template of it, through a Store of this thread's
     own (a connection belongs to one thread). Runs in a task thread: torch loads here."""
+    from faceguard.app.engine import load_pipeline
     from faceguard.app.reencode import reencode
-    from faceguard.vision.pipeline import FacePipeline
 
-    pipeline = FacePipeline.load(device=device, threads=threads, model=model)
+    pipeline = load_pipeline(model, device, threads)
     with Store.open(db_path, create=False) as store:
         return reencode(store, pipeline, progress)
 
