@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from faceguard.app.enrollment import enroll_photo, prepare_template
 from faceguard.app.reencode import reencode
 from faceguard.cli import main
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.training.export import CHECKPOINT_FORMAT, export_checkpoint
 from faceguard.vision.align import align_face
-from faceguard.vision.networks import ARCHITECTURES
-from faceguard.vision.networks.small_facenet import SmallFaceNet
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.thumbnail import decode_thumbnail
+from tests.model_helpers import export_tiny
 
 
 @pytest.fixture(scope="module")
@@ -23,25 +20,7 @@ def models_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FACEGUARD_MODELS_DIR", str(folder))
-        torch.manual_seed(0)
-        size, template = ARCHITECTURES["small-facenet"]
-        checkpoint = folder.parent / "checkpoint.pt"
-        torch.save(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "architecture": "small-facenet",
-                "state_dict": SmallFaceNet().state_dict(),
-                "input_size": size,
-                "template": [list(p) for p in template],
-                "dim": 128,
-                "normalize": True,
-                "epoch": 1,
-                "config": {},
-                "metrics": {"threshold": 0.9},
-            },
-            checkpoint,
-        )
-        export_checkpoint(checkpoint, "tiny")
+        export_tiny(folder)
         yield folder
 
 
