@@ -7,6 +7,8 @@ screen, Esc leaves it.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 #: Face boxes older than this (monotonic seconds) are no longer drawn over the live picture.
 FACES_STALE = 0.5
 THUMBNAIL_SIZE = 160
+#: When this environment variable is set (to anything), the kiosk prints one line on stderr when the
+#: first video frame reaches the video view: ``faceguard: first video frame at <unix time>`` (start-up timing,
+#: packaging/test_deb_in_chroot.sh).
+TRACE_STARTUP_ENV = "FACEGUARD_TRACE_STARTUP"
 
 
 class StatusBanner(QFrame):
@@ -101,6 +107,7 @@ class KioskWindow(QWidget):
         self._service: tuple[str, ...] = ()  # the notice's lines about problems that last until fixed
         self._note = ""  # the notice's last passing message
         self._stopped = False
+        self._trace_first_frame = bool(os.environ.get(TRACE_STARTUP_ENV))
         self._build()
         self.camera = self._new_camera()
         self.inference = self._new_inference(pipeline, prepare)
@@ -179,6 +186,9 @@ class KioskWindow(QWidget):
 
     def _on_frame(self, frame: Frame) -> None:
         self.video.set_frame(rgb_to_qimage(frame.image))
+        if self._trace_first_frame:
+            self._trace_first_frame = False
+            print(f"faceguard: first video frame at {time.time():.3f}", file=sys.stderr, flush=True)
         if self.video.faces and time.monotonic() - self._faces_at > FACES_STALE:
             self.video.set_faces(())
 
