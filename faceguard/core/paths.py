@@ -6,8 +6,17 @@ from pathlib import Path
 
 import platformdirs
 
+
+def _resources() -> Path:
+    """``<package>/resources`` when installed (a wheel or the frozen bundle carry a copy there), else the
+    checkout's top-level ``resources/`` (running from source or an editable install)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "resources"
+    return installed if installed.is_dir() else package.parent / "resources"
+
+
 #: Style sheets, demo media and calibration data shipped with FaceGuard.
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = _resources()
 DEMO_PHOTOS = RESOURCES / "demo"
 
 

@@ -211,9 +211,10 @@ def _convert(source: Path) -> weights.StateDict:
 
 
 def load_net(device: torch.device) -> RetinaFaceNet:
-    source = weights.package_file(WEIGHTS_PACKAGE, WEIGHTS_FILE)
     net = RetinaFaceNet()
-    net.load_state_dict(weights.cached_state_dict(CACHE_NAME, source, _convert))
+    net.load_state_dict(
+        weights.state_dict(CACHE_NAME, lambda: weights.package_file(WEIGHTS_PACKAGE, WEIGHTS_FILE), _convert)
+    )
     if device.type == "cpu":  # oneDNN's NHWC kernels: ~1.5x faster here than NCHW
         net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stub lacks it
     return net.to(device).eval()

@@ -131,5 +131,5 @@ def convert_dat(path: Path) -> StateDict:
 
 
 def dlib_state_dict() -> StateDict:
-    """dlib's converted weights, converting the installed ``.dat`` on first use (then cached)."""
-    return weights.cached_state_dict(CACHE_NAME, dlib_format.face_resnet_path(), convert_dat)
+    """dlib's converted weights: the bundled ones, else the installed ``.dat`` converted on first use."""
+    return weights.state_dict(CACHE_NAME, dlib_format.face_resnet_path, convert_dat)

@@ -197,5 +197,5 @@ def convert_onnx(path: Path) -> StateDict:
 
 
 def sface_state_dict() -> StateDict:
-    """SFace's converted weights, converting the installed ONNX file on first use (then cached)."""
-    return weights.cached_state_dict(CACHE_NAME, weights.package_file(DISTRIBUTION, RELATIVE_PATH), convert_onnx)
+    """SFace's converted weights: the bundled ones, else the installed ONNX file converted on first use."""
+    return weights.state_dict(CACHE_NAME, lambda: weights.package_file(DISTRIBUTION, RELATIVE_PATH), convert_onnx)
