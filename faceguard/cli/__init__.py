@@ -11,12 +11,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import faceguard
 from faceguard.cli.access import add_access_commands
 from faceguard.cli.common import database_options, engine_options
 from faceguard.cli.database import add_db_commands
 from faceguard.cli.gui import add_gui_commands
 from faceguard.cli.models import add_engine_commands
 from faceguard.cli.people import add_people_commands
+from faceguard.cli.self_test import add_self_test_command
 from faceguard.cli.training import add_training_commands
 from faceguard.core.errors import FaceGuardError
 
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="faceguard", description=__doc__, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--version", action="version", version=f"faceguard {faceguard.__version__}")
     engine, database = engine_options(), database_options()
     commands = parser.add_subparsers(dest="command", required=True)
     add_gui_commands(commands, database)
@@ -61,4 +64,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_commands(commands, database)
     add_engine_commands(commands, engine)
     add_training_commands(commands)
+    add_self_test_command(commands, engine)
     return parser

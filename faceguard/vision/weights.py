@@ -65,6 +65,14 @@ def bundled_state_dict(name: str) -> StateDict | None:
     return state
 
 
+def describe_source() -> str:
+    """Where the weights come from, for a report: the bundled folder, or the packages and the cache."""
+    folder = bundled_dir()
+    if any(folder.glob("*.pt")):
+        return f"bundled in {folder}"
+    return f"converted from the installed packages (cache: {cache_dir()})"
+
+
 def state_dict(name: str, locate: Callable[[], Path], convert: Callable[[Path], StateDict]) -> StateDict:
     """The converted weights ``name``: the bundled ones when FaceGuard ships them (``locate`` is not
     called then), else ``convert`` of the source file ``locate()`` finds, cached (``cached_state_dict``)."""
