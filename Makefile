@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup system-deps
+.PHONY: run test lint setup system-deps package
 run: setup
 	$(BIN)/faceguard kiosk
 
@@ -21,6 +21,12 @@ lint: setup
 	$(BIN)/mypy
 
 setup: system-deps $(STAMP)
+
+# The installer: the frozen one-folder app (PyInstaller, from its own venv under build/, without the test
+# extras) packed as dist/faceguard_<version>_amd64.deb. See packaging/README.md.
+package: system-deps
+	packaging/build.sh
+	packaging/deb/build_deb.sh
 
 # Qt's xcb (X11 desktop) and offscreen platform plugins need a few shared libraries; install them only
 # when missing. Without libxcb-cursor0 and the xcb utility libraries the kiosk starts offscreen (the
