@@ -17,7 +17,7 @@
 ; purpose (there is no [UninstallDelete] entry for it, and there must never be one).
 
 ; ---- What the build passes in ------------------------------------------------------------------
-#if PREPROCVER < EncodeVer(6, 3, 0, 0)
+#if VER < EncodeVer(6, 3, 0)
   #error Inno Setup 6.3 or later is needed (ArchitecturesAllowed=x64compatible)
 #endif
 
