@@ -3,12 +3,77 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from faceguard.app.settings import load_settings
 from faceguard.cli.common import open_store
+from faceguard.core.errors import FaceGuardError
+
+#: The system libraries Qt's xcb platform plugin (libqxcb.so, libQt6XcbQpa.so.6) and QtGui load on
+#: Linux, each with the Debian package that ships it (from ldd and dpkg -S on Debian 12). Qt itself only
+#: says "could not load the Qt platform plugin xcb" and aborts when one is missing.
+XCB_LIBRARIES: dict[str, str] = {
+    "libxcb.so.1": "libxcb1",
+    "libX11.so.6": "libx11-6",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def uses_xcb(environ: Mapping[str, str]) -> bool:
+    """Whether Qt will open its windows through the xcb (X11) plugin, as Qt 6 picks its platform on
+    Linux: QT_QPA_PLATFORM when set, else X11 when DISPLAY is set, unless a Wayland session comes first."""
+    if not sys.platform.startswith("linux") or not environ.get("DISPLAY"):
+        return False
+    platform = environ.get("QT_QPA_PLATFORM", "").strip()
+    if platform:
+        return platform.split(";")[0].split(":")[0].strip() == "xcb"
+    return not environ.get("WAYLAND_DISPLAY") and environ.get("XDG_SESSION_TYPE") != "wayland"
+
+
+def missing_qt_packages(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The Debian packages of the xcb libraries the dynamic loader cannot open (none when Qt will not use xcb)."""
+    if not uses_xcb(environ):
+        return []
+    missing = []
+    for library, package in XCB_LIBRARIES.items():
+        try:
+            ctypes.CDLL(library)
+        except OSError:
+            missing.append(package)
+    return list(dict.fromkeys(missing))
+
+
+def check_qt_libraries() -> None:
+    """Before Qt loads: one clear line naming the packages to install, instead of Qt's abort."""
+    if packages := missing_qt_packages():
+        raise FaceGuardError(
+            f"The window cannot open on this X11 display: system libraries Qt needs are missing. "
+            f"Install them with: sudo apt-get install {' '.join(packages)}"
+        )
 
 
 def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
@@ -34,6 +99,7 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
 
 
 def run_kiosk(args: argparse.Namespace) -> int:
+    check_qt_libraries()
     from faceguard.app.kiosk.demo import demo_database, demo_settings, enroll_demo_people, reset_demo_database
     from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.kiosk import KioskWindow
@@ -60,6 +126,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
 
 def run_admin(args: argparse.Namespace) -> int:
+    check_qt_libraries()
     from faceguard.gui.admin.window import AdminWindow
     from faceguard.gui.app import application, close_on_interrupt
     from faceguard.gui.pipeline_loader import EngineLoader
