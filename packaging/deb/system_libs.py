@@ -2,16 +2,19 @@
 
     python3 packaging/deb/system_libs.py BUNDLE_DIR [--packages]
 
-Runs ``ldd`` on every ELF file in the bundle the way the bundle's launcher runs them (its _internal
-folder first on the library path) and lists each library found outside the bundle with the package
-that owns it (``dpkg -S``), then the libraries found nowhere. With ``--packages`` it prints only the
-package names, one a line. build_deb.sh compares them with the Depends: it declares.
-Libraries Qt opens with dlopen() (libdbus-1) never show here; build_deb.sh lists those itself.
+Reads the libraries each ELF file of the bundle names directly (its NEEDED entries, ``readelf -d``), resolves
+those the bundle does not carry with ``ldd`` the way the bundle's launcher runs them (its _internal folder
+first on the library path) and lists each with the package that owns it (``dpkg -S``), then the libraries
+found nowhere. Only direct needs count: what a system library needs in turn is its own package's Depends.
+With ``--packages`` it prints only the package names, one a line; build_deb.sh compares them with the
+Depends: it declares. A library opened only with dlopen() would not show here (none today: this Qt links
+libdbus-1 directly).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -26,17 +29,23 @@ def is_elf(path: Path) -> bool:
         return False
 
 
-def needed(path: Path, env: dict[str, str]) -> list[tuple[str, str | None]]:
-    """(soname, resolved path or None) for each library ldd reports; [] for a static or non-loadable file."""
+def direct_needs(path: Path) -> list[str]:
+    """The sonames in ``path``'s NEEDED entries."""
+    result = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=False)
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", result.stdout)
+
+
+def resolved(path: Path, env: dict[str, str]) -> dict[str, str | None]:
+    """{soname: resolved path, or None when not found} for every library ldd reports for ``path``."""
     result = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env, check=False)
-    found: list[tuple[str, str | None]] = []
+    found: dict[str, str | None] = {}
     for line in result.stdout.splitlines():
         line = line.strip()
         if "=>" not in line:
             continue  # linux-vdso, the dynamic loader itself
         soname, _, rest = line.partition("=>")
         rest = rest.strip()
-        found.append((soname.strip(), None if rest.startswith("not found") else rest.split(" (")[0]))
+        found[soname.strip()] = None if rest.startswith("not found") else rest.split(" (")[0]
     return found
 
 
@@ -58,15 +67,23 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, LD_LIBRARY_PATH=str(internal if internal.is_dir() else bundle))
     outside: dict[str, set[str]] = defaultdict(set)  # resolved path -> files of the bundle needing it
     missing: dict[str, set[str]] = defaultdict(set)
-    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p)):
-        for soname, resolved in needed(path, env):
-            if resolved is None:
+    files = sorted(p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p))
+    carried = {p.name for p in bundle.rglob("*") if p.is_file()}
+    for path in files:
+        # the dynamic loader is libc6's, and ldd names it without "=>"
+        needs = [s for s in direct_needs(path) if s not in carried and not s.startswith("ld-linux")]
+        if not needs:
+            continue
+        where = resolved(path, env)
+        for soname in needs:
+            location = where.get(soname)
+            if location is None:
                 missing[soname].add(str(path.relative_to(bundle)))
-            elif not Path(resolved).resolve().is_relative_to(bundle):
-                outside[resolved].add(str(path.relative_to(bundle)))
+            elif not Path(location).resolve().is_relative_to(bundle):
+                outside[location].add(str(path.relative_to(bundle)))
     packages: dict[str, list[str]] = defaultdict(list)
-    for resolved in sorted(outside):
-        packages[owner(resolved)].append(resolved)
+    for location in sorted(outside):
+        packages[owner(location)].append(location)
     if "--packages" in argv:
         print("\n".join(sorted(packages)))
         return 0
