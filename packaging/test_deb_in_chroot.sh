@@ -378,7 +378,8 @@ demo_launch() { # demo_launch N [decide]
         done
         printf 'access log decisions after %.1f s: %s\n' "$(elapsed "$t0")" "$decisions"
         as_kiosk sqlite3 -readonly "$DEMO_DB" \
-            "SELECT decision, COALESCE(person_name, '-'), COUNT(*) FROM access_events GROUP BY 1, 2 ORDER BY 1, 2" | sed 's/^/  | /'
+            "SELECT e.decision, COALESCE(p.name, '-'), COUNT(*) FROM access_events e LEFT JOIN people p ON p.id = e.person_id
+             GROUP BY 1, 2 ORDER BY 1, 2" | sed 's/^/  | /' || true # shown, not checked
     fi
     interrupt_and_expect_0 "$pid" "$log"
     no_qt_abort "$log"
@@ -399,17 +400,22 @@ kiosk_xcb() {
     in_root apt-get install -y -q --no-install-recommends xvfb xauth >"$WORK/xvfb-install.log" 2>&1 \
         || { tail -20 "$WORK/xvfb-install.log"; return 1; }
     echo "installed xvfb and xauth"
-    local xlog="$WORK/xvfb.log" log="$WORK/kiosk-xcb.log" xpid pid
-    start_as_kiosk "$xlog" Xvfb :99 -screen 0 1280x1024x24 -nolisten tcp
+    local xlog="$WORK/xvfb.log" log="$WORK/kiosk-xcb.log" xpid pid display=99
+    # X servers also listen on an abstract socket (@/tmp/.X11-unix/XN), which the chroot shares with the
+    # host: take a display number no X server on the machine uses.
+    while grep -q "@/tmp/.X11-unix/X$display\b" /proc/net/unix || [[ -e /tmp/.X11-unix/X$display ]]; do
+        display=$((display + 1))
+    done
+    start_as_kiosk "$xlog" Xvfb ":$display" -screen 0 1280x1024x24 -nolisten tcp
     xpid=$BG_PID
     for _ in $(seq 100); do
-        [[ -S $ROOT/tmp/.X11-unix/X99 ]] && break
+        [[ -S $ROOT/tmp/.X11-unix/X$display ]] && break
         kill -0 "$xpid" 2>/dev/null || { cat "$xlog"; return 1; }
         sleep 0.1
     done
-    [[ -S $ROOT/tmp/.X11-unix/X99 ]] || { echo "Xvfb :99 did not come up" >&2; cat "$xlog"; return 1; }
-    echo "Xvfb :99 is up"
-    start_as_kiosk "$log" DISPLAY=:99 QT_QPA_PLATFORM=xcb FACEGUARD_TRACE_STARTUP=1 faceguard kiosk --demo
+    [[ -S $ROOT/tmp/.X11-unix/X$display ]] || { echo "Xvfb :$display did not come up" >&2; cat "$xlog"; return 1; }
+    echo "Xvfb :$display is up"
+    start_as_kiosk "$log" DISPLAY=":$display" QT_QPA_PLATFORM=xcb FACEGUARD_TRACE_STARTUP=1 faceguard kiosk --demo
     pid=$BG_PID
     local frame t0
     t0=$(date +%s.%N)
@@ -451,6 +457,6 @@ step "mounts, resolv.conf and apt sources" mount_root
 step "apt-get install ./$(basename "$DEB") (Depends from the mirror), user kiosk" install_deb
 step "as kiosk: faceguard --version, faceguard self-test" version_and_self_test
 step "as kiosk: DEMO kiosk offscreen (granted + denied, SIGINT -> 0), start-up x$STARTUP_RUNS" kiosk_offscreen
-step "as kiosk: kiosk on xcb against Xvfb :99" kiosk_xcb
+step "as kiosk: kiosk on xcb against Xvfb" kiosk_xcb
 step "apt-get purge faceguard: /opt/faceguard gone, user data kept" purge
 RESULT=0
