@@ -27,7 +27,6 @@ from faceguard.core.paths import DEMO_PHOTOS, RESOURCES
 from faceguard.matching.calibration import CALIBRATION_DIR
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
-from faceguard.vision import weights
 from faceguard.vision.image_io import read_image
 
 if TYPE_CHECKING:
@@ -101,6 +100,8 @@ def run_self_test(
 ) -> SelfTestReport:
     """Run every step in order, each reported through ``progress`` as it ends; a step whose
     prerequisite failed is reported FAILED as skipped. ``load`` returns the engine to test."""
+    from faceguard.vision import weights  # torch: only `self-test` itself loads it, not the CLI's other commands
+
     report = SelfTestReport(weights=weights.describe_source())
 
     def run(name: str, check: Callable[[], list[str]]) -> bool:
