@@ -127,3 +127,10 @@ class CorruptDatabaseError(StoreError):
 
 class CameraError(FaceGuardError):
     """The camera (webcam, video file, stream or image folder) cannot be opened or stopped delivering."""
+
+
+class DoorError(FaceGuardError):
+    """The door's lock output (a relay, a webhook, a serial relay board) did not do what it was told;
+    the message names the device and what failed. The door is then kept locked and out of service."""
+
+    exit_code = 9
