@@ -8,6 +8,8 @@ from typing import Any, get_type_hints
 
 from faceguard.access.policy import PolicyConfig
 from faceguard.core.errors import InvalidInputError
+from faceguard.door.driver import DEFAULT_PULSE, Polarity, check_pulse
+from faceguard.door.http_relay import check_url
 from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL
@@ -15,6 +17,9 @@ from faceguard.vision.spec import DEFAULT_MODEL
 PREFIX = "kiosk."
 DEVICES = ("auto", "cpu", "cuda", "mps")
 _DEVICE = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
+#: The door outputs: none, a webhook URL with {state}, a Shelly-style relay's address, a serial port.
+DOOR_DRIVERS = ("none", "http", "shelly", "serial")
+POLARITIES = tuple(p.value for p in Polarity)
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,10 @@ class KioskSettings:
     enrolled (``faceguard.app.site_threshold``).
     max_fpir: the site's target: at most this share of strangers' appearances matched to someone.
     threads: CPU threads for inference (1 keeps the other core free for camera and screen).
+    door_driver: the lock output (``DOOR_DRIVERS``); door_address: for http a URL with ``{state}``
+    (on/off), for shelly the relay's base URL, for serial the port (/dev/ttyUSB0, COM3).
+    door_pulse: seconds the door stays unlocked (1-30); door_polarity: energise-to-unlock (a fail-secure
+    strike) or energise-to-lock (a fail-safe maglock).
     """
 
     site_name: str = "FaceGuard"
@@ -40,6 +49,10 @@ class KioskSettings:
     n: int = 5
     cooldown: float = 10.0
     sound: bool = True
+    door_driver: str = "none"
+    door_address: str = ""
+    door_pulse: float = DEFAULT_PULSE
+    door_polarity: str = Polarity.ENERGISE_TO_UNLOCK.value
 
     def __post_init__(self) -> None:
         if not self.site_name.strip():
@@ -54,10 +67,35 @@ class KioskSettings:
             raise InvalidInputError(f"The share of strangers let in must be between 0 and 1, got {self.max_fpir}.")
         if self.threads < 1:
             raise InvalidInputError(f"Inference needs at least one thread, got {self.threads}.")
+        self._check_door()
         try:
             self.policy()  # k, n and cooldown are checked by the policy's own rules
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
+
+    def _check_door(self) -> None:
+        if self.door_driver not in DOOR_DRIVERS:
+            raise InvalidInputError(
+                f"The door output must be one of {', '.join(DOOR_DRIVERS)}, got '{self.door_driver}'."
+            )
+        if self.door_polarity not in POLARITIES:
+            raise InvalidInputError(
+                f"The lock's polarity must be one of {', '.join(POLARITIES)}, got '{self.door_polarity}'."
+            )
+        check_pulse(self.door_pulse)
+        if self.door_driver == "none":
+            return
+        if not self.door_address.strip():
+            what = {"http": "webhook URL", "shelly": "relay's address", "serial": "serial port"}[self.door_driver]
+            raise InvalidInputError(f"The door output {self.door_driver} needs its {what}.")
+        if self.door_driver == "http":
+            check_url(self.door_address, "door webhook")
+            if "{state}" not in self.door_address:
+                raise InvalidInputError(
+                    f"The door webhook must contain {{state}} (replaced by on or off), got '{self.door_address}'."
+                )
+        elif self.door_driver == "shelly":
+            check_url(self.door_address, "Shelly relay address")
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(k=self.k, n=self.n, cooldown=self.cooldown)
