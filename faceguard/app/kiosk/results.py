@@ -43,7 +43,8 @@ class DecisionView:
 class FrameResult:
     """What one frame gave. ``unlogged``: decisions still waiting to be written to the access log,
     with ``log_problem`` saying why (None once everything is written). ``gallery_problem``: how many
-    enrolled people this model cannot recognise until they are re-encoded (None when there are none)."""
+    enrolled people this model cannot recognise until they are re-encoded (None when there are none).
+    ``door_problem``: why the door output is out of service (None while it works or without one)."""
 
     frame_index: int
     frame_time: float  # the frame's monotonic capture time
@@ -53,3 +54,4 @@ class FrameResult:
     unlogged: int = 0
     log_problem: str | None = None
     gallery_problem: str | None = None
+    door_problem: str | None = None

@@ -6,14 +6,20 @@ match them against the live gallery at the site's threshold for today's number o
 (``faceguard.app.site_threshold``), let the access policy vote, and write every decision to the
 access log with a face snapshot. Runs in the kiosk's inference thread, which owns the Store.
 
+With a door output (``faceguard.door``), each GRANTED decision unlocks the door for its pulse. The
+events table has no field for the door, so the logged message says it ("… Door unlocked for 4 s.", or
+why the door did not open). A door error never changes a decision: the door stays locked and out of
+service, and each frame's ``door_problem`` says so until the door works again.
+
 Enrolled people whose templates are all of other models (a database from before a model upgrade) are
 not in this model's gallery: each frame's result says how many, until they are re-encoded.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,7 +30,8 @@ from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, Frame
 from faceguard.app.kiosk.tracker import IouTracker, Track
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.clock import SYSTEM_CLOCK, Clock
-from faceguard.core.errors import StoreError
+from faceguard.core.errors import DoorError, StoreError
+from faceguard.door.driver import Door
 from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
 from faceguard.store.live_gallery import LiveGallery
@@ -72,9 +79,11 @@ class KioskEngine:
         door: str,
         threshold: SiteThreshold,
         clock: Clock = SYSTEM_CLOCK,
+        door_output: Door | None = None,
     ) -> None:
         """``clock`` times the refreshes, the latencies and the stage timings (monotonic seconds); the
-        tracker, the votes and the log go by each frame's own capture times."""
+        tracker, the votes and the log go by each frame's own capture times. ``door_output``: the lock
+        that GRANTED decisions unlock (None: no door output); the engine locks it now."""
         self.pipeline, self.store, self.gallery, self.clock = pipeline, store, gallery, clock
         self.policy = AccessPolicy(gallery.status_of, config)
         self.reconfigure(config, door, threshold)
@@ -84,6 +93,23 @@ class KioskEngine:
         self._log_problem: str | None = None
         self._changed = False  # people changed since the last count of those the gallery lacks
         self._count_missing()
+        self.door_output: Door | None = None
+        self.set_door_output(door_output)
+
+    def set_door_output(self, door_output: Door | None) -> None:
+        """Use ``door_output`` from now on, locked first (an error leaves it out of service); the caller
+        closes the previous one."""
+        self.door_output = door_output
+        if door_output is not None:
+            with contextlib.suppress(DoorError):  # the door's state and problem say it on every frame
+                door_output.start()
+
+    def close_door(self) -> None:
+        """Lock the door and release its driver (the kiosk is stopping)."""
+        if self.door_output is not None:
+            with contextlib.suppress(DoorError):
+                self.door_output.close()
+            self.door_output = None
 
     def reconfigure(self, config: PolicyConfig, door: str, threshold: SiteThreshold) -> None:
         """New voting rules, door name or threshold rule, from the next frame on."""
@@ -105,13 +131,16 @@ class KioskEngine:
         door: str,
         threshold: SiteThreshold,
         clock: Clock = SYSTEM_CLOCK,
+        door_output: Door | None = None,
     ) -> KioskEngine:
         store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
-        return cls(pipeline, store, gallery, config, door, threshold, clock)
+        return cls(pipeline, store, gallery, config, door, threshold, clock, door_output)
 
     def process(self, frame: Frame) -> FrameResult:
         start = self.clock.monotonic()
+        if self.door_output is not None:
+            self.door_output.poll()  # re-locks an overdue pulse should the timer thread have missed it
         self._refresh()
         faces = self.pipeline.detect(frame.image)
         detected = self.clock.monotonic()
@@ -131,6 +160,7 @@ class KioskEngine:
             len(self._unlogged),
             self._log_problem,
             self._gallery_problem,
+            self.door_output.problem if self.door_output is not None else None,
         )
 
     def _write_log(self) -> None:
@@ -213,8 +243,20 @@ class KioskEngine:
         if decision is None:
             return None
         latency = self.clock.monotonic() - track.first_seen
-        self._unlogged.append(_Event(decision, self.door, latency * 1e3, _snapshot(frame.image, track)))
+        logged = self._open_door(decision) if decision.granted else decision
+        self._unlogged.append(_Event(logged, self.door, latency * 1e3, _snapshot(frame.image, track)))
         return DecisionView(decision, self._enrolled_face(decision), latency)
+
+    def _open_door(self, decision: Decision) -> Decision:
+        """Unlock the door for a granted decision; returns the decision to log, its message saying
+        what the door did (the events table has no field of its own for it)."""
+        if self.door_output is None:
+            return decision
+        try:
+            pulse = self.door_output.unlock()
+        except DoorError as error:
+            return replace(decision, message=f"{decision.message} The door did not open: {error}")
+        return replace(decision, message=f"{decision.message} Door unlocked for {pulse:g} s.")
 
     def _enrolled_face(self, decision: Decision) -> bytes | None:
         """The person's first enrolled face for the banner (None if unknown, erased or unreadable now)."""
