@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from faceguard.app.door_output import door_output, door_settings_changed
 from faceguard.app.engine import settings_pipeline
 from faceguard.app.kiosk.mailbox import LatestFrame
 from faceguard.app.settings import KioskSettings, load_settings
@@ -48,7 +49,8 @@ class InferenceWorker(LoopWorker):
     when the engine cannot start (the kiosk is out of service); ``problem(exception)`` for a frame
     that could not be handled (e.g. the database stayed locked), after which work goes on;
     ``settings_changed(SettingsChange)`` when an administrator saved new settings in the database
-    (voting, threshold and door apply at once, here; the window handles the rest)."""
+    (voting, threshold, door name and door output apply at once, here; the window handles the rest).
+    The door output the settings choose is locked when the engine starts and when the loop ends."""
 
     ready = Signal()
     result = Signal(object)
@@ -84,7 +86,9 @@ class InferenceWorker(LoopWorker):
                 self.prepare(store, pipeline)
             settings = self.settings
             threshold = SiteThreshold.for_model(pipeline.spec, settings.max_fpir, settings.threshold)
-            engine = KioskEngine.open(pipeline, store, settings.policy(), settings.door, threshold)
+            engine = KioskEngine.open(
+                pipeline, store, settings.policy(), settings.door, threshold, door_output=door_output(settings)
+            )
             stored = load_settings(store)  # changes to these are followed while the kiosk runs
             self.ready.emit()
         except Exception as error:  # noqa: BLE001
@@ -106,6 +110,7 @@ class InferenceWorker(LoopWorker):
         except Exception as error:  # noqa: BLE001 - an engine bug stops the kiosk visibly, never silently
             self.failed.emit(error)
         finally:
+            engine.close_door()
             store.close()
 
     def _follow_settings(self, store: Store, engine: KioskEngine, stored: KioskSettings) -> KioskSettings:
@@ -118,5 +123,8 @@ class InferenceWorker(LoopWorker):
         if current != stored:
             threshold = SiteThreshold.for_model(engine.pipeline.spec, current.max_fpir, current.threshold)
             engine.reconfigure(current.policy(), current.door, threshold)
+            if door_settings_changed(stored, current):
+                engine.close_door()
+                engine.set_door_output(door_output(current))
             self.settings_changed.emit(SettingsChange(stored, current))
         return current

@@ -203,7 +203,8 @@ class KioskWindow(QWidget):
 
     def _follow_service(self, result: FrameResult) -> None:
         """Keep the notice's service lines on what the engine reports: access events waiting to be
-        written (and say when all are), enrolled people this model cannot recognise yet."""
+        written (and say when all are), enrolled people this model cannot recognise yet, a door output
+        that is out of service."""
         log = None
         if result.log_problem:
             log = (
@@ -213,7 +214,8 @@ class KioskWindow(QWidget):
         elif self._log_waiting:
             self._note = "All access events are written."
         self._log_waiting = result.log_problem is not None
-        self._show_notice(service=tuple(line for line in (log, result.gallery_problem) if line))
+        lines = (log, result.gallery_problem, result.door_problem)
+        self._show_notice(service=tuple(line for line in lines if line))
 
     def _show_notice(self, note: str | None = None, service: tuple[str, ...] | None = None) -> None:
         """The notice line: the service lines, which stay until the problem is fixed, above the latest
