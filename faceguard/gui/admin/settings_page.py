@@ -10,6 +10,10 @@ kiosk on the same database picks up saved changes within seconds.
 Under the model the page says how many enrolled people have no template of it (their faces were
 encoded with another model, e.g. before an upgrade), and "Re-encode now" makes those templates from
 the stored thumbnails in the background (``faceguard.app.reencode``).
+
+The "Door" group chooses the lock output (``faceguard.door``): none, an HTTP webhook, a Shelly-style
+relay or a USB-serial relay board, its address, the unlock pulse and the lock's polarity; "Test the
+door" pulses the door as entered (saved or not) once, in the background, and says what happened.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +34,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -39,9 +45,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceguard.app.settings import DEVICES, KioskSettings, load_settings, save_settings
+from faceguard.app.door_output import door_output
+from faceguard.app.settings import DEVICES, DOOR_DRIVERS, POLARITIES, KioskSettings, load_settings, save_settings
 from faceguard.app.site_threshold import SiteThreshold
-from faceguard.core.errors import FaceGuardError
+from faceguard.core.errors import DoorError, FaceGuardError
+from faceguard.door.driver import DoorState
 from faceguard.gui.admin.common import MessageBar
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.matching.calibration import Calibration
@@ -68,6 +76,45 @@ LIVE_NOTE = (
 )
 UNAVAILABLE = " — not available on this computer"
 DERIVED_TEXT = "Derive the threshold from this target and the number of people enrolled"
+DOOR_DRIVER_NAMES = {
+    "none": "None (no lock output)",
+    "http": "HTTP webhook",
+    "shelly": "Shelly-style relay (times the pulse itself)",
+    "serial": "USB-serial relay board (LCUS-1)",
+}
+DOOR_ADDRESS_HINTS = {
+    "none": "The kiosk decides and logs, and opens no lock.",
+    "http": "A URL with {state}, which becomes on or off: http://10.0.0.5/relay?state={state}",
+    "shelly": "The relay's address: http://10.0.0.5 (the kiosk calls /relay/0?turn=on&timer=…)",
+    "serial": "The board's serial port: /dev/ttyUSB0 on Linux, COM3 on Windows",
+}
+POLARITY_NAMES = {
+    "energise-to-unlock": "Energise to unlock (fail-secure electric strike)",
+    "energise-to-lock": "Energise to lock (fail-safe magnetic lock)",
+}
+
+
+def pulse_door(settings: KioskSettings) -> float:
+    """Lock, unlock for the pulse, wait until the door locks again (its timer, or the relay that times
+    the pulse), lock on closing and release the door the settings choose; returns the pulse. Runs in a
+    task thread (it waits the pulse); raises DoorError when the door fails."""
+    door = door_output(settings)
+    if door is None:
+        raise FaceGuardError("Choose a door output first.")
+    try:
+        door.start()
+        pulse = door.unlock()
+        while door.state is DoorState.UNLOCKED:  # until the door's own timer (or the relay) locks it
+            time.sleep(0.05)
+            door.poll()
+        if door.problem is not None:
+            raise DoorError(door.problem)
+    except FaceGuardError:
+        with contextlib.suppress(FaceGuardError):  # the first error says what went wrong
+            door.close()
+        raise
+    door.close()
+    return pulse
 
 
 def missing_text(missing: int, model: str) -> str:
@@ -155,6 +202,7 @@ class SettingsPage(QWidget):
         self.model_missing = QWidget()
         self._reencoding: str | None = None  # the model being re-encoded
         self._stop = threading.Event()  # set when the page closes: the re-encoding stops after the current person
+        self._testing_door = False
 
         self.strangers = QSpinBox()
         self.strangers.setRange(10, 100_000_000)
@@ -179,6 +227,25 @@ class SettingsPage(QWidget):
         self.cooldown.setDecimals(1)
         self.cooldown.setSuffix(" s")
         self.sound = QCheckBox("Play a sound for each decision")
+
+        self.door_driver = QComboBox()
+        for driver in DOOR_DRIVERS:
+            self.door_driver.addItem(DOOR_DRIVER_NAMES[driver], driver)
+        self.door_address = QLineEdit()
+        self.door_address_hint = QLabel()
+        self.door_address_hint.setWordWrap(True)
+        self.door_pulse = QDoubleSpinBox()
+        self.door_pulse.setRange(1.0, 30.0)
+        self.door_pulse.setDecimals(1)
+        self.door_pulse.setSuffix(" s")
+        self.door_pulse.setMaximumWidth(140)
+        self.door_polarity = QComboBox()
+        for polarity in POLARITIES:
+            self.door_polarity.addItem(POLARITY_NAMES[polarity], polarity)
+        self.test_door_button = QPushButton("Test the door")
+        self.test_door_button.setToolTip("Unlock the door as entered here once for its pulse, then lock it.")
+        self.door_test_result = QLabel()
+        self.door_test_result.setWordWrap(True)
         for spin in (self.threads, self.cooldown):
             spin.setMaximumWidth(140)
 
@@ -192,6 +259,8 @@ class SettingsPage(QWidget):
         self.strangers.valueChanged.connect(self._threshold_mode_changed)
         self.reencode_button.clicked.connect(self.reencode)
         self.reencode_progress.connect(self._show_progress)
+        self.door_driver.currentIndexChanged.connect(self._door_driver_changed)
+        self.test_door_button.clicked.connect(self.test_door)
         self._build_layout(camera_hint)
         self.revert()
         run_task(available_devices, on_result=self._mark_devices, on_error=self._devices_unknown, parent=self)
@@ -236,6 +305,19 @@ class SettingsPage(QWidget):
         form.addRow("", QLabel("After a decision about a person, no other decision about them for this long."))
         form.addRow("Sound", self.sound)
 
+        door_form = QFormLayout()
+        door_form.addRow("Lock output", self.door_driver)
+        door_form.addRow("Address", self.door_address)
+        door_form.addRow("", self.door_address_hint)
+        door_form.addRow("Unlock for", self.door_pulse)
+        door_form.addRow("Lock type", self.door_polarity)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_door_button)
+        test_row.addWidget(self.door_test_result, 1)
+        door_form.addRow("", test_row)
+        self.door_group = QGroupBox("Door")
+        self.door_group.setLayout(door_form)
+
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel(LIVE_NOTE), 1)
         buttons.addWidget(self.revert_button)
@@ -243,6 +325,7 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addLayout(form)
+        layout.addWidget(self.door_group)
         layout.addStretch(1)
         layout.addLayout(buttons)
 
@@ -274,6 +357,11 @@ class SettingsPage(QWidget):
         self.n.setValue(settings.n)
         self.cooldown.setValue(settings.cooldown)
         self.sound.setChecked(settings.sound)
+        _select(self.door_driver, settings.door_driver)
+        self.door_address.setText(settings.door_address)
+        self.door_pulse.setValue(settings.door_pulse)
+        _select(self.door_polarity, settings.door_polarity)
+        self._door_driver_changed()
 
     def settings(self) -> KioskSettings:
         """The settings as entered; raises ValueError with the user-facing reason when they break a rule."""
@@ -290,6 +378,10 @@ class SettingsPage(QWidget):
             n=self.n.value(),
             cooldown=self.cooldown.value(),
             sound=self.sound.isChecked(),
+            door_driver=self.door_driver.currentData(),
+            door_address=self.door_address.text().strip(),
+            door_pulse=self.door_pulse.value(),
+            door_polarity=self.door_polarity.currentData(),
         )
 
     def save(self) -> None:
@@ -309,6 +401,38 @@ class SettingsPage(QWidget):
         else:
             self.message.show_info(f"Saved. {LIVE_NOTE}")
         self.saved.emit(settings)
+
+    # --- the door output -----------------------------------------------------------------------------
+
+    def _door_driver_changed(self) -> None:
+        driver = self.door_driver.currentData()
+        self.door_address_hint.setText(DOOR_ADDRESS_HINTS.get(driver, ""))
+        output = driver != "none"
+        for widget in (self.door_address, self.door_pulse, self.door_polarity, self.test_door_button):
+            widget.setEnabled(output and not (widget is self.test_door_button and self._testing_door))
+
+    def test_door(self) -> None:
+        """Pulse the door as entered once, in the background; the result shows beside the button."""
+        try:
+            settings = self.settings()
+        except (ValueError, FaceGuardError) as error:
+            self.door_test_result.setText(str(error))
+            return
+        self._testing_door = True
+        self.test_door_button.setEnabled(False)
+        self.door_test_result.setText(f"Unlocking for {settings.door_pulse:g} s…")
+        run_task(pulse_door, settings, on_result=self._door_tested, on_error=self._door_test_failed, parent=self)
+
+    def _door_tested(self, pulse: float) -> None:
+        self._door_test_ended(f"The door unlocked for {pulse:g} s and is locked again.")
+
+    def _door_test_failed(self, error: Exception) -> None:
+        self._door_test_ended(f"The door test failed: {error_text(error)}")
+
+    def _door_test_ended(self, text: str) -> None:
+        self._testing_door = False
+        self.door_test_result.setText(text)
+        self._door_driver_changed()
 
     # --- people without a template of the model ----------------------------------------------------
 
