@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -102,9 +104,13 @@ class AdminWindow(QMainWindow):
         if self.tabs.widget(index) is self.settings_tab and layout is not None and layout.count() == 0:
             from faceguard.gui.admin.settings_page import SettingsPage
 
-            page = SettingsPage(self.store, self.settings_tab)
+            page = SettingsPage(self.store)
             page.saved.connect(self._settings_saved)
-            layout.addWidget(page)
+            scroll = QScrollArea(self.settings_tab)  # a small screen scrolls the page instead of squeezing it
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(page)
+            layout.addWidget(scroll)
 
     def _settings_saved(self, settings: KioskSettings) -> None:
         """New settings: the title shows the site, the next enrollment uses the new threshold and camera."""
