@@ -64,7 +64,7 @@ def missing_qt_packages(environ: Mapping[str, str] = os.environ) -> list[str]:
             ctypes.CDLL(library)
         except OSError:
             missing.append(package)
-    return list(dict.fromkeys(missing))
+    return missing
 
 
 def check_qt_libraries() -> None:
