@@ -28,6 +28,17 @@ REPO = Path(__file__).resolve().parent.parent
 MODEL = "test-model@1"
 DIM = 128
 NOBODY = 65534
+#: Every table of the latest schema.
+SCHEMA_TABLES = (
+    "people",
+    "templates",
+    "template_thumbnails",
+    "access_events",
+    "event_snapshots",
+    "settings",
+    "changes",
+    "_sqlite_migrations",
+)
 
 
 def tiny_jpeg(rng: np.random.Generator, size: int = 24) -> bytes:

@@ -23,7 +23,7 @@ from faceguard.core.errors import (
     StoreError,
 )
 from faceguard.store.repository import Store
-from tests.store_helpers import MODEL, new_template, run_worker, start_worker, tiny_jpeg
+from tests.store_helpers import MODEL, SCHEMA_TABLES, new_template, run_worker, start_worker, tiny_jpeg
 
 DATA = Path(__file__).parent / "data"
 
@@ -330,19 +330,7 @@ def test_a_file_with_a_valid_header_and_garbage_pages_is_reported_as_damaged(tmp
     assert str(path) in str(raised.value)
 
 
-TABLES = [
-    "people",
-    "templates",
-    "template_thumbnails",
-    "access_events",
-    "event_snapshots",
-    "settings",
-    "changes",
-    "_sqlite_migrations",
-]
-
-
-@pytest.mark.parametrize("table", TABLES)
+@pytest.mark.parametrize("table", SCHEMA_TABLES)
 def test_a_damaged_table_is_reported_as_a_store_error_never_a_raw_sqlite_error(tmp_path, table):
     path = tmp_path / "faceguard.db"
     make_store(path, people=30)
