@@ -28,6 +28,7 @@ package: system-deps
 	packaging/build.sh
 	packaging/deb/build_deb.sh
 
+# The MQTT door driver's tests start a mosquitto broker of their own (not the system service).
 # Qt's xcb (X11 desktop) and offscreen platform plugins need a few shared libraries; install them only
 # when missing. Without libxcb-cursor0 and the xcb utility libraries the kiosk starts offscreen (the
 # tests) but aborts on a real X11 display ("could not load the Qt platform plugin xcb").
@@ -40,6 +41,10 @@ system-deps:
 			libfontconfig1 libdbus-1-3 libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 \
 			libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 >/dev/null; \
 	fi
+	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || { \
+		echo "Installing the mosquitto MQTT broker the door tests start on loopback"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; \
+	}
 
 $(STAMP): pyproject.toml requirements-weights.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
