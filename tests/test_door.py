@@ -185,3 +185,11 @@ def test_the_system_timer_relocks_for_real() -> None:
     while driver.unlocked and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not driver.unlocked and door.state is DoorState.LOCKED
+
+
+def test_an_unlock_carries_the_granted_persons_badge_to_the_driver() -> None:
+    driver = RecordingDriver()
+    door, _, _ = make_door(driver)
+    door.unlock("12:34567")
+    door.unlock()
+    assert driver.badges == ["12:34567", None]

@@ -7,6 +7,8 @@ of a real lock.
 - A driver whose relay **times the pulse itself** (``times_pulse``: a Shelly's ``timer=``) is preferred:
   if FaceGuard crashes during a pulse, the relay still locks. For the others the controller re-locks
   after the pulse with a timer of its own, checked against the monotonic clock.
+- An **access panel's reader** (OSDP) is told the granted person's badge instead (``unlock``'s ``badge``);
+  the panel decides and drives its own lock. Relays ignore the badge.
 - The controller locks on ``start`` and on ``close``. A driver error keeps the door locked (the
   controller tries to lock), puts the door OUT OF SERVICE and raises ``DoorError`` for the caller to log;
   the next successful unlock or lock puts it back in service.
@@ -47,8 +49,9 @@ class DoorState(StrEnum):
 
 
 class DoorDriver(ABC):
-    """One lock output. ``unlock(pulse_s)``: open the lock (for ``pulse_s`` seconds when the driver
-    ``times_pulse``; otherwise until ``lock``). Each method raises ``DoorError`` when the device fails."""
+    """One lock output. ``unlock(pulse_s, badge)``: open the lock (for ``pulse_s`` seconds when the driver
+    ``times_pulse``; otherwise until ``lock``) for the person with ``badge`` (None: no badge, or not known).
+    Each method raises ``DoorError`` when the device fails."""
 
     #: True when the relay locks again by itself after the pulse (a crash cannot leave the door open).
     times_pulse: bool = False
@@ -56,7 +59,7 @@ class DoorDriver(ABC):
     name: str = "door"
 
     @abstractmethod
-    def unlock(self, pulse_s: float) -> None: ...
+    def unlock(self, pulse_s: float, badge: str | None = None) -> None: ...
 
     @abstractmethod
     def lock(self) -> None: ...
@@ -71,7 +74,7 @@ class RelayDriver(DoorDriver):
     def __init__(self, polarity: Polarity = Polarity.ENERGISE_TO_UNLOCK) -> None:
         self.polarity = polarity
 
-    def unlock(self, pulse_s: float) -> None:
+    def unlock(self, pulse_s: float, badge: str | None = None) -> None:
         self.set_relay(self.polarity.energised(True), pulse_s if self.times_pulse else None)
 
     def lock(self) -> None:
@@ -133,12 +136,13 @@ class Door:
         with self._guard:
             self._run(self.driver.lock, DoorState.LOCKED)
 
-    def unlock(self) -> float:
-        """Open the door for the pulse; returns the pulse in seconds. A second unlock during a pulse
-        starts the pulse again. Raises DoorError (the door then stays locked, out of service)."""
+    def unlock(self, badge: str | None = None) -> float:
+        """Open the door for the pulse, for the person with ``badge``; returns the pulse in seconds. A second
+        unlock during a pulse starts the pulse again. Raises DoorError (the door then stays locked, out of
+        service)."""
         with self._guard:
             self._cancel_relock()
-            self._run(lambda: self.driver.unlock(self.pulse_s), DoorState.UNLOCKED)
+            self._run(lambda: self.driver.unlock(self.pulse_s, badge), DoorState.UNLOCKED)
             self._unlocked_until = self.clock.monotonic() + self.pulse_s
             if not self.driver.times_pulse:
                 self._relock = self._timer(self.pulse_s, self._pulse_over)

@@ -7,8 +7,9 @@ from faceguard.door.driver import Polarity, RelayDriver
 
 
 class RecordingDriver(RelayDriver):
-    """Records each call as ``(what, energised, pulse_s)`` in ``calls``; ``energised`` is the relay
-    now. Set ``fail`` to a message to make the next calls raise DoorError (a broken relay)."""
+    """Records each call as ``(what, energised, pulse_s)`` in ``calls`` and each unlock's badge in
+    ``badges``; ``energised`` is the relay now. Set ``fail`` to a message to make the next calls raise
+    DoorError (a broken relay)."""
 
     name = "recording relay"
 
@@ -16,15 +17,17 @@ class RecordingDriver(RelayDriver):
         super().__init__(polarity)
         self.times_pulse = times_pulse
         self.calls: list[tuple[str, bool, float | None]] = []
+        self.badges: list[str | None] = []
         self.energised: bool | None = None
         self.closed = False
         self.fail: str | None = None
         self.fail_lock = False  # lock fails too (a relay that is gone)
 
-    def unlock(self, pulse_s: float) -> None:
+    def unlock(self, pulse_s: float, badge: str | None = None) -> None:
         if self.fail:
             raise DoorError(f"{self.name}: {self.fail}")
-        super().unlock(pulse_s)
+        self.badges.append(badge)
+        super().unlock(pulse_s, badge)
 
     def lock(self) -> None:
         if self.fail and self.fail_lock:
