@@ -79,6 +79,13 @@ class NotFrontalError(QualityError):
     hint = "Look at the camera"
 
 
+class LivenessModelError(FaceGuardError):
+    """A passive liveness model a site provided is missing, unreadable or not the model its file name
+    says; the message names the file and what is wrong. Exit code 3, like other missing model weights."""
+
+    exit_code = 3
+
+
 class ModelMismatchError(FaceGuardError):
     """Encodings made by different models were about to be compared."""
 
