@@ -504,6 +504,11 @@ def test_events_csv_has_the_documented_columns_oldest_first(log, capsys):
             "threshold",
             "model_id",
             "latency_ms",
+            "liveness",
+            "liveness_passed",
+            "live_score",
+            "liveness_motion",
+            "door_action",
             "message",
         ]
     )

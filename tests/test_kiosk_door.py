@@ -39,6 +39,7 @@ def test_a_granted_decision_unlocks_the_door_and_the_log_says_so(pipeline, store
     assert driver.unlocked and driver.calls[-1] == ("on", True, None)
     [event] = store.events()
     assert (event.decision, event.message) == ("granted", "Access granted: Barack Obama. Door unlocked for 4 s.")
+    assert event.door_action == "Door unlocked for 4 s." and event.liveness is None
     assert all(r.door_problem is None for r in results)
 
 

@@ -61,6 +61,7 @@ class Outcome(StrEnum):
     AMBIGUOUS = "ambiguous"  # two enrolled identities compete
     LOW_QUALITY = "low_quality"  # the face is too small / blurred / turned away to decide
     MISMATCH = "mismatch"  # 1:1 verification: the face is not the claimed person
+    NOT_LIVE = "not_live"  # recognised, but the liveness check failed (a photo, a screen, no head movement)
 
     @property
     def decision(self) -> DecisionWord:

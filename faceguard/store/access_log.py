@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from faceguard.access.policy import Decision
+from faceguard.store.events import LivenessRecord
 from faceguard.store.repository import Store
 
 
@@ -14,8 +15,11 @@ def log_decision(
     model_id: str | None,
     latency_ms: float | None = None,
     snapshot: bytes | None = None,
+    liveness: LivenessRecord | None = None,
+    door_action: str | None = None,
 ) -> int:
-    """Append ``decision`` (with an optional JPEG face snapshot) to the access log; returns the event id."""
+    """Append ``decision`` (with an optional JPEG face snapshot, the liveness checks' outcome and what
+    the door output did) to the access log; returns the event id."""
     return store.log_event(
         decision.decision,
         decision.outcome.value,
@@ -28,4 +32,6 @@ def log_decision(
         model_id=model_id,
         latency_ms=latency_ms,
         snapshot=snapshot,
+        liveness=liveness,
+        door_action=door_action,
     )

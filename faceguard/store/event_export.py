@@ -22,6 +22,11 @@ EVENT_COLUMNS = (
     "threshold",
     "model_id",
     "latency_ms",
+    "liveness",
+    "liveness_passed",
+    "live_score",
+    "liveness_motion",
+    "door_action",
     "message",
 )
 
@@ -40,6 +45,11 @@ def event_csv_row(event: AccessEvent) -> list[Any]:
         event.threshold,
         event.model_id,
         event.latency_ms,
+        event.liveness,
+        event.liveness_passed,
+        event.live_score,
+        event.liveness_motion,
+        event.door_action,
         event.message,
     ]
 

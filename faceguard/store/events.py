@@ -36,6 +36,26 @@ class AccessEvent:
     model_id: str | None
     latency_ms: float | None
     has_snapshot: bool
+    liveness: str | None = None  # the mode checked: off, passive, active, both (None: before checks existed)
+    liveness_passed: bool | None = None
+    live_score: float | None = None  # the passive model's mean live probability
+    liveness_motion: float | None = None  # the active challenge's head movement, in inter-eye distances
+    door_action: str | None = None  # what the door output did: "unlocked 4 s", or why it did not open
+
+
+@dataclass(frozen=True)
+class LivenessRecord:
+    """The liveness columns of one event: the mode checked, whether the face passed, the passive live
+    score and the active head movement (None where the mode has no such check)."""
+
+    mode: str | None
+    passed: bool | None
+    live_score: float | None
+    motion: float | None
+
+    def columns(self) -> tuple[str | None, int | None, float | None, float | None]:
+        passed = None if self.passed is None else int(self.passed)
+        return self.mode, passed, _float(self.live_score), _float(self.motion)
 
 
 class EventsTable(StoreBase):
@@ -56,8 +76,11 @@ class EventsTable(StoreBase):
         model_id: str | None = None,
         latency_ms: float | None = None,
         snapshot: bytes | None = None,
+        liveness: LivenessRecord | None = None,
+        door_action: str | None = None,
     ) -> int:
-        """Append one access decision (with an optional JPEG face snapshot); returns its id."""
+        """Append one access decision (with an optional JPEG face snapshot, the liveness checks' outcome
+        and what the door output did); returns its id."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
         with write_transaction(self.db):
@@ -67,7 +90,8 @@ class EventsTable(StoreBase):
                 person_id, subject = (person_id, row[0]) if row else (None, None)
             cursor = self.db.execute(
                 "INSERT INTO access_events (time, door, decision, reason, message, person_id, subject, distance,"
-                " threshold, model_id, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " threshold, model_id, latency_ms, liveness, liveness_passed, live_score, liveness_motion,"
+                " door_action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     to_text(time or now()),
                     door,
@@ -80,6 +104,8 @@ class EventsTable(StoreBase):
                     _float(threshold),
                     model_id,
                     _float(latency_ms),
+                    *(liveness or LivenessRecord(None, None, None, None)).columns(),
+                    door_action,
                 ],
             )
             event_id = inserted_id(cursor)
@@ -138,6 +164,11 @@ def _event(row: dict[str, Any]) -> AccessEvent:
         model_id=row["model_id"],
         latency_ms=row["latency_ms"],
         has_snapshot=bool(row["snap"]),
+        liveness=row["liveness"],
+        liveness_passed=None if row["liveness_passed"] is None else bool(row["liveness_passed"]),
+        live_score=row["live_score"],
+        liveness_motion=row["liveness_motion"],
+        door_action=row["door_action"],
     )
 
 

@@ -118,8 +118,30 @@ def m005_consent(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE people ADD COLUMN consent_method TEXT")  # migration's transaction
 
 
+@migrations()
+def m006_liveness_and_door(db: sqlite_utils.Database) -> None:
+    """Per access event: the liveness mode checked (off, passive, active, both), whether the face passed,
+    the passive live score and the active head movement; and what the door output did ("unlocked 4 s",
+    or why it did not open). NULL for events from before, or without a check or a door output."""
+    for column in (
+        "liveness TEXT",
+        "liveness_passed INTEGER CHECK (liveness_passed IN (0, 1))",
+        "live_score REAL",
+        "liveness_motion REAL",
+        "door_action TEXT",
+    ):
+        db.execute(f"ALTER TABLE access_events ADD COLUMN {column}")
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
-SCHEMA = [m001_people_and_templates, m002_access_events, m003_settings, m004_change_log, m005_consent]
+SCHEMA = [
+    m001_people_and_templates,
+    m002_access_events,
+    m003_settings,
+    m004_change_log,
+    m005_consent,
+    m006_liveness_and_door,
+]
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from faceguard.access.policy import Decision
+from faceguard.app.kiosk.liveness import ChallengeView
 
 
 class FaceState(StrEnum):
@@ -17,6 +18,7 @@ class FaceState(StrEnum):
     REFUSED = "refused"  # enrolled, but deactivated or outside their validity
     UNKNOWN = "unknown"  # matches nobody enrolled
     POOR = "poor"  # too small, blurred or turned away to recognise
+    CHECKING = "checking"  # recognised, answering the liveness challenge (the label is the prompt)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class FrameResult:
     """What one frame gave. ``unlogged``: decisions still waiting to be written to the access log,
     with ``log_problem`` saying why (None once everything is written). ``gallery_problem``: how many
     enrolled people this model cannot recognise until they are re-encoded (None when there are none).
-    ``door_problem``: why the door output is out of service (None while it works or without one)."""
+    ``door_problem``: why the door output is out of service (None while it works or without one).
+    ``challenges``: the liveness challenges running, for the screen's prompt."""
 
     frame_index: int
     frame_time: float  # the frame's monotonic capture time
@@ -55,3 +58,4 @@ class FrameResult:
     log_problem: str | None = None
     gallery_problem: str | None = None
     door_problem: str | None = None
+    challenges: tuple[ChallengeView, ...] = ()

@@ -6,10 +6,15 @@ match them against the live gallery at the site's threshold for today's number o
 (``faceguard.app.site_threshold``), let the access policy vote, and write every decision to the
 access log with a face snapshot. Runs in the kiosk's inference thread, which owns the Store.
 
-With a door output (``faceguard.door``), each GRANTED decision unlocks the door for its pulse. The
-events table has no field for the door, so the logged message says it ("… Door unlocked for 4 s.", or
-why the door did not open). A door error never changes a decision: the door stays locked and out of
-service, and each frame's ``door_problem`` says so until the door works again.
+With liveness checks (``faceguard.app.kiosk.liveness``), a recognised face is challenged at once (the
+prompt is in each frame's ``challenges``) and a GRANTED vote is held until its checks are settled: it
+is logged as GRANTED when they pass, as NOT_LIVE (denied) when they fail or the face leaves first,
+with the checks' outcome in the event's liveness fields.
+
+With a door output (``faceguard.door``), each GRANTED decision unlocks the door for its pulse; the
+event's ``door_action`` and message say it ("Door unlocked for 4 s.", or why the door did not open). A
+door error never changes a decision: the door stays locked and out of service, and each frame's
+``door_problem`` says so until the door works again.
 
 Enrolled people whose templates are all of other models (a database from before a model upgrade) are
 not in this model's gallery: each frame's result says how many, until they are re-encoded.
@@ -20,12 +25,13 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceguard.access.liveness import LivenessMode
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
+from faceguard.app.kiosk.liveness import LivenessGate, LivenessVerdict
 from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
 from faceguard.app.kiosk.tracker import IouTracker, Track
 from faceguard.app.site_threshold import SiteThreshold
@@ -34,6 +40,7 @@ from faceguard.core.errors import DoorError, StoreError
 from faceguard.door.driver import Door
 from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
+from faceguard.store.events import LivenessRecord
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
 from faceguard.vision.camera import Frame
@@ -67,6 +74,17 @@ class _Event:
     door: str
     latency_ms: float
     snapshot: bytes
+    liveness: LivenessRecord | None
+    door_action: str | None
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A GRANTED vote waiting for the face's liveness checks."""
+
+    decision: Decision
+    snapshot: bytes
+    first_seen: float
 
 
 class KioskEngine:
@@ -80,10 +98,12 @@ class KioskEngine:
         threshold: SiteThreshold,
         clock: Clock = SYSTEM_CLOCK,
         door_output: Door | None = None,
+        liveness: LivenessGate | None = None,
     ) -> None:
         """``clock`` times the refreshes, the latencies and the stage timings (monotonic seconds); the
         tracker, the votes and the log go by each frame's own capture times. ``door_output``: the lock
-        that GRANTED decisions unlock (None: no door output); the engine locks it now."""
+        that GRANTED decisions unlock (None: no door output); the engine locks it now. ``liveness``: the
+        checks a recognised face must pass first (None: none)."""
         self.pipeline, self.store, self.gallery, self.clock = pipeline, store, gallery, clock
         self.policy = AccessPolicy(gallery.status_of, config)
         self.reconfigure(config, door, threshold)
@@ -95,6 +115,15 @@ class KioskEngine:
         self._count_missing()
         self.door_output: Door | None = None
         self.set_door_output(door_output)
+        self.liveness = liveness or LivenessGate(LivenessMode.OFF)
+        self._held: dict[int, _Held] = {}
+        self._abandoned: list[DecisionView] = []  # held votes of faces replaced within their track this frame
+
+    def set_liveness(self, liveness: LivenessGate) -> None:
+        """Check faces with ``liveness`` from now on; votes already held are checked afresh by it."""
+        self.liveness = liveness
+        for track_id in self._held:
+            liveness.start(track_id, self.clock.monotonic())
 
     def set_door_output(self, door_output: Door | None) -> None:
         """Use ``door_output`` from now on, locked first (an error leaves it out of service); the caller
@@ -132,10 +161,11 @@ class KioskEngine:
         threshold: SiteThreshold,
         clock: Clock = SYSTEM_CLOCK,
         door_output: Door | None = None,
+        liveness: LivenessGate | None = None,
     ) -> KioskEngine:
         store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
-        return cls(pipeline, store, gallery, config, door, threshold, clock, door_output)
+        return cls(pipeline, store, gallery, config, door, threshold, clock, door_output, liveness)
 
     def process(self, frame: Frame) -> FrameResult:
         start = self.clock.monotonic()
@@ -145,22 +175,23 @@ class KioskEngine:
         faces = self.pipeline.detect(frame.image)
         detected = self.clock.monotonic()
         tracks, ended = self.tracker.update(faces, frame.monotonic)
-        for track_id in ended:
-            self.policy.end_track(track_id)
+        decisions = [d for track_id in ended if (d := self._end_track(frame, track_id))]
         due = [t for t in tracks if t.encoded_at is None or not t.decided or frame.monotonic - t.encoded_at >= RECHECK]
-        decisions = [d for t, obs in self._observe(frame, due) if (d := self._decide(frame, t, obs))]
+        decisions += [d for t, obs in self._observe(frame, due) if (d := self._decide(frame, t, obs))]
+        decisions += self._check_liveness(frame, tracks)
         self._write_log()
         done = self.clock.monotonic()
         return FrameResult(
             frame.index,
             frame.monotonic,
-            tuple(_view(t) for t in tracks),
+            tuple(self._view(t, frame.monotonic) for t in tracks),
             tuple(decisions),
             {"detect": (detected - start) * 1e3, "encode": (done - detected) * 1e3, "total": (done - start) * 1e3},
             len(self._unlogged),
             self._log_problem,
             self._gallery_problem,
             self.door_output.problem if self.door_output is not None else None,
+            tuple(v for t in tracks if (v := self.liveness.view(t.track_id, frame.monotonic))),
         )
 
     def _write_log(self) -> None:
@@ -175,6 +206,8 @@ class KioskEngine:
                     model_id=self.pipeline.spec.id,
                     latency_ms=event.latency_ms,
                     snapshot=event.snapshot,
+                    liveness=event.liveness,
+                    door_action=event.door_action,
                 )
             except StoreError as error:
                 self._log_problem = f"The access log cannot be written: {error}"
@@ -212,27 +245,33 @@ class KioskEngine:
                     track.label, track.state = face.problem.hint, FaceState.POOR
             else:
                 match = next(matches)
-                self._follow(track, face.encoding, frame.monotonic)
-                self._label(track, match, frame.wall)
+                self._follow(track, face.encoding, frame)
+                self._label(track, match, frame)
             observed.append((track, Observation(frame.monotonic, frame.wall, track.track_id, match)))
             track.encoded_at = frame.monotonic
+        encoded = {track.track_id: track.face for track, face in zip(tracks, read) if isinstance(face, CheckedFace)}
+        self.liveness.score(frame.image, encoded)
         return observed
 
-    def _follow(self, track: Track, encoding: np.ndarray, now: float) -> None:
+    def _follow(self, track: Track, encoding: np.ndarray, frame: Frame) -> None:
         """Keep the track's encoding; a face that no longer matches it is a new appearance."""
         same_face = self.threshold_rule.one_to_one()
         if track.encoding is not None and face_distance(encoding[None], track.encoding[None])[0, 0] > same_face:
-            self.policy.end_track(self.tracker.restart(track, now))
+            old_id = self.tracker.restart(track, frame.monotonic)
+            if (decision := self._end_track(frame, old_id)) is not None:
+                self._abandoned.append(decision)
         track.encoding = encoding
 
-    def _label(self, track: Track, match: Match[int], now: datetime) -> None:
+    def _label(self, track: Track, match: Match[int], frame: Frame) -> None:
         status = self.gallery.status_of(match.identity) if match.identity is not None else None
         if status is None:
             track.label, track.state, track.person_id = "Unknown", FaceState.UNKNOWN, None
         else:
-            granted = judge(status, now)[0] is Outcome.GRANTED
+            granted = judge(status, frame.wall)[0] is Outcome.GRANTED
             state = FaceState.KNOWN if granted else FaceState.REFUSED
             track.label, track.state, track.person_id = status.name, state, status.person_id
+            if granted and not track.decided:  # challenge at once: the person answers while the votes are counted
+                self.liveness.start(track.track_id, frame.monotonic)
 
     def _decide(self, frame: Frame, track: Track, observation: Observation) -> DecisionView | None:
         decision = self.policy.observe(observation)
@@ -242,21 +281,75 @@ class KioskEngine:
         track.decided = self.policy.settled(track.track_id)
         if decision is None:
             return None
-        latency = self.clock.monotonic() - track.first_seen
-        logged = self._open_door(decision) if decision.granted else decision
-        self._unlogged.append(_Event(logged, self.door, latency * 1e3, _snapshot(frame.image, track)))
+        snapshot = _snapshot(frame.image, track)
+        if decision.granted and self.liveness.enabled:
+            self._held[track.track_id] = _Held(decision, snapshot, track.first_seen)
+            self.liveness.start(track.track_id, frame.monotonic)
+            return None
+        return self._emit(decision, snapshot, track.first_seen, None)
+
+    def _check_liveness(self, frame: Frame, tracks: list[Track]) -> list[DecisionView]:
+        """Feed this frame's landmarks to the faces' challenges; release the held votes whose checks are settled."""
+        if not self.liveness.enabled:
+            return []
+        for track in tracks:
+            self.liveness.observe(track.track_id, track.face, frame.monotonic)
+        released, self._abandoned = self._abandoned, []
+        for track_id in list(self._held):
+            if (verdict := self.liveness.verdict(track_id, frame.monotonic)) is not None:
+                released.append(self._release(track_id, verdict, frame))
+        return released
+
+    def _end_track(self, frame: Frame, track_id: int) -> DecisionView | None:
+        """Forget an ended appearance; a vote still held for it is logged as NOT_LIVE (the face left first)."""
+        self.policy.end_track(track_id)
+        if track_id not in self._held:
+            self.liveness.end(track_id)
+            return None
+        verdict = self.liveness.verdict(track_id, frame.monotonic)
+        if verdict is None or verdict.passed:  # a pass on the face's last frame still counts
+            left = LivenessVerdict(
+                self.liveness.mode, False, None, None, "The face left before the liveness check ended."
+            )
+            verdict = verdict or left
+        return self._release(track_id, verdict, frame)
+
+    def _release(self, track_id: int, verdict: LivenessVerdict, frame: Frame) -> DecisionView:
+        held = self._held.pop(track_id)
+        self.liveness.end(track_id)
+        decision = replace(held.decision, time=frame.wall)
+        if not verdict.passed:
+            name = decision.person.name if decision.person is not None else "The face"
+            decision = replace(decision, outcome=Outcome.NOT_LIVE, message=f"{name}: {verdict.detail}")
+        record = LivenessRecord(verdict.mode.value, verdict.passed, verdict.live_score, verdict.motion)
+        return self._emit(decision, held.snapshot, held.first_seen, record)
+
+    def _emit(
+        self, decision: Decision, snapshot: bytes, first_seen: float, liveness: LivenessRecord | None
+    ) -> DecisionView:
+        """Open the door for a GRANTED decision, queue the event for the log, and describe it for the screen."""
+        latency = self.clock.monotonic() - first_seen
+        door_action = self._open_door() if decision.granted else None
+        logged = replace(decision, message=f"{decision.message} {door_action}") if door_action else decision
+        self._unlogged.append(_Event(logged, self.door, latency * 1e3, snapshot, liveness, door_action))
         return DecisionView(decision, self._enrolled_face(decision), latency)
 
-    def _open_door(self, decision: Decision) -> Decision:
-        """Unlock the door for a granted decision; returns the decision to log, its message saying
-        what the door did (the events table has no field of its own for it)."""
+    def _open_door(self) -> str | None:
+        """Unlock the door output (if any) for a granted decision; returns what the door did, for the log."""
         if self.door_output is None:
-            return decision
+            return None
         try:
             pulse = self.door_output.unlock()
         except DoorError as error:
-            return replace(decision, message=f"{decision.message} The door did not open: {error}")
-        return replace(decision, message=f"{decision.message} Door unlocked for {pulse:g} s.")
+            return f"The door did not open: {error}"
+        return f"Door unlocked for {pulse:g} s."
+
+    def _view(self, track: Track, now: float) -> FaceView:
+        x1, y1, x2, y2 = (float(v) for v in track.face.box)
+        challenge = self.liveness.view(track.track_id, now)
+        if challenge is not None:
+            return FaceView(track.track_id, (x1, y1, x2, y2), challenge.move.prompt, FaceState.CHECKING)
+        return FaceView(track.track_id, (x1, y1, x2, y2), track.label, track.state)
 
     def _enrolled_face(self, decision: Decision) -> bytes | None:
         """The person's first enrolled face for the banner (None if unknown, erased or unreadable now)."""
@@ -279,8 +372,3 @@ def missing_problem(missing: int, model: str) -> str:
 
 def _snapshot(image: np.ndarray, track: Track) -> bytes:
     return face_thumbnail(image, track.face.landmarks, size=SNAPSHOT_SIZE).jpeg
-
-
-def _view(track: Track) -> FaceView:
-    x1, y1, x2, y2 = (float(v) for v in track.face.box)
-    return FaceView(track.track_id, (x1, y1, x2, y2), track.label, track.state)
