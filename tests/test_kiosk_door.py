@@ -10,18 +10,20 @@ from faceguard.access.policy import Outcome
 from faceguard.app.enrollment import enroll_photo
 from faceguard.app.kiosk.session import KioskEngine
 from faceguard.app.site_threshold import SiteThreshold
-from faceguard.door.driver import Door, DoorState
+from faceguard.door.driver import Door, DoorDriver, DoorState
+from faceguard.door.osdp_reader import OsdpReaderDriver
 from faceguard.door.recording import RecordingDriver
 from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from tests.clock_helpers import ManualClock
 from tests.test_door import ManualTimer
+from tests.test_door_osdp import Line, decode_h10301, line
 from tests.test_kiosk_engine import CONFIG, DOOR, obama, scene
 from tests.test_kiosk_engine import Door as Camera
 
-__all__ = ["obama", "scene"]  # the engine tests' fixtures
+__all__ = ["line", "obama", "scene"]  # the engine tests' fixtures and the OSDP line
 
 
-def door_engine(pipeline, store, driver: RecordingDriver) -> KioskEngine:
+def door_engine(pipeline, store, driver: DoorDriver) -> KioskEngine:
     clock = ManualClock()
     rule = SiteThreshold.for_model(pipeline.spec, DEFAULT_MAX_FPIR)
     door = Door(driver, 4, clock=clock, timer=ManualTimer(clock))
@@ -41,6 +43,18 @@ def test_a_granted_decision_unlocks_the_door_and_the_log_says_so(pipeline, store
     assert (event.decision, event.message) == ("granted", "Access granted: Barack Obama. Door unlocked for 4 s.")
     assert event.door_action == "Door unlocked for 4 s." and event.liveness is None
     assert all(r.door_problem is None for r in results)
+
+
+def test_an_osdp_panel_is_told_the_granted_persons_badge(pipeline, store, photo, scene, line: Line):
+    enroll_photo(store, pipeline, photo("obama.jpg"), "Barack Obama", "photo:obama.jpg", badge="12:34567")
+    line.start_panel()
+    camera = Camera(door_engine(pipeline, store, OsdpReaderDriver(f"{line.port}@1")))
+    camera.show(scene["obama2"], 3)
+    camera.engine.close_door()
+    [read] = line.card_reads(wait=2)
+    assert decode_h10301(read["data"], read["length"]) == (12, 34567)
+    [event] = store.events()
+    assert (event.decision, event.door_action) == ("granted", "Door unlocked for 4 s.")
 
 
 @pytest.mark.parametrize("who", ["collins", "deactivated"])

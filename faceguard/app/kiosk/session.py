@@ -36,7 +36,7 @@ from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, Frame
 from faceguard.app.kiosk.tracker import IouTracker, Track
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.clock import SYSTEM_CLOCK, Clock
-from faceguard.core.errors import DoorError, StoreError
+from faceguard.core.errors import DoorError, NotFoundError, StoreError
 from faceguard.door.driver import Door
 from faceguard.matching.gallery import Match, face_distance
 from faceguard.store.access_log import log_decision
@@ -329,17 +329,17 @@ class KioskEngine:
     ) -> DecisionView:
         """Open the door for a GRANTED decision, queue the event for the log, and describe it for the screen."""
         latency = self.clock.monotonic() - first_seen
-        door_action = self._open_door() if decision.granted else None
+        door_action = self._open_door(decision) if decision.granted else None
         logged = replace(decision, message=f"{decision.message} {door_action}") if door_action else decision
         self._unlogged.append(_Event(logged, self.door, latency * 1e3, snapshot, liveness, door_action))
         return DecisionView(decision, self._enrolled_face(decision), latency)
 
-    def _open_door(self) -> str | None:
+    def _open_door(self, decision: Decision) -> str | None:
         """Unlock the door output (if any) for a granted decision; returns what the door did, for the log."""
         if self.door_output is None:
             return None
         try:
-            pulse = self.door_output.unlock()
+            pulse = self.door_output.unlock(self._badge(decision))
         except DoorError as error:
             return f"The door did not open: {error}"
         return f"Door unlocked for {pulse:g} s."
@@ -350,6 +350,15 @@ class KioskEngine:
         if challenge is not None:
             return FaceView(track.track_id, (x1, y1, x2, y2), challenge.move.prompt, FaceState.CHECKING)
         return FaceView(track.track_id, (x1, y1, x2, y2), track.label, track.state)
+
+    def _badge(self, decision: Decision) -> str | None:
+        """The person's badge, for a door output that tells it to an access panel (None if none or unreadable)."""
+        if decision.person is None:
+            return None
+        try:
+            return self.store.person(decision.person.person_id).badge
+        except (StoreError, NotFoundError):  # busy, or erased meanwhile: the panel gets no badge
+            return None
 
     def _enrolled_face(self, decision: Decision) -> bytes | None:
         """The person's first enrolled face for the banner (None if unknown, erased or unreadable now)."""
