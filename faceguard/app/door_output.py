@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from faceguard.app.settings import KioskSettings
 from faceguard.door.driver import Door, DoorDriver, Polarity
+from faceguard.door.gpio_relay import GpioRelayDriver
 from faceguard.door.http_relay import HttpRelayDriver
+from faceguard.door.mqtt_relay import MqttRelayDriver
+from faceguard.door.osdp_reader import OsdpReaderDriver
 from faceguard.door.serial_relay import SerialRelayDriver
 
 
@@ -18,6 +21,12 @@ def door_driver(settings: KioskSettings) -> DoorDriver | None:
         return HttpRelayDriver.shelly_relay(address, polarity)
     if settings.door_driver == "serial":
         return SerialRelayDriver(address, polarity)
+    if settings.door_driver == "gpio":
+        return GpioRelayDriver(address, polarity)
+    if settings.door_driver == "mqtt":
+        return MqttRelayDriver(address, polarity)
+    if settings.door_driver == "osdp":
+        return OsdpReaderDriver(address)  # the panel drives its own lock: no polarity here
     return None
 
 

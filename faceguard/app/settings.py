@@ -9,7 +9,10 @@ from typing import Any, get_type_hints
 from faceguard.access.policy import PolicyConfig
 from faceguard.core.errors import InvalidInputError
 from faceguard.door.driver import DEFAULT_PULSE, Polarity, check_pulse
+from faceguard.door.gpio_relay import check_pin
 from faceguard.door.http_relay import check_url
+from faceguard.door.mqtt_relay import check_mqtt_address
+from faceguard.door.osdp_reader import check_osdp_address
 from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
 from faceguard.vision.spec import DEFAULT_MODEL
@@ -17,8 +20,9 @@ from faceguard.vision.spec import DEFAULT_MODEL
 PREFIX = "kiosk."
 DEVICES = ("auto", "cpu", "cuda", "mps")
 _DEVICE = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
-#: The door outputs: none, a webhook URL with {state}, a Shelly-style relay's address, a serial port.
-DOOR_DRIVERS = ("none", "http", "shelly", "serial")
+#: The door outputs: none, a webhook URL with {state}, a Shelly-style relay's address, a serial port, a GPIO
+#: pin, an MQTT relay (mqtt://host:port/prefix), an OSDP reader line to an access panel (PORT@ADDRESS).
+DOOR_DRIVERS = ("none", "http", "shelly", "serial", "gpio", "mqtt", "osdp")
 POLARITIES = tuple(p.value for p in Polarity)
 
 
@@ -32,7 +36,8 @@ class KioskSettings:
     max_fpir: the site's target: at most this share of strangers' appearances matched to someone.
     threads: CPU threads for inference (1 keeps the other core free for camera and screen).
     door_driver: the lock output (``DOOR_DRIVERS``); door_address: for http a URL with ``{state}``
-    (on/off), for shelly the relay's base URL, for serial the port (/dev/ttyUSB0, COM3).
+    (on/off), for shelly the relay's base URL, for serial the port (/dev/ttyUSB0, COM3), for gpio the BCM
+    pin (17 or GPIO17), for mqtt ``mqtt://host:port/<prefix>``, for osdp ``PORT@ADDRESS[:BAUD]``.
     door_pulse: seconds the door stays unlocked (1-30); door_polarity: energise-to-unlock (a fail-secure
     strike) or energise-to-lock (a fail-safe maglock).
     """
@@ -86,7 +91,14 @@ class KioskSettings:
         if self.door_driver == "none":
             return
         if not self.door_address.strip():
-            what = {"http": "webhook URL", "shelly": "relay's address", "serial": "serial port"}[self.door_driver]
+            what = {
+                "http": "webhook URL",
+                "shelly": "relay's address",
+                "serial": "serial port",
+                "gpio": "GPIO pin",
+                "mqtt": "mqtt:// address",
+                "osdp": "serial port and reader address",
+            }[self.door_driver]
             raise InvalidInputError(f"The door output {self.door_driver} needs its {what}.")
         if self.door_driver == "http":
             check_url(self.door_address, "door webhook")
@@ -96,6 +108,12 @@ class KioskSettings:
                 )
         elif self.door_driver == "shelly":
             check_url(self.door_address, "Shelly relay address")
+        elif self.door_driver == "gpio":
+            check_pin(self.door_address)
+        elif self.door_driver == "mqtt":
+            check_mqtt_address(self.door_address)
+        elif self.door_driver == "osdp":
+            check_osdp_address(self.door_address)
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(k=self.k, n=self.n, cooldown=self.cooldown)

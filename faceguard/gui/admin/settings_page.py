@@ -12,8 +12,9 @@ encoded with another model, e.g. before an upgrade), and "Re-encode now" makes t
 the stored thumbnails in the background (``faceguard.app.reencode``).
 
 The "Door" group chooses the lock output (``faceguard.door``): none, an HTTP webhook, a Shelly-style
-relay or a USB-serial relay board, its address, the unlock pulse and the lock's polarity; "Test the
-door" pulses the door as entered (saved or not) once, in the background, and says what happened.
+relay, a USB-serial relay board, a GPIO relay, an MQTT relay or an OSDP reader line to an access panel,
+its address, the unlock pulse and the lock's polarity; "Test the door" pulses the door as entered (saved
+or not) once, in the background, and says what happened.
 """
 
 from __future__ import annotations
@@ -81,12 +82,21 @@ DOOR_DRIVER_NAMES = {
     "http": "HTTP webhook",
     "shelly": "Shelly-style relay (times the pulse itself)",
     "serial": "USB-serial relay board (LCUS-1)",
+    "gpio": "GPIO relay (Raspberry Pi)",
+    "mqtt": "MQTT relay (Shelly RPC, times the pulse itself)",
+    "osdp": "OSDP reader to an access panel (sends the badge)",
 }
 DOOR_ADDRESS_HINTS = {
     "none": "The kiosk decides and logs, and opens no lock.",
     "http": "A URL with {state}, which becomes on or off: http://10.0.0.5/relay?state={state}",
     "shelly": "The relay's address: http://10.0.0.5 (the kiosk calls /relay/0?turn=on&timer=…)",
     "serial": "The board's serial port: /dev/ttyUSB0 on Linux, COM3 on Windows",
+    "gpio": "The relay's GPIO pin, by BCM number: 17 or GPIO17 (not the header's pin number)",
+    "mqtt": "The broker and the relay's topic prefix: mqtt://10.0.0.2:1883/shellyplus1-a8032ab12345 "
+    "(user:password@ before the host if the broker needs a login; the kiosk publishes Switch.Set to <prefix>/rpc)",
+    "osdp": "The RS-485 port and this reader's OSDP address on the panel: /dev/ttyUSB0@1 (add :115200 for "
+    "another speed). The panel gets the granted person's badge as a 26-bit card, facility:card (12:34567), "
+    "and opens its own lock: the lock type does not apply",
 }
 POLARITY_NAMES = {
     "energise-to-unlock": "Energise to unlock (fail-secure electric strike)",
