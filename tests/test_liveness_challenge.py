@@ -95,7 +95,6 @@ def test_the_prompt_is_drawn_at_random():
     rng = random.Random(7)
     moves = {new_challenge(0.0, CONFIG, rng).move for _ in range(40)}
     assert moves == {Move.TURN_LEFT, Move.TURN_RIGHT}
-    assert new_challenge(0.0, CONFIG, rng, nod_only=True).move is Move.NOD
 
 
 def test_limits_out_of_range_are_refused():

@@ -6,6 +6,7 @@ from dataclasses import fields, replace
 
 import pytest
 
+from faceguard.access.liveness import ChallengeConfig, LivenessMode
 from faceguard.app.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.core.errors import InvalidInputError
 from faceguard.store.repository import Store
@@ -29,6 +30,8 @@ def test_defaults():
     assert settings.threshold is None and settings.threads == 1 and settings.sound is True
     policy = settings.policy()
     assert (policy.k, policy.n, policy.cooldown) == (3, 5, 10.0)
+    assert settings.liveness_mode is LivenessMode.ACTIVE  # a door resists a photo unless the site says otherwise
+    assert settings.challenge() == ChallengeConfig()
 
 
 def test_a_new_database_gives_the_defaults(db_path):
@@ -81,6 +84,14 @@ def test_fields_never_saved_keep_their_defaults(db_path):
         ({"k": 6, "n": 5}, "k must be between 1 and n (5), got 6."),
         ({"k": 0}, "k must be between 1 and n (5), got 0."),
         ({"cooldown": 0.0}, "cooldown must be a positive number of seconds, got 0.0."),
+        ({"liveness": "blink"}, "The liveness check must be one of off, passive, active, both, got 'blink'."),
+        (
+            {"liveness": "passive"},
+            "Liveness 'passive' needs the site's passive model files (a folder with the MiniFASNetV2 and "
+            "MiniFASNetV1SE .pth files); FaceGuard never downloads them.",
+        ),
+        ({"live_threshold": 1.0}, "The live score threshold must be between 0 and 1, got 1.0."),
+        ({"liveness_timeout": 0.5}, "The challenge must last between 1 and 30 seconds, got 0.5."),
     ],
 )
 def test_invalid_settings_are_rejected_with_their_message(changes, message):

@@ -226,7 +226,6 @@ class Challenge:
         )
 
 
-def new_challenge(started: float, config: ChallengeConfig, rng: random.Random, nod_only: bool = False) -> Challenge:
-    """A challenge with a random turn (left or right), or a nod for a site that asks only for nods."""
-    move = Move.NOD if nod_only else rng.choice((Move.TURN_LEFT, Move.TURN_RIGHT))
-    return Challenge(move, started, config)
+def new_challenge(started: float, config: ChallengeConfig, rng: random.Random) -> Challenge:
+    """A challenge with a random turn, left or right (a nod also answers it while ``allow_nod``)."""
+    return Challenge(rng.choice((Move.TURN_LEFT, Move.TURN_RIGHT)), started, config)

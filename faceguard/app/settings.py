@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any, get_type_hints
 
+from faceguard.access.liveness import ChallengeConfig, LivenessMode
 from faceguard.access.policy import PolicyConfig
 from faceguard.core.errors import InvalidInputError
 from faceguard.door.driver import DEFAULT_PULSE, Polarity, check_pulse
@@ -24,6 +25,7 @@ _DEVICE = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
 #: pin, an MQTT relay (mqtt://host:port/prefix), an OSDP reader line to an access panel (PORT@ADDRESS).
 DOOR_DRIVERS = ("none", "http", "shelly", "serial", "gpio", "mqtt", "osdp")
 POLARITIES = tuple(p.value for p in Polarity)
+LIVENESS_MODES = tuple(mode.value for mode in LivenessMode)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class KioskSettings:
     pin (17 or GPIO17), for mqtt ``mqtt://host:port/<prefix>``, for osdp ``PORT@ADDRESS[:BAUD]``.
     door_pulse: seconds the door stays unlocked (1-30); door_polarity: energise-to-unlock (a fail-secure
     strike) or energise-to-lock (a fail-safe maglock).
+    liveness: the presentation-attack checks (``LIVENESS_MODES``: off, passive, active, both; active asks
+    a recognised face for a random head turn); liveness_timeout: seconds to answer it; liveness_both_ways:
+    ask for a turn to the other side as well; liveness_models: the site's passive model files (a folder
+    with MiniFASNetV2 and MiniFASNetV1SE .pth files), needed by passive and both; live_threshold: the mean
+    live score below which a face is refused as a photo or screen.
     """
 
     site_name: str = "FaceGuard"
@@ -58,6 +65,11 @@ class KioskSettings:
     door_address: str = ""
     door_pulse: float = DEFAULT_PULSE
     door_polarity: str = Polarity.ENERGISE_TO_UNLOCK.value
+    liveness: str = LivenessMode.ACTIVE.value
+    liveness_timeout: float = ChallengeConfig.timeout
+    liveness_both_ways: bool = False
+    liveness_models: str = ""
+    live_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         if not self.site_name.strip():
@@ -73,6 +85,7 @@ class KioskSettings:
         if self.threads < 1:
             raise InvalidInputError(f"Inference needs at least one thread, got {self.threads}.")
         self._check_door()
+        self._check_liveness()
         try:
             self.policy()  # k, n and cooldown are checked by the policy's own rules
         except ValueError as error:
@@ -114,6 +127,30 @@ class KioskSettings:
             check_mqtt_address(self.door_address)
         elif self.door_driver == "osdp":
             check_osdp_address(self.door_address)
+
+    def _check_liveness(self) -> None:
+        if self.liveness not in LIVENESS_MODES:
+            raise InvalidInputError(
+                f"The liveness check must be one of {', '.join(LIVENESS_MODES)}, got '{self.liveness}'."
+            )
+        if self.liveness_mode.passive and not self.liveness_models.strip():
+            raise InvalidInputError(
+                f"Liveness '{self.liveness}' needs the site's passive model files (a folder with the MiniFASNetV2 "
+                "and MiniFASNetV1SE .pth files); FaceGuard never downloads them."
+            )
+        if not 0 < self.live_threshold < 1:
+            raise InvalidInputError(f"The live score threshold must be between 0 and 1, got {self.live_threshold}.")
+        try:
+            self.challenge()
+        except ValueError as error:
+            raise InvalidInputError(str(error)) from None
+
+    @property
+    def liveness_mode(self) -> LivenessMode:
+        return LivenessMode(self.liveness)
+
+    def challenge(self) -> ChallengeConfig:
+        return ChallengeConfig(timeout=self.liveness_timeout, both_ways=self.liveness_both_ways)
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(k=self.k, n=self.n, cooldown=self.cooldown)

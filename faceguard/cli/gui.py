@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from faceguard.app.settings import load_settings
+from faceguard.app.settings import LIVENESS_MODES, load_settings
 from faceguard.cli.common import open_store
 from faceguard.core.errors import FaceGuardError
 
@@ -88,6 +88,12 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
         help="webcam number, video file, rtsp:// or http:// URL, or a folder of photos "
         "(default: the camera in the settings)",
     )
+    kiosk.add_argument(
+        "--liveness",
+        choices=LIVENESS_MODES,
+        help="the presentation-attack check for this run, whatever the settings say: off, passive (the site's "
+        "model), active (a random head turn) or both (default: the settings', active unless changed)",
+    )
     kiosk.add_argument("--demo", action="store_true", help="run the demo: sample photos and a fresh demo database")
     kiosk.add_argument("--fullscreen", action="store_true", help="fill the screen (F11 toggles, Esc leaves)")
     kiosk.set_defaults(run=run_kiosk)
@@ -118,7 +124,9 @@ def run_kiosk(args: argparse.Namespace) -> int:
         reset_demo_database(db_path)
         print(f"DEMO database: {db_path} (open it with: faceguard admin --db {db_path})", file=sys.stderr)
     app = application()
-    window = KioskWindow(db_path, settings, demo=demo, prepare=prepare)
+    if args.liveness:
+        settings = replace(settings, liveness=args.liveness)  # checked: passive needs the site's model files
+    window = KioskWindow(db_path, settings, demo=demo, prepare=prepare, forced_liveness=args.liveness)
     window.showFullScreen() if args.fullscreen else window.show()
     close_on_interrupt(window)
     window.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from faceguard.app.door_output import door_output, door_settings_changed
 from faceguard.app.engine import settings_pipeline
+from faceguard.app.kiosk.liveness import liveness_gate, liveness_settings_changed
 from faceguard.app.kiosk.mailbox import LatestFrame
 from faceguard.app.settings import KioskSettings, load_settings
 from faceguard.app.site_threshold import SiteThreshold
@@ -49,8 +50,9 @@ class InferenceWorker(LoopWorker):
     when the engine cannot start (the kiosk is out of service); ``problem(exception)`` for a frame
     that could not be handled (e.g. the database stayed locked), after which work goes on;
     ``settings_changed(SettingsChange)`` when an administrator saved new settings in the database
-    (voting, threshold, door name and door output apply at once, here; the window handles the rest).
-    The door output the settings choose is locked when the engine starts and when the loop ends."""
+    (voting, threshold, door name, door output and liveness checks apply at once, here; the window
+    handles the rest). The door output the settings choose is locked when the engine starts and when
+    the loop ends. ``forced_liveness``: a liveness mode given at start that stored settings do not change."""
 
     ready = Signal()
     result = Signal(object)
@@ -67,10 +69,11 @@ class InferenceWorker(LoopWorker):
         *,
         pipeline: FacePipeline | None = None,
         prepare: Prepare | None = None,
+        forced_liveness: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.db_path, self.settings, self.mailbox = db_path, settings, mailbox
-        self.pipeline, self.prepare = pipeline, prepare
+        self.pipeline, self.prepare, self.forced_liveness = pipeline, prepare, forced_liveness
 
     def loop(self) -> None:
         try:
@@ -84,10 +87,16 @@ class InferenceWorker(LoopWorker):
             pipeline = self.pipeline or settings_pipeline(self.settings)
             if self.prepare is not None:
                 self.prepare(store, pipeline)
-            settings = self.settings
+            settings = self._forced(self.settings)
             threshold = SiteThreshold.for_model(pipeline.spec, settings.max_fpir, settings.threshold)
             engine = KioskEngine.open(
-                pipeline, store, settings.policy(), settings.door, threshold, door_output=door_output(settings)
+                pipeline,
+                store,
+                settings.policy(),
+                settings.door,
+                threshold,
+                door_output=door_output(settings),
+                liveness=liveness_gate(settings),
             )
             stored = load_settings(store)  # changes to these are followed while the kiosk runs
             self.ready.emit()
@@ -113,11 +122,17 @@ class InferenceWorker(LoopWorker):
             engine.close_door()
             store.close()
 
+    def _forced(self, settings: KioskSettings) -> KioskSettings:
+        """The settings with the liveness mode given at start, if one was."""
+        return replace(settings, liveness=self.forced_liveness) if self.forced_liveness else settings
+
     def _follow_settings(self, store: Store, engine: KioskEngine, stored: KioskSettings) -> KioskSettings:
         """Apply settings saved in the database since ``stored``; returns the settings now in force."""
         try:
             current = load_settings(store)
-        except (ValueError, FaceGuardError) as error:  # a bad stored value or a locked file: keep going
+            if current != stored and liveness_settings_changed(self._forced(stored), self._forced(current)):
+                engine.set_liveness(liveness_gate(self._forced(current)))
+        except (ValueError, FaceGuardError) as error:  # a bad stored value, a locked file, an unreadable model
             self.problem.emit(error)
             return stored
         if current != stored:

@@ -93,10 +93,11 @@ class KioskWindow(QWidget):
         demo: bool = False,
         pipeline: FacePipeline | None = None,
         prepare: Prepare | None = None,
+        forced_liveness: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.settings = settings
+        self.settings, self.forced_liveness = settings, forced_liveness
         self.setObjectName("kiosk")
         self.setStyleSheet((RESOURCES / "style" / "kiosk.qss").read_text(encoding="utf-8"))
         self.db_path, self.demo = db_path, demo
@@ -149,7 +150,15 @@ class KioskWindow(QWidget):
         return camera
 
     def _new_inference(self, pipeline: FacePipeline | None = None, prepare: Prepare | None = None) -> InferenceWorker:
-        inference = InferenceWorker(self.db_path, self.settings, self.mailbox, self, pipeline=pipeline, prepare=prepare)
+        inference = InferenceWorker(
+            self.db_path,
+            self.settings,
+            self.mailbox,
+            self,
+            pipeline=pipeline,
+            prepare=prepare,
+            forced_liveness=self.forced_liveness,
+        )
         inference.ready.connect(self._on_ready)
         inference.result.connect(self._on_result)
         inference.failed.connect(self._on_failed)

@@ -14,6 +14,7 @@ STATE_COLOURS = {
     FaceState.UNKNOWN: "#e53935",
     FaceState.POOR: "#ffa000",
     FaceState.PENDING: "#64b5f6",
+    FaceState.CHECKING: "#ffd600",
 }
 
 

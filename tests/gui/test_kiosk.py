@@ -54,7 +54,9 @@ def open_kiosk(qtbot, pipeline):
 
 
 def at_door(camera: Path) -> KioskSettings:
-    return KioskSettings(camera=str(camera), sound=False, site_name="Test site")
+    """A kiosk shown still photos: the liveness check is off (a photo never answers the challenge; that
+    is tested in test_kiosk_challenge.py and tests/test_kiosk_liveness.py)."""
+    return KioskSettings(camera=str(camera), sound=False, site_name="Test site", liveness="off")
 
 
 def screens_seen(window: KioskWindow) -> list:

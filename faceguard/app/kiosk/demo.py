@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from faceguard.access.liveness import LivenessMode
 from faceguard.app.settings import KioskSettings, save_settings
 from faceguard.core.paths import DEMO_PHOTOS, data_dir
 from faceguard.store.repository import Store
@@ -28,8 +29,12 @@ def demo_database() -> Path:
 
 
 def demo_settings(photos: Path = DEMO_PHOTOS) -> KioskSettings:
-    """The photos as a slide show; a short cooldown so each photo is a fresh visit."""
-    return KioskSettings(site_name="FaceGuard demo", door="Demo door", camera=str(photos), cooldown=2.0)
+    """The photos as a slide show; a short cooldown so each photo is a fresh visit. Still photos cannot
+    turn their heads, so the liveness check is off (``faceguard kiosk --demo --liveness active`` shows a
+    photo attack refused)."""
+    return KioskSettings(
+        site_name="FaceGuard demo", door="Demo door", camera=str(photos), cooldown=2.0, liveness=LivenessMode.OFF
+    )
 
 
 def reset_demo_database(path: Path) -> None:

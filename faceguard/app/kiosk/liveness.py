@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +27,7 @@ from faceguard.access.liveness import (
     PoseReading,
     new_challenge,
 )
+from faceguard.app.settings import KioskSettings
 from faceguard.core.types import Face
 from faceguard.vision.face_plane import nose_offset, yaw_ratio
 
@@ -36,6 +38,11 @@ if TYPE_CHECKING:  # the model (torch) is passed in
 PASSIVE_WINDOW = 5
 #: The passive model's default live threshold: MiniFASNet's own decision point.
 DEFAULT_LIVE_THRESHOLD = 0.5
+#: What each mode costs, for the admin settings: the median time a person takes to answer the
+#: challenge (``faceguard bench-liveness``, docs/bench-liveness.json) and the passive model's time per
+#: face and encoded frame on one CPU thread (benchmarks/bench_passive_liveness.py).
+ACTIVE_ADDED_SECONDS = 1.5
+PASSIVE_MS_PER_FACE = 25.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,23 @@ class ChallengeView:
     nod_accepted: bool
 
 
+def liveness_gate(settings: KioskSettings) -> LivenessGate:
+    """The gate the settings choose, with the site's passive model loaded when the mode needs it
+    (raises LivenessModelError naming the file when it cannot be read)."""
+    mode = settings.liveness_mode
+    passive = None
+    if mode.passive:
+        from faceguard.vision.passive_liveness import PassiveLiveness  # torch: in the inference thread
+
+        passive = PassiveLiveness.load(Path(settings.liveness_models), device=settings.device)
+    return LivenessGate(mode, settings.challenge(), passive, settings.live_threshold)
+
+
+def liveness_settings_changed(old: KioskSettings, new: KioskSettings) -> bool:
+    fields = ("liveness", "liveness_timeout", "liveness_both_ways", "liveness_models", "live_threshold", "device")
+    return any(getattr(old, name) != getattr(new, name) for name in fields)
+
+
 def pose_reading(face: Face, now: float) -> PoseReading:
     """The challenge's measurements of one detected face."""
     offset = nose_offset(face.landmarks)
@@ -83,13 +107,11 @@ class LivenessGate:
         passive: PassiveLiveness | None = None,
         live_threshold: float = DEFAULT_LIVE_THRESHOLD,
         rng: random.Random | None = None,
-        nod_only: bool = False,
     ) -> None:
         if mode.passive and passive is None:
             raise ValueError(f"Liveness mode {mode} needs the passive model.")
         self.mode, self.passive, self.live_threshold = mode, passive, live_threshold
         self.config = config or ChallengeConfig()
-        self.nod_only = nod_only
         self._rng = rng or random.SystemRandom()
         self._faces: dict[int, _FaceChecks] = {}
 
@@ -100,7 +122,7 @@ class LivenessGate:
     def start(self, track_id: int, now: float) -> None:
         """Begin checking a recognised face (its challenge starts now); a face already checked keeps its checks."""
         if self.enabled and track_id not in self._faces:
-            challenge = new_challenge(now, self.config, self._rng, self.nod_only) if self.mode.active else None
+            challenge = new_challenge(now, self.config, self._rng) if self.mode.active else None
             self._faces[track_id] = _FaceChecks(challenge)
 
     def checking(self, track_id: int) -> bool:
