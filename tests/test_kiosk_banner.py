@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from faceguard.access.liveness import Move
 from faceguard.access.policy import Decision, Outcome, PersonStatus
 from faceguard.app.kiosk.banner import HOLD, IDLE_AFTER, Banner, BannerModel, Screen
 from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
@@ -14,6 +15,7 @@ from tests.clock_helpers import ManualClock
 SITE = "Test site"
 ADA = PersonStatus(1, "Ada Lovelace", True, None, None)
 BOX = (10.0, 10.0, 110.0, 110.0)
+LEFT_PROMPT = Move.TURN_LEFT.prompt
 
 
 def result(faces=(), decisions=()) -> FrameResult:
@@ -87,3 +89,17 @@ def test_a_step_of_the_wall_clock_neither_ends_nor_prolongs_a_decision(clock, mo
     clock.set_wall(clock.wall() - timedelta(hours=3))
     clock.advance(0.125)
     assert model.banner(SITE).screen is Screen.IDLE
+
+
+def test_a_challenged_face_gets_its_prompt_on_the_banner(model):
+    model.frame_result(result([face(2, FaceState.UNKNOWN, "Unknown"), face(1, FaceState.CHECKING, LEFT_PROMPT)]))
+    assert model.banner(SITE) == Banner(Screen.CHECKING, "Checking…", LEFT_PROMPT)
+
+
+def test_a_failed_liveness_check_is_denied_without_the_name_or_the_enrolled_face(clock, model):
+    message = "Ada Lovelace: Liveness check failed: no head turn to the left within 5 s."
+    decision = Decision(Outcome.NOT_LIVE, clock.wall(), 1, ADA, 0.3, 0.6, message)
+    model.frame_result(result([face(1, FaceState.KNOWN, "Ada Lovelace")], [DecisionView(decision, b"\xff\xd8", 5.2)]))
+    assert model.banner(SITE) == Banner(
+        Screen.DENIED, "ACCESS DENIED", "Liveness check failed: no head turn to the left within 5 s."
+    )

@@ -1,8 +1,9 @@
 """The kiosk window at the door: live video with named face boxes and a big ACCESS GRANTED / DENIED banner.
 
 Three threads: the camera worker reads frames; the inference worker takes the newest one and runs
-the engine (detect, track, encode, match, vote, log); the GUI thread only paints. F11 toggles full
-screen, Esc leaves it.
+the engine (detect, track, encode, match, vote, log); the GUI thread only paints. While a recognised
+face answers its liveness challenge, the challenge is drawn over the video (big arrow, prompt,
+countdown). F11 toggles full screen, Esc leaves it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from faceguard.app.kiosk.banner import Banner, BannerModel
 from faceguard.app.kiosk.mailbox import LatestFrame
@@ -24,6 +25,7 @@ from faceguard.app.kiosk.results import FrameResult
 from faceguard.app.settings import KioskSettings
 from faceguard.core.paths import RESOURCES
 from faceguard.gui.camera_worker import CameraWorker
+from faceguard.gui.challenge_prompt import ChallengePrompt
 from faceguard.gui.images import jpeg_to_pixmap, rgb_to_qimage
 from faceguard.gui.inference_worker import InferenceWorker, Prepare, SettingsChange
 from faceguard.gui.tasks import error_text
@@ -33,7 +35,7 @@ from faceguard.vision.camera import Frame
 if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
 
-#: Face boxes older than this (monotonic seconds) are no longer drawn over the live picture.
+#: Face boxes and a challenge older than this (monotonic seconds) are no longer drawn over the live picture.
 FACES_STALE = 0.5
 THUMBNAIL_SIZE = 160
 #: When this environment variable is set (to anything), the kiosk prints one line on stderr when the
@@ -130,13 +132,17 @@ class KioskWindow(QWidget):
         top.addStretch(1)
         top.addWidget(self.clock)
         self.video = VideoView()
+        self.challenge_prompt = ChallengePrompt()
+        stage = QGridLayout()  # the challenge over the video, in the same cell
+        stage.addWidget(self.video, 0, 0)
+        stage.addWidget(self.challenge_prompt, 0, 0)
         self.banner = StatusBanner()
         self.notice = QLabel()
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)  # a service line may be longer than the window is wide
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.video, 1)
+        layout.addLayout(stage, 1)
         layout.addWidget(self.banner)
         layout.addWidget(self.notice)
         self.resize(1024, 768)
@@ -198,12 +204,13 @@ class KioskWindow(QWidget):
         if self._trace_first_frame:
             self._trace_first_frame = False
             print(f"faceguard: first video frame at {time.time():.3f}", file=sys.stderr, flush=True)
-        if self.video.faces and time.monotonic() - self._faces_at > FACES_STALE:
-            self.video.set_faces(())
+        if (self.video.faces or self.challenge_prompt.challenge) and time.monotonic() - self._faces_at > FACES_STALE:
+            self._clear_faces()
 
     def _on_result(self, result: FrameResult) -> None:
         self._faces_at = time.monotonic()
         self.video.set_faces(result.faces)
+        self.challenge_prompt.show_challenge(result.challenges[0] if result.challenges else None)
         self.model.frame_result(result)
         if result.decisions and self.settings.sound:
             QApplication.beep()
@@ -236,8 +243,12 @@ class KioskWindow(QWidget):
     def _on_camera_status(self, message: str) -> None:
         self.model.camera_status(message)
         if message:
-            self.video.set_faces(())
+            self._clear_faces()
         self._tick()
+
+    def _clear_faces(self) -> None:
+        self.video.set_faces(())
+        self.challenge_prompt.show_challenge(None)
 
     def _on_ready(self) -> None:
         self.model.engine_ready()

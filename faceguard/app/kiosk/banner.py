@@ -3,6 +3,10 @@
 Priority: engine failure > camera offline > starting > a decision (held ``HOLD`` seconds, and for as
 long as the decided face stays in view) > a face being looked at (checking / look at the camera) >
 idle (clock and site name).
+
+While a face answers its liveness challenge the banner repeats the prompt. A face refused by the liveness
+check (``Outcome.NOT_LIVE``) is ACCESS DENIED with the check's reason but neither the recognised name nor
+the enrolled face: it may be a photo held up by someone else, who must learn neither.
 """
 
 from __future__ import annotations
@@ -82,6 +86,9 @@ class BannerModel:
             if now - decided_at < HOLD or view.decision.track_id in {face.track_id for face in faces}:
                 return _decision_banner(view)
         if faces:
+            challenged = [face for face in faces if face.state is FaceState.CHECKING]
+            if challenged:
+                return Banner(Screen.CHECKING, "Checking…", challenged[0].label)
             if all(face.state is FaceState.POOR for face in faces):
                 return Banner(Screen.LOOK, faces[0].label or "Look at the camera")
             return Banner(Screen.CHECKING, "Checking…", "Please look at the camera")
@@ -94,5 +101,9 @@ def _decision_banner(view: DecisionView) -> Banner:
     if decision.granted:
         assert decision.person is not None
         return Banner(Screen.GRANTED, "ACCESS GRANTED", decision.person.name, view.thumbnail)
-    detail = "Unknown face" if decision.outcome is Outcome.UNKNOWN else decision.message
-    return Banner(Screen.DENIED, "ACCESS DENIED", detail, view.thumbnail)
+    if decision.outcome is Outcome.UNKNOWN:
+        return Banner(Screen.DENIED, "ACCESS DENIED", "Unknown face", view.thumbnail)
+    if decision.outcome is Outcome.NOT_LIVE:
+        name = decision.person.name if decision.person is not None else ""
+        return Banner(Screen.DENIED, "ACCESS DENIED", decision.message.removeprefix(f"{name}: "))
+    return Banner(Screen.DENIED, "ACCESS DENIED", decision.message, view.thumbnail)
