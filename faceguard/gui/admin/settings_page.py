@@ -15,6 +15,9 @@ The "Door" group chooses the lock output (``faceguard.door``): none, an HTTP web
 relay, a USB-serial relay board, a GPIO relay, an MQTT relay or an OSDP reader line to an access panel,
 its address, the unlock pulse and the lock's polarity; "Test the door" pulses the door as entered (saved
 or not) once, in the background, and says what happened.
+
+The "Liveness" group (``faceguard.gui.admin.liveness_settings``) chooses the presentation-attack checks,
+says what each costs in time, and holds their options.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.errors import DoorError, FaceGuardError
 from faceguard.door.driver import DoorState
 from faceguard.gui.admin.common import MessageBar
+from faceguard.gui.admin.liveness_settings import LivenessGroup
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.matching.calibration import Calibration
 from faceguard.store.repository import Store
@@ -259,6 +263,8 @@ class SettingsPage(QWidget):
         for spin in (self.threads, self.cooldown):
             spin.setMaximumWidth(140)
 
+        self.liveness_group = LivenessGroup()
+
         self.save_button = QPushButton("Save")
         self.revert_button = QPushButton("Revert")
         self.save_button.clicked.connect(self.save)
@@ -336,6 +342,7 @@ class SettingsPage(QWidget):
         layout.addWidget(self.message)
         layout.addLayout(form)
         layout.addWidget(self.door_group)
+        layout.addWidget(self.liveness_group)
         layout.addStretch(1)
         layout.addLayout(buttons)
 
@@ -372,6 +379,7 @@ class SettingsPage(QWidget):
         self.door_pulse.setValue(settings.door_pulse)
         _select(self.door_polarity, settings.door_polarity)
         self._door_driver_changed()
+        self.liveness_group.show_settings(settings)
 
     def settings(self) -> KioskSettings:
         """The settings as entered; raises ValueError with the user-facing reason when they break a rule."""
@@ -392,6 +400,7 @@ class SettingsPage(QWidget):
             door_address=self.door_address.text().strip(),
             door_pulse=self.door_pulse.value(),
             door_polarity=self.door_polarity.currentData(),
+            **self.liveness_group.values(),
         )
 
     def save(self) -> None:
