@@ -36,3 +36,20 @@ def event_cells(event: AccessEvent) -> list[str]:
         distance,
         event.message or "",
     ]
+
+
+def liveness_text(event: AccessEvent) -> str:
+    """The liveness checks' outcome with their measures, e.g. "active: passed (turn 0.31)", "passive: failed
+    (live 0.12)", "both: failed (turn 0.05, live 0.97)"; the mode alone when nothing was judged, and ''
+    for an event without checks (liveness off, not recognised, or logged before checks existed)."""
+    if event.liveness is None:
+        return ""
+    if event.liveness_passed is None:
+        return event.liveness
+    measures = [
+        f"{name} {value:.2f}"
+        for name, value in (("turn", event.liveness_motion), ("live", event.live_score))
+        if value is not None
+    ]
+    outcome = f"{event.liveness}: {'passed' if event.liveness_passed else 'failed'}"
+    return f"{outcome} ({', '.join(measures)})" if measures else outcome

@@ -81,7 +81,7 @@ def test_the_last_seven_days_newest_first_in_local_time_with_coloured_decisions(
     assert page.table.item(0, 0).text() == f"{TODAY.isoformat()} 00:30:00"
     assert column(page, 4) == ["#1 Barack Obama", "", "#1 Barack Obama"]
     assert column(page, 5) == ["0.350", "0.800", "0.410"]
-    assert column(page, 6)[1] == "Unknown face."
+    assert column(page, 7)[1] == "Unknown face."  # after the liveness column
     colours = {page.table.item(row, 2).background().color().name() for row in range(3)}
     assert len(colours) == 3
 

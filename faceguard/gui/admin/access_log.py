@@ -1,4 +1,7 @@
-"""The Access log page: the kiosk's decisions, filtered by date, person and decision, with face snapshots."""
+"""The Access log page: the kiosk's decisions, filtered by date, person and decision, with face snapshots.
+
+Beside the CLI's columns the table shows each decision's liveness outcome; the selected event's face is
+shown with its liveness checks and what the door output did."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.access.policy import DecisionWord
-from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
+from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells, liveness_text
 from faceguard.core.clock import day_end, day_start
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import POLL_MS, MessageBar
@@ -33,7 +36,12 @@ from faceguard.store.event_export import save_events_csv
 from faceguard.store.events import DECISIONS, AccessEvent
 from faceguard.store.repository import Store
 
-COLUMNS = tuple(column.capitalize() for column in EVENT_TABLE_COLUMNS)
+#: The CLI's columns with the liveness outcome before the message.
+_LIVENESS_AT = EVENT_TABLE_COLUMNS.index("message")
+COLUMNS = tuple(
+    column.capitalize()
+    for column in (*EVENT_TABLE_COLUMNS[:_LIVENESS_AT], "liveness", *EVENT_TABLE_COLUMNS[_LIVENESS_AT:])
+)
 #: The table shows at most this many of the newest matching events; an export writes them all.
 ROW_LIMIT = 5000
 SNAPSHOT_PX = 240
@@ -79,6 +87,9 @@ class AccessLogPage(QWidget):
         self.snapshot = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.snapshot.setFixedSize(SNAPSHOT_PX + 8, SNAPSHOT_PX + 8)
         self.snapshot.setStyleSheet("border: 1px solid #c8c8c8; color: #7a7a7a;")
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setFixedWidth(SNAPSHOT_PX + 8)
 
         filters = QHBoxLayout()
         for label, widget in (
@@ -94,7 +105,11 @@ class AccessLogPage(QWidget):
         filters.addWidget(self.export_button)
         body = QHBoxLayout()
         body.addWidget(self.table, 1)
-        body.addWidget(self.snapshot, 0, Qt.AlignmentFlag.AlignTop)
+        selected = QVBoxLayout()
+        selected.addWidget(self.snapshot)
+        selected.addWidget(self.details)
+        selected.addStretch(1)
+        body.addLayout(selected)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.message)
@@ -144,11 +159,14 @@ class AccessLogPage(QWidget):
         )
         self.table.setRowCount(len(self.events))
         for row, event in enumerate(self.events):
-            colour = QBrush(QColor(DECISION_COLOURS[event.decision]))
-            for column, text in enumerate(event_cells(event)):
+            cells = event_cells(event)
+            cells.insert(_LIVENESS_AT, liveness_text(event))
+            for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 2:
-                    item.setBackground(colour)
+                    item.setBackground(QBrush(QColor(DECISION_COLOURS[event.decision])))
+                elif column == _LIVENESS_AT and event.liveness_passed is False:
+                    item.setBackground(QBrush(QColor(DECISION_COLOURS[DecisionWord.DENIED])))
                 self.table.setItem(row, column, item)
         self.select(selected.id if selected is not None else None)
 
@@ -191,9 +209,10 @@ class AccessLogPage(QWidget):
             self.table.selectRow(row)
 
     def show_snapshot(self) -> None:
-        """The selected event's face, large; or why there is none."""
+        """The selected event's face, large, or why there is none; below it the liveness checks and the door."""
         event = self.selected_event()
         self.snapshot.clear()
+        self.details.setText(event_details(event) if event is not None else "")
         if event is None:
             self.snapshot.setText("Select an event\nto see its face")
             return
@@ -252,3 +271,11 @@ class AccessLogPage(QWidget):
         self.timer.stop()
         wait_for_tasks(self)
         super().closeEvent(event)
+
+
+def event_details(event: AccessEvent) -> str:
+    """The selected event's liveness checks and what the door output did."""
+    return (
+        f"Liveness: {liveness_text(event) or 'not checked'}\n"
+        f"Door: {event.door_action or ('none recorded' if event.decision == DecisionWord.GRANTED else 'not opened')}"
+    )
