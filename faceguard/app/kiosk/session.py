@@ -66,6 +66,8 @@ RECOUNT = 10.0
 #: ``MAX_UNLOGGED``) and are written, in order and with their own times, as soon as the file is free.
 LOG_BUSY_TIMEOUT_MS = 250
 MAX_UNLOGGED = 10_000
+#: The label of a recognised face refused by the liveness check (its box shows no name).
+LIVENESS_FAILED_LABEL = "Liveness check failed"
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,8 @@ class KioskEngine:
         status = self.gallery.status_of(match.identity) if match.identity is not None else None
         if status is None:
             track.label, track.state, track.person_id = "Unknown", FaceState.UNKNOWN, None
+        elif track.liveness_failed:  # whoever holds the photo is not shown as the person in it
+            track.label, track.state, track.person_id = LIVENESS_FAILED_LABEL, FaceState.REFUSED, status.person_id
         else:
             granted = judge(status, frame.wall)[0] is Outcome.GRANTED
             state = FaceState.KNOWN if granted else FaceState.REFUSED
@@ -319,6 +323,9 @@ class KioskEngine:
         self.liveness.end(track_id)
         decision = replace(held.decision, time=frame.wall)
         if not verdict.passed:
+            if (track := self.tracker.tracks.get(track_id)) is not None:
+                track.liveness_failed = True
+                track.label, track.state = LIVENESS_FAILED_LABEL, FaceState.REFUSED
             name = decision.person.name if decision.person is not None else "The face"
             decision = replace(decision, outcome=Outcome.NOT_LIVE, message=f"{name}: {verdict.detail}")
         record = LivenessRecord(verdict.mode.value, verdict.passed, verdict.live_score, verdict.motion)

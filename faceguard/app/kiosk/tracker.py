@@ -32,6 +32,7 @@ class Track:
     state: FaceState = FaceState.PENDING
     person_id: int | None = None
     encoding: np.ndarray | None = None  # the face's latest encoding
+    liveness_failed: bool = False  # recognised, but refused by the liveness check in this appearance
 
 
 @dataclass
@@ -78,7 +79,7 @@ class IouTracker:
         in it changed: one person left and another stepped into the same place). Returns the old id."""
         old_id = track.track_id
         del self.tracks[old_id]
-        track.track_id, track.first_seen, track.decided = next(self._ids), now, False
+        track.track_id, track.first_seen, track.decided, track.liveness_failed = next(self._ids), now, False, False
         self.tracks[track.track_id] = track
         return old_id
 
