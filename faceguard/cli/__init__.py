@@ -1,5 +1,5 @@
 """The ``faceguard`` command: enroll and manage people, identify and verify faces, read the access
-log and look after the database; plus demo, compare, evaluate and bench for the engine.
+log and look after the database; plus demo, compare, evaluate, bench and bench-liveness for the engine.
 
 Commands that only read or edit the database (people list/edit/…, events, db …) never load the neural
 networks, so they start in a fraction of a second.
@@ -16,6 +16,7 @@ from faceguard.cli.access import add_access_commands
 from faceguard.cli.common import database_options, engine_options
 from faceguard.cli.database import add_db_commands
 from faceguard.cli.gui import add_gui_commands
+from faceguard.cli.liveness import add_liveness_commands
 from faceguard.cli.models import add_engine_commands
 from faceguard.cli.people import add_people_commands
 from faceguard.cli.self_test import add_self_test_command
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_access_commands(commands, engine, database)
     add_db_commands(commands, database)
     add_engine_commands(commands, engine)
+    add_liveness_commands(commands)
     add_training_commands(commands)
     add_self_test_command(commands, engine)
     return parser
