@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # the engine (torch) is passed in
 TRACK = 1
 #: Frames of a face before the access vote can decide, so before the kiosk asks for a liveness verdict.
 VOTES = PolicyConfig().k
-#: The ``turn`` limits the recorded readings are judged again at.
+#: The ``turn`` (and ``nod``) limits the recorded readings are judged again at.
 TURN_LIMITS = tuple(round(0.05 + 0.01 * step, 2) for step in range(36))
 #: The targets of issue 13: APCER of every planar attack type at most 1 % at a BPCER of at most 5 %.
 MAX_APCER, MAX_BPCER = 0.01, 0.05
@@ -190,9 +190,9 @@ def judge_again(run: SequenceRun, config: ChallengeConfig) -> bool:
 def turn_curve(runs: Sequence[SequenceRun], config: ChallengeConfig) -> dict[str, Any]:
     """APCER per attack type and BPCER of the active mode at each of ``TURN_LIMITS``: as configured, with
     turns only (no nod accepted in their place), and with the nose offset alone (no yaw ratio confirmation);
-    for each, the limits that meet the issue's targets (``MAX_APCER``, ``MAX_BPCER``)."""
+    and at each nod limit (the same values) with the configured turn. Each with the limits that meet the
+    issue's targets (``MAX_APCER``, ``MAX_BPCER``)."""
     acquired = [run for run in runs if run.acquired]
-    kinds = [run.kind for run in acquired]
     variants = {
         "configured": config,
         "turn_only": replace(config, allow_nod=False),
@@ -200,23 +200,30 @@ def turn_curve(runs: Sequence[SequenceRun], config: ChallengeConfig) -> dict[str
     }
     curve: dict[str, Any] = {"turn": list(TURN_LIMITS), "configured_turn": config.turn}
     for name, variant in variants.items():
-        rates = [
-            _rates(kinds, [judge_again(run, replace(variant, turn=turn)) for run in acquired]) for turn in TURN_LIMITS
-        ]
-        apcer = {kind.value: [rate["apcer"][kind.value] for rate in rates] for kind in ATTACK_KINDS}
-        bpcer = [rate["bpcer"] for rate in rates]
-        curve[name] = {
-            "apcer": apcer,
-            "bpcer": bpcer,
-            "turn_meeting_targets": [
-                turn
-                for step, turn in enumerate(TURN_LIMITS)
-                if bpcer[step] is not None
-                and bpcer[step] <= MAX_BPCER
-                and all((values[step] or 0.0) <= MAX_APCER for values in apcer.values())
-            ],
-        }
+        curve[name] = _sweep(acquired, [replace(variant, turn=turn) for turn in TURN_LIMITS])
+    curve["nod_limit"] = {
+        "nod": list(TURN_LIMITS),
+        "configured_nod": config.nod,
+        **_sweep(acquired, [replace(config, nod=nod) for nod in TURN_LIMITS]),
+    }
     return curve
+
+
+def _sweep(runs: Sequence[SequenceRun], configs: Sequence[ChallengeConfig]) -> dict[str, Any]:
+    """The active mode's APCER per attack type and BPCER with each of ``configs``, and the limits (the
+    configs' places in TURN_LIMITS) at which both meet the targets."""
+    kinds = [run.kind for run in runs]
+    rates = [_rates(kinds, [judge_again(run, config) for run in runs]) for config in configs]
+    apcer = {kind.value: [rate["apcer"][kind.value] for rate in rates] for kind in ATTACK_KINDS}
+    bpcer = [rate["bpcer"] for rate in rates]
+    meeting = [
+        limit
+        for step, limit in enumerate(TURN_LIMITS)
+        if bpcer[step] is not None
+        and bpcer[step] <= MAX_BPCER
+        and all((values[step] or 0.0) <= MAX_APCER for values in apcer.values())
+    ]
+    return {"apcer": apcer, "bpcer": bpcer, "limits_meeting_targets": meeting}
 
 
 def mode_report(runs: Sequence[SequenceRun], mode: LivenessMode) -> dict[str, Any]:

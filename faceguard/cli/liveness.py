@@ -163,8 +163,20 @@ def _print_summary(modes: dict[str, Any], curve: dict[str, Any]) -> None:
         times = report["bona_fide_decision_seconds"]
         timing = f"; decision median {times['median']:.2f} s, p95 {times['p95']:.2f} s" if times["median"] else ""
         print(f"{mode:8s} APCER {apcer}; BPCER {_percent(report['bpcer'])}{timing}")
-    meeting = curve["configured"]["turn_meeting_targets"]
-    print(f"turn limits meeting the targets: {', '.join(map(str, meeting)) if meeting else 'none'}")
+    for key, what in (("configured", "turn limits"), ("turn_only", "turn limits, no nod"), ("nod_limit", "nod limits")):
+        meeting = curve[key]["limits_meeting_targets"]
+        print(f"{what} meeting the targets: {_spans(meeting) if meeting else 'none'}")
+
+
+def _spans(limits: list[float], step: float = 0.01) -> str:
+    """Sorted limits a ``step`` apart written as ranges: 0.05-0.12, 0.15."""
+    runs: list[list[float]] = []
+    for limit in limits:
+        if runs and limit - runs[-1][-1] <= step * 1.5:
+            runs[-1].append(limit)
+        else:
+            runs.append([limit])
+    return ", ".join(f"{run[0]:g}-{run[-1]:g}" if len(run) > 1 else f"{run[0]:g}" for run in runs)
 
 
 def _percent(rate: float | None) -> str:

@@ -165,37 +165,38 @@ def _rolling_mean(values: Sequence[float]) -> np.ndarray:
     return (cumulative[ends] - cumulative[ends - counts]) / counts
 
 
-#: The liveness turn curve's panels: the key of each variant in the curve and its title.
+#: The liveness curve's panels: the key of each sweep in the curve and its title.
 TURN_CURVE_PANELS = {
-    "configured": "As configured (a nod also answers a turn)",
-    "turn_only": "Turns only (no nod accepted)",
-    "nose_offset_alone": "Nose offset alone (no yaw ratio check)",
+    "configured": "Turn limit, as configured (a nod also answers a turn)",
+    "turn_only": "Turn limit, turns only (no nod accepted)",
+    "nose_offset_alone": "Turn limit, nose offset alone (no yaw ratio check)",
+    "nod_limit": "Nod limit (a nod answers a turn), turn as configured",
 }
 
 
 def plot_turn_curve(curve: Mapping[str, Any], path: str | Path, title: str, targets: tuple[float, float]) -> Path:
     """Write a PNG of ``faceguard bench-liveness``'s curve: APCER per attack type and BPCER against the
-    challenge's ``turn`` limit, one panel per variant of ``TURN_CURVE_PANELS``, with the configured limit
-    and the target rates ``targets`` (APCER, BPCER) marked. Returns the path."""
-    turns = np.asarray(curve["turn"], dtype=np.float64)
-    figure = Figure(figsize=(15, 4.8), layout="constrained")
+    challenge's ``turn`` (or ``nod``) limit, one panel per sweep of ``TURN_CURVE_PANELS``, with the
+    configured limit and the target rates ``targets`` (APCER, BPCER) marked. Returns the path."""
+    figure = Figure(figsize=(13, 9), layout="constrained")
     FigureCanvasAgg(figure)
-    panels = figure.subplots(1, len(TURN_CURVE_PANELS), sharey=True)
+    panels = figure.subplots(2, 2, sharey=True).ravel()
     for axes, (key, label) in zip(panels, TURN_CURVE_PANELS.items()):
-        variant = curve[key]
-        for kind, rates in variant["apcer"].items():
-            axes.plot(turns, _percent(rates), label=f"APCER {kind}")
-        axes.plot(turns, _percent(variant["bpcer"]), color="black", label="BPCER multi-pose")
-        axes.axvline(
-            curve["configured_turn"], color="tab:red", linestyle="--", label=f"turn {curve['configured_turn']}"
-        )
+        sweep = curve[key]
+        limit = "nod" if "nod" in sweep else "turn"
+        limits = np.asarray(sweep.get("nod", curve["turn"]), dtype=np.float64)
+        configured = sweep.get("configured_nod", curve["configured_turn"])
+        for kind, rates in sweep["apcer"].items():
+            axes.plot(limits, _percent(rates), label=f"APCER {kind}")
+        axes.plot(limits, _percent(sweep["bpcer"]), color="black", label="BPCER multi-pose")
+        axes.axvline(configured, color="tab:red", linestyle="--", label=f"configured {limit} {configured}")
         axes.axhline(100 * targets[0], color="tab:gray", linestyle=":", label=f"APCER target {targets[0]:.0%}")
         axes.axhline(100 * targets[1], color="tab:gray", linestyle="-.", label=f"BPCER target {targets[1]:.0%}")
         axes.set_title(label, fontsize="medium")
-        axes.set_xlabel("turn limit (inter-eye distances)")
+        axes.set_xlabel(f"{limit} limit (inter-eye distances)")
+        axes.set_ylabel("error rate (%)")
         axes.grid(True, alpha=0.3)
-    panels[0].set_ylabel("error rate (%)")
-    panels[0].legend(loc="center right", fontsize="small")
+        axes.legend(loc="best", fontsize="small")
     figure.suptitle(title)
     target = Path(path)
     figure.savefig(target, format="png", dpi=120)
