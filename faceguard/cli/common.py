@@ -17,6 +17,7 @@ from tabulate import tabulate
 from faceguard.app.engine import shared_pipeline
 from faceguard.core.clock import day_end, day_start
 from faceguard.core.errors import FaceGuardError
+from faceguard.core.private_files import private_opener
 from faceguard.store.db import default_db_path
 from faceguard.store.people import Person
 from faceguard.store.repository import Store
@@ -116,12 +117,12 @@ def describe(person: Person) -> str:
 
 
 def write_csv(headers: list[str], rows: list[list[Any]], destination: str) -> None:
-    """CSV to the file ``destination``, or to stdout for "-"."""
+    """CSV to the file ``destination`` (readable by its owner only), or to stdout for "-"."""
     if destination == "-":
         csv.writer(sys.stdout).writerows([headers, *rows])
         return
     try:
-        with open(destination, "w", newline="", encoding="utf-8") as file:
+        with open(destination, "w", newline="", encoding="utf-8", opener=private_opener) as file:
             csv.writer(file).writerows([headers, *rows])
     except OSError as error:
         raise FaceGuardError(f"Cannot write {destination}: {error.strerror or error}.") from None

@@ -9,6 +9,7 @@ locked" when a read lock cannot be upgraded.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import time
@@ -26,11 +27,16 @@ from faceguard.core.errors import (
     StoreError,
 )
 from faceguard.core.paths import data_dir
+from faceguard.core.private_files import create_private_file, private_folder, tighten
+
+log = logging.getLogger(__name__)
 
 #: Environment variable that overrides the default database location (``--db`` overrides both).
 DB_ENV = "FACEGUARD_DB"
 #: How long a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT_MS = 10_000
+#: The files SQLite keeps beside a database in WAL mode.
+SIDE_FILES = ("-wal", "-shm")
 
 
 def default_db_path() -> Path:
@@ -49,7 +55,7 @@ def connect(path: Path) -> sqlite_utils.Database:
             raise NotADatabaseError(f"{path} is a folder, not a FaceGuard database file.")
         if not path.parent.exists():
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(path.parent)
             except OSError as error:
                 raise ReadOnlyDatabaseError(
                     f"Cannot create the folder {path.parent} for the database ({error.strerror or error}). "
@@ -60,6 +66,13 @@ def connect(path: Path) -> sqlite_utils.Database:
                 f"Cannot create the database {path}: the folder {path.parent} is read-only. "
                 f"Choose another location with --db or ${DB_ENV}."
             )
+        try:
+            create_private_file(path)
+        except OSError as error:
+            raise ReadOnlyDatabaseError(
+                f"Cannot create the database {path} ({error.strerror or error}). "
+                f"Choose another location with --db or ${DB_ENV}."
+            ) from None
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=True)
         connection.create_function("casefold", 1, _casefold, deterministic=True)
         db = sqlite_utils.Database(connection, execute_plugins=False)
@@ -71,6 +84,26 @@ def connect(path: Path) -> sqlite_utils.Database:
             connection.close()
             raise
         return db
+
+
+def make_private(path: Path) -> None:
+    """Take group and other permissions away from a database FaceGuard can write, from its -wal and
+    -shm files and from the folders of FaceGuard's data folder holding it (earlier versions made them
+    0644 in 0755 folders); a copy FaceGuard cannot write (an auditor's read-only one) is left alone.
+
+    New -wal and -shm files need nothing: SQLite creates them with the database file's permissions."""
+    if not os.access(path, os.W_OK):
+        return
+    files = [path, *(Path(f"{path}{suffix}") for suffix in SIDE_FILES)]
+    tightened = [each for each in [*files, *_own_folders(path.parent)] if tighten(each)]
+    if tightened:
+        log.info("Made private (owner only): %s", ", ".join(map(str, tightened)))
+
+
+def _own_folders(folder: Path) -> list[Path]:
+    """``folder`` and its parents up to FaceGuard's data folder, when it lies inside it."""
+    folder, own = folder.resolve(), data_dir().resolve()
+    return [each for each in (folder, *folder.parents) if each == own or own in each.parents]
 
 
 def enable_wal(db: sqlite_utils.Database, path: Path) -> None:

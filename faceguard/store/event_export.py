@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from faceguard.core.errors import FaceGuardError
+from faceguard.core.private_files import private_opener
 from faceguard.store.events import AccessEvent
 
 EVENT_COLUMNS = (
@@ -62,10 +63,10 @@ def write_events_csv(events: Iterable[AccessEvent], file: TextIO) -> None:
 
 
 def save_events_csv(events: Iterable[AccessEvent], path: Path) -> int:
-    """Write the CSV file ``path``; returns how many events it holds."""
+    """Write the CSV file ``path``, readable by its owner only; returns how many events it holds."""
     events = list(events)
     try:
-        with open(path, "w", newline="", encoding="utf-8") as file:
+        with open(path, "w", newline="", encoding="utf-8", opener=private_opener) as file:
             write_events_csv(events, file)
     except OSError as error:
         raise FaceGuardError(f"Cannot write {path}: {error.strerror or error}.") from None

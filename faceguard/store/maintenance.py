@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from faceguard.core.errors import ConflictError, StoreError
+from faceguard.core.private_files import create_private_file
 from faceguard.store.base import StoreBase, guarded
 from faceguard.store.timestamps import now
 
@@ -43,8 +44,8 @@ class Maintenance(StoreBase):
     @guarded
     def backup(self, destination: Path) -> Path:
         """Copy the live database to ``destination`` with SQLite's online backup API (safe while the
-        kiosk runs); the copy appears under its name only once complete. An existing file is never
-        overwritten; a folder receives a time-stamped file."""
+        kiosk runs); the copy appears under its name only once complete, readable by its owner only
+        (0600 on POSIX). An existing file is never overwritten; a folder receives a time-stamped file."""
         destination = Path(destination)
         if not destination.parent.is_dir():
             raise StoreError(f"Cannot write the backup: the folder {destination.parent} does not exist.")
@@ -54,6 +55,10 @@ class Maintenance(StoreBase):
             raise ConflictError(f"{destination} already exists; choose a new file name or a folder.")
         partial = destination.with_name(destination.name + ".partial")
         partial.unlink(missing_ok=True)
+        try:
+            create_private_file(partial)
+        except OSError as error:
+            raise StoreError(f"Cannot write the backup {destination}: {error.strerror or error}.") from None
         target = sqlite3.connect(partial)
         try:
             self.db.conn.backup(target)

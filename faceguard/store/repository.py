@@ -14,7 +14,14 @@ from typing import Any
 from faceguard.core.errors import StoreError
 from faceguard.store.base import guarded
 from faceguard.store.change_log import ChangeLog
-from faceguard.store.db import connect, default_db_path, enable_wal, translate_errors, write_transaction
+from faceguard.store.db import (
+    connect,
+    default_db_path,
+    enable_wal,
+    make_private,
+    translate_errors,
+    write_transaction,
+)
 from faceguard.store.events import EventsTable
 from faceguard.store.maintenance import Maintenance
 from faceguard.store.migrations import check_schema, migrate
@@ -40,6 +47,7 @@ class Store(PeopleTable, TemplatesTable, EventsTable, ChangeLog, Maintenance):
         try:
             with translate_errors(path):
                 check_schema(db, path)
+                make_private(path)
                 enable_wal(db, path)
                 migrate(db)
                 store._prune_change_log()
