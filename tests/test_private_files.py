@@ -106,7 +106,8 @@ def test_a_csv_export_by_the_cli_is_private(tmp_path, capsys, earlier):
 
 def test_the_demo_database_and_its_folders_are_private(pipeline):
     path = demo_database()
-    reset_demo_database(path)  # as 'faceguard kiosk --demo' does, which makes the folders with mkdir
+    reset_demo_database(path)  # as 'faceguard kiosk --demo' does: the folders are private before the file exists
+    assert [mode(folder) for folder in (path.parent, data_dir())] == [0o700, 0o700]
     with Store.open(path, create=True) as store:  # as the kiosk's inference thread opens it
         enroll_demo_people(store, pipeline)
         assert [p.name for p in store.people()] == [name for name, _, _ in DEMO_PEOPLE]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from faceguard.access.liveness import LivenessMode
 from faceguard.app.settings import KioskSettings, save_settings
 from faceguard.core.paths import DEMO_PHOTOS, data_dir
+from faceguard.core.private_files import private_folder
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
@@ -41,7 +42,7 @@ def reset_demo_database(path: Path) -> None:
     """Delete an earlier demo database, so every demo starts from the same state."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
 
 
 def enroll_demo_people(store: Store, pipeline: FacePipeline, photos: Path = DEMO_PHOTOS) -> None:
