@@ -37,6 +37,8 @@ SCHEMA_TABLES = (
     "event_snapshots",
     "settings",
     "changes",
+    "admin_events",
+    "log_chain",
     "_sqlite_migrations",
 )
 
@@ -256,6 +258,18 @@ def worker_hammer_reader(path: str, done_flag: str) -> None:
     )
 
 
+def worker_door(path: str, door: str, count: str, start: str) -> None:
+    """From ``start`` (wall clock), log ``count`` decisions at ``door`` as a kiosk would, one
+    transaction each, a few milliseconds apart."""
+    with Store.open(path) as store:
+        while time.time() < float(start):
+            time.sleep(0.001)
+        for index in range(int(count)):
+            store.log_event("unknown", "no-match", door=door, distance=0.9, message=f"{door} {index}")
+            time.sleep(0.003)
+    _emit({"door": door, "logged": int(count)})
+
+
 def worker_as_nobody(action: str, path: str) -> None:
     """Drop root privileges (when running as root), then try ``action`` on ``path`` and report."""
     if os.geteuid() == 0:
@@ -290,6 +304,7 @@ WORKERS = {
     "serve": worker_serve,
     "hammer-writer": worker_hammer_writer,
     "hammer-reader": worker_hammer_reader,
+    "door": worker_door,
     "as-nobody": worker_as_nobody,
 }
 

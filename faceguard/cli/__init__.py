@@ -36,6 +36,8 @@ exit codes:
   6    no such person (badge, #id or name)
   7    conflict: the badge belongs to someone else, or several people share the name
   8    database problem: not a FaceGuard database, locked, read-only, disk full, damaged, too new
+  10   events verify: the log was tampered with (each edited, deleted, inserted or reordered
+       record is listed)
   130  interrupted (Ctrl-C)
 """
 

@@ -24,14 +24,22 @@ from faceguard.cli.common import (
     threshold_of,
 )
 from faceguard.core.clock import SYSTEM_CLOCK
-from faceguard.core.errors import FaceGuardError
+from faceguard.core.errors import FaceGuardError, InvalidInputError, TamperedLogError
 from faceguard.matching.gallery import Match, verify
 from faceguard.store.access_log import log_decision
+from faceguard.store.chain_audit import open_for_audit, verify_chain
 from faceguard.store.event_export import save_events_csv, write_events_csv
 from faceguard.store.events import DECISIONS
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.vision.image_io import read_image
 from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
+
+VERIFY_HELP = """\
+events verify [--db PATH]: walk the hash chain of the access events and admin actions, reading the
+file only (a copy an auditor was given works: it is neither upgraded nor written), and list each
+record edited, deleted, inserted or reordered, and where. Exit 0 and 'OK: N events, chain intact'
+when nothing was; exit 10 when something was; exit 8 for a file that is not a FaceGuard database or
+predates the chain."""
 
 
 def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database: argparse.ArgumentParser) -> None:
@@ -62,7 +70,14 @@ def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database
     )
     verify.set_defaults(run=run_verify)
 
-    events = commands.add_parser("events", parents=[database], help="the access log, newest first", epilog=WHEN_HELP)
+    events = commands.add_parser(
+        "events",
+        parents=[database],
+        help="the access log, newest first; 'events verify' checks it was not tampered with",
+        epilog=f"{WHEN_HELP}\n{VERIFY_HELP}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    events.add_argument("action", nargs="?", choices=["verify"], help="check the log's hash chain instead of listing")
     events.add_argument("--since", type=parse_when, metavar="WHEN")
     events.add_argument("--until", type=parse_until, metavar="WHEN", help="(a date alone: the end of that day)")
     events.add_argument("--person", metavar="REF", help="badge, #id or name")
@@ -134,6 +149,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_events(args: argparse.Namespace) -> int:
+    if args.action == "verify":
+        return run_events_verify(args)
     with open_store(args) as store:
         person_id = store.find_person(args.person).id if args.person else None
         events = store.events(args.since, args.until, person_id, args.decision, args.limit)
@@ -144,4 +161,26 @@ def run_events(args: argparse.Namespace) -> int:
         write_events_csv(reversed(events), sys.stdout)
     else:
         print(f"Wrote {save_events_csv(reversed(events), Path(args.csv))} events to {args.csv}.")
+    return 0
+
+
+def run_events_verify(args: argparse.Namespace) -> int:
+    """``faceguard events verify``: the chain checked read-only; each finding on a line of its own."""
+    filters = [f"--{name}" for name in ("since", "until", "person", "decision", "limit", "csv") if getattr(args, name)]
+    if filters:
+        raise InvalidInputError(f"events verify checks the whole log; it takes --db only, not {', '.join(filters)}.")
+    with open_for_audit(args.db) as db:
+        report = verify_chain(db, args.db)
+    for finding in report.findings:
+        print(finding.text)
+    if not report.intact:
+        raise TamperedLogError(
+            f"{args.db}: the log was changed outside FaceGuard ({len(report.findings)} finding(s) above; "
+            f"{report.entries} entries in its chain)."
+        )
+    print(
+        f"OK: {report.entries} events, chain intact ({report.access_events} access decisions, "
+        f"{report.admin_actions} admin actions)"
+    )
+    print(f"head: {report.head}")
     return 0

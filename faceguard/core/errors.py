@@ -132,6 +132,13 @@ class CorruptDatabaseError(StoreError):
     pass
 
 
+class TamperedLogError(FaceGuardError):
+    """``faceguard events verify`` found the access and admin log changed outside FaceGuard: records
+    edited, deleted, inserted or reordered (each is listed before this error)."""
+
+    exit_code = 10
+
+
 class CameraError(FaceGuardError):
     """The camera (webcam, video file, stream or image folder) cannot be opened or stopped delivering."""
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from faceguard.access.policy import DecisionWord
+from faceguard.store import chain
 from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.db import write_transaction
 from faceguard.store.timestamps import from_text, now, to_text
@@ -80,7 +81,7 @@ class EventsTable(StoreBase):
         door_action: str | None = None,
     ) -> int:
         """Append one access decision (with an optional JPEG face snapshot, the liveness checks' outcome
-        and what the door output did); returns its id."""
+        and what the door output did) to the log and its hash chain; returns its id."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
         with write_transaction(self.db):
@@ -109,6 +110,7 @@ class EventsTable(StoreBase):
                 ],
             )
             event_id = inserted_id(cursor)
+            chain.append(self.db, chain.ACCESS, event_id)
             if snapshot is not None:
                 self.db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (?, ?)", [event_id, snapshot])
         return event_id

@@ -11,6 +11,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from faceguard.core.errors import NotADatabaseError, SchemaTooNewError
+from faceguard.store import chain
 from faceguard.store.db import write_transaction
 from faceguard.store.events import DECISIONS
 
@@ -133,6 +134,23 @@ def m006_liveness_and_door(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE access_events ADD COLUMN {column}")
 
 
+@migrations()
+def m007_event_chain(db: sqlite_utils.Database) -> None:
+    """The tamper-evident log (``faceguard.store.chain``): admin actions beside the access events, and
+    the hash chain over both; the events already logged are chained in id order, so an upgraded file
+    verifies (the chain proves nothing about changes made before this upgrade)."""
+    db.execute(
+        "CREATE TABLE admin_events (id INTEGER PRIMARY KEY, time TEXT NOT NULL, action TEXT NOT NULL,"
+        " subject TEXT, details TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE log_chain (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " kind TEXT NOT NULL CHECK (kind IN ('access', 'admin')), record_id INTEGER NOT NULL,"
+        " format INTEGER NOT NULL, digest TEXT NOT NULL, hash TEXT NOT NULL, UNIQUE (kind, record_id))"
+    )
+    chain.append_all(db, chain.ACCESS)
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     m001_people_and_templates,
@@ -141,6 +159,7 @@ SCHEMA = [
     m004_change_log,
     m005_consent,
     m006_liveness_and_door,
+    m007_event_chain,
 ]
 
 

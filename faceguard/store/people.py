@@ -12,6 +12,7 @@ from typing import Any
 
 from faceguard.access.policy import PersonStatus
 from faceguard.core.errors import ConflictError, InvalidInputError, NotFoundError
+from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.db import write_transaction
 from faceguard.store.timestamps import from_text, now, to_text
@@ -80,10 +81,17 @@ class PeopleTable(StoreBase):
             changes.setdefault("consent_method", None)
         with write_transaction(self.db):
             current = self.person(person_id)
+            before = _person_row({f: getattr(current, f) for f in _PERSON_COLUMNS})
             row = _person_row({**{f: getattr(current, f) for f in _PERSON_COLUMNS}, **changes})
+            edited = sorted(column for column in row if row[column] != before[column])
             row["updated"] = to_text(now())
             assignments = ", ".join(f"{column} = :{column}" for column in row)
             self._execute_checked(f"UPDATE people SET {assignments} WHERE id = :id", {**row, "id": person_id})
+            if edited == ["active"]:
+                action = "person_activated" if row["active"] else "person_deactivated"
+                log_admin_action(self.db, action, current.pseudonym)
+            elif edited:
+                log_admin_action(self.db, "person_edited", current.pseudonym, fields=edited)
         return self.person(person_id)
 
     def set_active(self, person_id: int, active: bool) -> Person:
@@ -95,11 +103,14 @@ class PeopleTable(StoreBase):
         only the pseudonym, so the log stays complete without naming them."""
         with write_transaction(self.db):
             person = self.person(person_id)
-            self.db.execute(
+            snapshots = self.db.execute(
                 "DELETE FROM event_snapshots WHERE event_id IN (SELECT id FROM access_events WHERE person_id = ?)",
                 [person_id],
-            )
+            ).rowcount
             self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
+            log_admin_action(
+                self.db, "person_erased", person.pseudonym, templates=person.templates, snapshots=snapshots
+            )
         return person
 
     @guarded
@@ -175,7 +186,9 @@ class PeopleTable(StoreBase):
         cursor = self._execute_checked(
             f"INSERT INTO people ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
         )
-        return inserted_id(cursor)
+        person_id = inserted_id(cursor)
+        log_admin_action(self.db, "person_added", row["pseudonym"])
+        return person_id
 
     def _execute_checked(self, sql: str, params: dict[str, Any]) -> sqlite3.Cursor:
         """Run a people INSERT/UPDATE, turning a taken badge number into a ConflictError."""

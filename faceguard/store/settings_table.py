@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase, guarded
 from faceguard.store.db import write_transaction
 
@@ -23,9 +24,12 @@ class SettingsTable(StoreBase):
 
     @guarded
     def set_settings(self, values: Mapping[str, Any]) -> None:
-        """Store several settings (JSON values) in one transaction."""
+        """Store several settings (JSON values) in one transaction; the keys whose value changed are
+        recorded in the admin log."""
         with write_transaction(self.db):
-            self.db.conn.executemany(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                [(key, json.dumps(value)) for key, value in values.items()],
-            )
+            stored = dict(self.db.execute("SELECT key, value FROM settings").fetchall())
+            texts = {key: json.dumps(value) for key, value in values.items()}
+            changed = {key: text for key, text in texts.items() if stored.get(key) != text}
+            self.db.conn.executemany("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", changed.items())
+            if changed:
+                log_admin_action(self.db, "settings_changed", None, keys=sorted(changed))

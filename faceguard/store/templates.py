@@ -12,6 +12,7 @@ import numpy as np
 
 from faceguard.core.errors import CorruptDatabaseError, NotFoundError
 from faceguard.core.types import Thumbnail
+from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.timestamps import from_text, now, to_text
 
@@ -145,6 +146,8 @@ class TemplatesTable(StoreBase):
             "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
             [template_id, template.thumbnail.jpeg, json.dumps(np.round(template.thumbnail.landmarks, 2).tolist())],
         )
+        pseudonym = self.db.execute("SELECT pseudonym FROM people WHERE id = ?", [person_id]).fetchone()[0]
+        log_admin_action(self.db, "template_added", pseudonym, template=template_id, model_id=template.model_id)
         return template_id
 
 
