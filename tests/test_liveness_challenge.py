@@ -69,11 +69,11 @@ def test_a_photo_swapped_for_a_turned_one_is_measured_from_the_new_pose():
     assert run(Challenge(Move.TURN_LEFT, 0.0), turning) is ChallengeState.PASSED
 
 
-def test_a_nod_answers_a_turn_for_people_who_cannot_turn_their_head():
+def test_a_nod_answers_a_turn_only_where_the_site_offers_it():
     nod = readings([0.0] * 6, ys=[0.0, 0.0, 0.08, 0.16, 0.2, 0.2], yaws=[0.0] * 6)
-    assert run(Challenge(Move.TURN_LEFT, 0.0), nod) is ChallengeState.PASSED
-    no_nod = ChallengeConfig(allow_nod=False)
-    assert run(Challenge(Move.TURN_LEFT, 0.0, no_nod), nod) is ChallengeState.WAITING
+    assert run(Challenge(Move.TURN_LEFT, 0.0), nod) is ChallengeState.WAITING  # turns only by default
+    offered = ChallengeConfig(allow_nod=True, nod=0.15)
+    assert run(Challenge(Move.TURN_LEFT, 0.0, offered), nod) is ChallengeState.PASSED
 
 
 def test_both_ways_needs_the_second_turn_too():

@@ -32,6 +32,7 @@ def test_defaults():
     assert (policy.k, policy.n, policy.cooldown) == (3, 5, 10.0)
     assert settings.liveness_mode is LivenessMode.ACTIVE  # a door resists a photo unless the site says otherwise
     assert settings.challenge() == ChallengeConfig()
+    assert not settings.challenge().allow_nod  # turns only: a tilted photo fakes a nod more easily
 
 
 def test_a_new_database_gives_the_defaults(db_path):

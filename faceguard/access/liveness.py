@@ -1,10 +1,11 @@
 """The active liveness challenge: a random head movement the kiosk asks for, judged from the landmarks.
 
-A recognised face is asked to turn its head to the left or right (chosen at random), or, for people
-who cannot turn their head, to nod. Each frame gives a ``PoseReading``: the nose's offset within the
-face's own plane (``faceguard.vision.face_plane.nose_offset``: it stays put for a flat photo however it
-is tilted, turned or moved, and follows a real head), the yaw ratio (which a tilted photo also moves,
-so it only confirms the direction), the detector's score and the face's size.
+A recognised face is asked to turn its head to the left or right (chosen at random); where the site
+offers it (``allow_nod``), a nod answers instead, for people who cannot turn their head. Each frame
+gives a ``PoseReading``: the nose's offset within the face's own plane
+(``faceguard.vision.face_plane.nose_offset``: it stays put for a flat photo however it is tilted, turned
+or moved, and follows a real head), the yaw ratio (which a tilted photo also moves, so it only confirms
+the direction), the detector's score and the face's size.
 
 Rules of ``Challenge.feed``:
 
@@ -16,7 +17,7 @@ Rules of ``Challenge.feed``:
 2. The first ``baseline_readings`` usable readings fix the starting pose (their median).
 3. A move is done when ``hold`` consecutive usable readings are at least ``turn`` (inter-eye distances)
    from the start in the asked direction and, for a turn, the yaw ratio moved the same way by at least
-   ``min_yaw_change``. A nod counts either way (up or down) by ``nod``.
+   ``min_yaw_change``. A nod (only with ``allow_nod``) counts either way (up or down) by ``nod``.
 4. With ``both_ways`` the head must then turn to the other side of the start as well.
 5. The challenge fails when ``timeout`` seconds pass from its start without the moves done.
 
@@ -111,7 +112,7 @@ class ChallengeConfig:
     max_offset: float = 0.9
     max_speed: float = 4.0
     both_ways: bool = False
-    allow_nod: bool = True
+    allow_nod: bool = False
 
     def __post_init__(self) -> None:
         if not (0 < self.turn < 1 and 0 < self.nod < 1):

@@ -189,13 +189,14 @@ def judge_again(run: SequenceRun, config: ChallengeConfig) -> bool:
 
 def turn_curve(runs: Sequence[SequenceRun], config: ChallengeConfig) -> dict[str, Any]:
     """APCER per attack type and BPCER of the active mode at each of ``TURN_LIMITS``: as configured, with
-    turns only (no nod accepted in their place), and with the nose offset alone (no yaw ratio confirmation);
-    and at each nod limit (the same values) with the configured turn. Each with the limits that meet the
-    issue's targets (``MAX_APCER``, ``MAX_BPCER``)."""
+    a nod also accepted (the site's accessibility option), and with the nose offset alone (no yaw ratio
+    confirmation); and at each nod limit (the same values) with nods accepted and the configured turn.
+    Each with the limits that meet the issue's targets (``MAX_APCER``, ``MAX_BPCER``)."""
     acquired = [run for run in runs if run.acquired]
+    with_nod = replace(config, allow_nod=True)
     variants = {
         "configured": config,
-        "turn_only": replace(config, allow_nod=False),
+        "with_nod": with_nod,
         "nose_offset_alone": replace(config, min_yaw_change=-np.inf),
     }
     curve: dict[str, Any] = {"turn": list(TURN_LIMITS), "configured_turn": config.turn}
@@ -204,7 +205,7 @@ def turn_curve(runs: Sequence[SequenceRun], config: ChallengeConfig) -> dict[str
     curve["nod_limit"] = {
         "nod": list(TURN_LIMITS),
         "configured_nod": config.nod,
-        **_sweep(acquired, [replace(config, nod=nod) for nod in TURN_LIMITS]),
+        **_sweep(acquired, [replace(with_nod, nod=nod) for nod in TURN_LIMITS]),
     }
     return curve
 

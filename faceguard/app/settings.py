@@ -44,7 +44,9 @@ class KioskSettings:
     strike) or energise-to-lock (a fail-safe maglock).
     liveness: the presentation-attack checks (``LIVENESS_MODES``: off, passive, active, both; active asks
     a recognised face for a random head turn); liveness_timeout: seconds to answer it; liveness_both_ways:
-    ask for a turn to the other side as well; liveness_models: the site's passive model files (a folder
+    ask for a turn to the other side as well; liveness_nod: accept a nod instead of the turn (for people who
+    cannot turn their head; off by default, as a photo tilted back and forth fakes a nod more easily than
+    a turn: docs/liveness.md); liveness_models: the site's passive model files (a folder
     with MiniFASNetV2 and MiniFASNetV1SE .pth files), needed by passive and both; live_threshold: the mean
     live score below which a face is refused as a photo or screen.
     """
@@ -68,6 +70,7 @@ class KioskSettings:
     liveness: str = LivenessMode.ACTIVE.value
     liveness_timeout: float = ChallengeConfig.timeout
     liveness_both_ways: bool = False
+    liveness_nod: bool = False
     liveness_models: str = ""
     live_threshold: float = 0.5
 
@@ -150,7 +153,9 @@ class KioskSettings:
         return LivenessMode(self.liveness)
 
     def challenge(self) -> ChallengeConfig:
-        return ChallengeConfig(timeout=self.liveness_timeout, both_ways=self.liveness_both_ways)
+        return ChallengeConfig(
+            timeout=self.liveness_timeout, both_ways=self.liveness_both_ways, allow_nod=self.liveness_nod
+        )
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(k=self.k, n=self.n, cooldown=self.cooldown)

@@ -163,7 +163,11 @@ def _print_summary(modes: dict[str, Any], curve: dict[str, Any]) -> None:
         times = report["bona_fide_decision_seconds"]
         timing = f"; decision median {times['median']:.2f} s, p95 {times['p95']:.2f} s" if times["median"] else ""
         print(f"{mode:8s} APCER {apcer}; BPCER {_percent(report['bpcer'])}{timing}")
-    for key, what in (("configured", "turn limits"), ("turn_only", "turn limits, no nod"), ("nod_limit", "nod limits")):
+    for key, what in (
+        ("configured", "turn limits"),
+        ("with_nod", "turn limits, nods accepted"),
+        ("nod_limit", "nod limits, nods accepted"),
+    ):
         meeting = curve[key]["limits_meeting_targets"]
         print(f"{what} meeting the targets: {_spans(meeting) if meeting else 'none'}")
 

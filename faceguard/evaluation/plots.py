@@ -167,10 +167,10 @@ def _rolling_mean(values: Sequence[float]) -> np.ndarray:
 
 #: The liveness curve's panels: the key of each sweep in the curve and its title.
 TURN_CURVE_PANELS = {
-    "configured": "Turn limit, as configured (a nod also answers a turn)",
-    "turn_only": "Turn limit, turns only (no nod accepted)",
+    "configured": "Turn limit, as configured",
+    "with_nod": "Turn limit, a nod also accepted (the site's option)",
     "nose_offset_alone": "Turn limit, nose offset alone (no yaw ratio check)",
-    "nod_limit": "Nod limit (a nod answers a turn), turn as configured",
+    "nod_limit": "Nod limit, nods accepted, turn as configured",
 }
 
 

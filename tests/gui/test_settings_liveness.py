@@ -28,6 +28,7 @@ def enabled(page: SettingsPage) -> dict[str, bool]:
     widgets = {
         "timeout": group.timeout,
         "both_ways": group.both_ways,
+        "nod": group.nod,
         "models": group.models,
         "browse": group.browse,
         "threshold": group.threshold,
@@ -47,10 +48,25 @@ def test_active_is_the_default_and_each_mode_says_what_it_costs_in_time(make_pag
     assert f"about {PASSIVE_MS_PER_FACE:g} ms per face on each encoded frame" in passive
     assert f"about {ACTIVE_ADDED_SECONDS:g} s (median)" in active
     assert f"{PASSIVE_MS_PER_FACE:g} ms" in both and f"{ACTIVE_ADDED_SECONDS:g} s" in both
-    assert enabled(page) == {"timeout": True, "both_ways": True, "models": False, "browse": False, "threshold": False}
+    assert enabled(page) == {
+        "timeout": True,
+        "both_ways": True,
+        "nod": True,
+        "models": False,
+        "browse": False,
+        "threshold": False,
+    }
+    assert not group.nod.isChecked()  # a nod is offered only where the site chooses to
     choose(page, "passive")
     assert group.explanation.text().split("<br>")[1].startswith("<b>Passive")
-    assert enabled(page) == {"timeout": False, "both_ways": False, "models": True, "browse": True, "threshold": True}
+    assert enabled(page) == {
+        "timeout": False,
+        "both_ways": False,
+        "nod": False,
+        "models": True,
+        "browse": True,
+        "threshold": True,
+    }
     choose(page, "both")
     assert all(enabled(page).values())
     choose(page, "off")
@@ -63,6 +79,7 @@ def test_the_liveness_fields_are_shown_stored_and_reverted(store, make_page, tmp
         liveness="both",
         liveness_timeout=8.0,
         liveness_both_ways=True,
+        liveness_nod=True,
         liveness_models=str(models),
         live_threshold=0.7,
     )
@@ -73,15 +90,18 @@ def test_the_liveness_fields_are_shown_stored_and_reverted(store, make_page, tmp
         "liveness": "both",
         "liveness_timeout": 8.0,
         "liveness_both_ways": True,
+        "liveness_nod": True,
         "liveness_models": str(models),
         "live_threshold": 0.7,
     }
     choose(page, "active")
     group.timeout.setValue(12.5)
     group.both_ways.setChecked(False)
+    group.nod.setChecked(False)
     page.save()
     assert not page.message.is_error
-    saved = replace(stored, liveness="active", liveness_timeout=12.5, liveness_both_ways=False)
+    saved = replace(stored, liveness="active", liveness_timeout=12.5, liveness_both_ways=False, liveness_nod=False)
+    assert not saved.challenge().allow_nod
     assert load_settings(store) == saved  # the model folder and threshold are kept for a later switch back
     choose(page, "passive")
     group.threshold.setValue(0.2)

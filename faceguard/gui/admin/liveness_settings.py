@@ -39,10 +39,15 @@ MODE_LINES = {
     "off": "No check: a printed photo or a phone screen showing an enrolled face is let in. Adds no time.",
     "passive": "A model the site provides judges each recognised face for the texture of paper or a screen; "
     f"nobody is asked to move. It {_PASSIVE_COST}.",
-    "active": "A recognised person is asked to turn their head left or right (or to nod), which a flat photo "
+    "active": "A recognised person is asked to turn their head left or right, which a flat photo "
     f"cannot do. It {_ACTIVE_COST}.",
     "both": f"The head turn and the model must both pass: the turn {_ACTIVE_COST}, and the model {_PASSIVE_COST}.",
 }
+NOD_CHOICE = "Offer a nod instead, for people who cannot turn their head"
+NOD_RISK = (
+    "A printed photo tilted back and forth passes a nod more often than a turn (docs/liveness.md): "
+    "offer it where someone needs it."
+)
 MODELS_HINT = (
     "A folder with the site's two model files, MiniFASNetV2 and MiniFASNetV1SE (.pth, named as Minivision "
     "releases them); FaceGuard never downloads them. The passive and both modes need it."
@@ -64,6 +69,8 @@ class LivenessGroup(QGroupBox):
         self.timeout.setDecimals(1)
         self.timeout.setSuffix(" s")
         self.both_ways = QCheckBox("Ask for both sides: after the first turn, a turn to the other side")
+        self.nod = QCheckBox(NOD_CHOICE)
+        self.nod.setToolTip(NOD_RISK)
         self.models = QLineEdit()
         self.models.setPlaceholderText("Folder of the passive model files")
         self.browse = QPushButton("Browse…")
@@ -84,6 +91,7 @@ class LivenessGroup(QGroupBox):
         form.addRow("", self.explanation)
         form.addRow("Answer within", self.timeout)
         form.addRow("", self.both_ways)
+        form.addRow("", self.nod)
         form.addRow("Passive model", models_row)
         form.addRow("", self.models_hint)
         form.addRow("Live score at least", self.threshold)
@@ -97,6 +105,7 @@ class LivenessGroup(QGroupBox):
         self.mode.setCurrentIndex(max(self.mode.findData(settings.liveness), 0))
         self.timeout.setValue(settings.liveness_timeout)
         self.both_ways.setChecked(settings.liveness_both_ways)
+        self.nod.setChecked(settings.liveness_nod)
         self.models.setText(settings.liveness_models)
         self.threshold.setValue(settings.live_threshold)
         self._mode_changed()
@@ -107,6 +116,7 @@ class LivenessGroup(QGroupBox):
             "liveness": self.mode.currentData(),
             "liveness_timeout": self.timeout.value(),
             "liveness_both_ways": self.both_ways.isChecked(),
+            "liveness_nod": self.nod.isChecked(),
             "liveness_models": self.models.text().strip(),
             "live_threshold": self.threshold.value(),
         }
@@ -121,7 +131,7 @@ class LivenessGroup(QGroupBox):
         ]
         self.explanation.setText("<br>".join(lines))
         mode = LivenessMode(selected)
-        active: tuple[QWidget, ...] = (self.timeout, self.both_ways)
+        active: tuple[QWidget, ...] = (self.timeout, self.both_ways, self.nod)
         passive: tuple[QWidget, ...] = (self.models, self.browse, self.threshold)
         for widgets, used in ((active, mode.active), (passive, mode.passive)):
             for widget in widgets:
