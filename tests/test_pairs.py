@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from faceguard.core.errors import InvalidInputError
 from faceguard.evaluation.pairs import Pair, fold_count, read_pairs
 
 VIEW1 = "2\nAlice\t1\t2\nBob\t1\t3\nAlice\t1\tBob\t2\nCarol\t4\tDave\t12\n"
@@ -77,11 +78,28 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
         ("1\nAlice\t1\t2\t3\t4\nBob\t1\tCarol\t3\n", r"line 2: expected a same-person pair 'Name<TAB>i<TAB>j', got"),
         ("1\nAlice\t1\tx\nBob\t1\tCarol\t3\n", r"line 2: image number 'x' is not a positive integer"),
         ("1\nAlice\t1\t2\nBob\t0\tCarol\t3\n", r"line 3: image number '0' is not a positive integer"),
+        (
+            "1\nAlice\t1\t" + "7" * 5000 + "\nBob\t1\tCarol\t3\n",
+            r"line 2: image number '7+' is not a positive integer of at",
+        ),
+        (
+            "1" * 5000 + "\nAlice\t1\t2\n",
+            r"line 1: expected a header 'N' or 'FOLDS<TAB>N' of positive integers of at most 9",
+        ),
     ],
 )
 def test_malformed_files(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         read_pairs(write(tmp_path, text), tmp_path)
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.txt"
+    path.write_bytes("1\nAlice\t1\t2\nJos\u00e9\t1\tCarol\t3\n".encode("latin-1"))
+    with pytest.raises(
+        InvalidInputError, match=r"pairs.txt, line 3: the pairs file is not UTF-8 text \(byte 16 is 0xe9\)"
+    ):
+        read_pairs(path, tmp_path)
 
 
 @pytest.mark.skipif(not REAL_DEV_TEST.exists(), reason="LFW dev pairs not available")

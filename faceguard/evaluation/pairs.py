@@ -15,6 +15,9 @@ from pathlib import Path
 
 from faceguard.core.errors import InvalidInputError
 
+#: The longest count or image number read (LFW's are at most four digits); Python refuses to read very long ones.
+MAX_DIGITS = 9
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -48,9 +51,7 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
     """
     source = Path(pairs_file)
     lines = [
-        _Line(number, text)
-        for number, text in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1)
-        if text.strip()
+        _Line(number, text) for number, text in enumerate(_read_text(source).splitlines(), start=1) if text.strip()
     ]
     if not lines:
         raise InvalidInputError(f"{source}: the pairs file is empty.")
@@ -75,6 +76,18 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
     ]
 
 
+def _read_text(source: Path) -> str:
+    """The file as text; a file that is not UTF-8 is an InvalidInputError naming the line and byte."""
+    data = source.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, byte = data[: error.start].count(b"\n") + 1, data[error.start]
+        raise InvalidInputError(
+            f"{source}, line {line}: the pairs file is not UTF-8 text (byte {error.start + 1} is {byte:#04x})."
+        ) from None
+
+
 def fold_count(pairs: Sequence[Pair]) -> int:
     """Number of distinct folds among ``pairs`` (1 for View 1, 10 for View 2)."""
     return len({pair.fold for pair in pairs})
@@ -86,7 +99,7 @@ def _parse_header(source: Path, line: _Line) -> tuple[int, int]:
     if len(fields) not in (1, 2) or not all(_is_positive_int(field) for field in fields):
         raise InvalidInputError(
             f"{source}, line {line.number}: expected a header 'N' or 'FOLDS<TAB>N' of "
-            f"positive integers, got {line.text!r}."
+            f"positive integers of at most {MAX_DIGITS} digits, got {line.text!r}."
         )
     numbers = [int(field) for field in fields]
     return (1, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
@@ -107,14 +120,17 @@ def _parse_pair(source: Path, line: _Line, same: bool) -> tuple[str, int, str, i
         raise InvalidInputError(f"{source}, line {line.number}: expected a {kind}, got {line.text!r}.")
     for field in fields[1:] if same else (fields[1], fields[3]):
         if not _is_positive_int(field):
-            raise InvalidInputError(f"{source}, line {line.number}: image number {field!r} is not a positive integer.")
+            raise InvalidInputError(
+                f"{source}, line {line.number}: image number {field!r} is not a positive integer "
+                f"of at most {MAX_DIGITS} digits."
+            )
     if same:
         return fields[0], int(fields[1]), fields[0], int(fields[2])
     return fields[0], int(fields[1]), fields[2], int(fields[3])
 
 
 def _is_positive_int(text: str) -> bool:
-    return text.isascii() and text.isdigit() and int(text) > 0
+    return text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS and int(text) > 0
 
 
 def _image_root(root: Path, first_name: str) -> Path:
