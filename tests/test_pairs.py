@@ -82,6 +82,8 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
             "1\nAlice\t1\t" + "7" * 5000 + "\nBob\t1\tCarol\t3\n",
             r"line 2: image number '7+' is not a positive integer of at",
         ),
+        ("1\nAlice\x0c1\u20282\nBob\t0\tCarol\t3\n", r"line 3: image number '0'"),  # white space, not line breaks
+        ("1\r\nAlice\t1\t2\rBob\t0\tCarol\t3\n", r"line 3: image number '0'"),
         (
             "1" * 5000 + "\nAlice\t1\t2\n",
             r"line 1: expected a header 'N' or 'FOLDS<TAB>N' of positive integers of at most 9",

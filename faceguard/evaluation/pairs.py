@@ -9,6 +9,7 @@ image ``i`` of ``Name`` is ``ROOT/Name/Name_{i:04d}.jpg``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from faceguard.core.errors import InvalidInputError
 
 #: The longest count or image number read (LFW's are at most four digits); Python refuses to read very long ones.
 MAX_DIGITS = 9
+#: Where a line ends, as editors number lines (str.splitlines also breaks at form feeds, U+2028 and the like).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,8 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
     counts disagree with the number of pair lines, or a pair of the wrong kind for its position.
     """
     source = Path(pairs_file)
-    lines = [
-        _Line(number, text) for number, text in enumerate(_read_text(source).splitlines(), start=1) if text.strip()
-    ]
+    text = _read_text(source)
+    lines = [_Line(number, line) for number, line in enumerate(_LINE_BREAK.split(text), start=1) if line.strip()]
     if not lines:
         raise InvalidInputError(f"{source}: the pairs file is empty.")
     folds, per_half = _parse_header(source, lines[0])
@@ -82,7 +84,7 @@ def _read_text(source: Path) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, byte = data[: error.start].count(b"\n") + 1, data[error.start]
+        line, byte = len(_LINE_BREAK.split(data[: error.start].decode("utf-8"))), data[error.start]
         raise InvalidInputError(
             f"{source}, line {line}: the pairs file is not UTF-8 text (byte {error.start + 1} is {byte:#04x})."
         ) from None
