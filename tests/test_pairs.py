@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,12 @@ def test_blank_lines_are_ignored(tmp_path: Path) -> None:
 def test_malformed_files(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         read_pairs(write(tmp_path, text), tmp_path)
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../../etc", "/etc", "C:", "C:\\Windows", "\\\\server\\share"])
+def test_a_name_that_is_not_a_folder_in_the_image_folder_is_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(InvalidInputError, match=rf"line 3: {re.escape(repr(name))} is not a person's folder name"):
+        read_pairs(write(tmp_path, f"1\nAlice\t1\t2\nBob\t1\t{name}\t2\n"), tmp_path)
 
 
 def test_a_file_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:

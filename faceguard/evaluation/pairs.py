@@ -20,6 +20,8 @@ from faceguard.core.errors import InvalidInputError
 MAX_DIGITS = 9
 #: Where a line ends, as editors number lines (str.splitlines also breaks at form feeds, U+2028 and the like).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: A person's name is one folder inside the image folder, on every system.
+_NOT_IN_NAMES = frozenset("/\\:")
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,9 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
     it as ``lfw/``: if the first person's folder is missing under ``root`` but present under
     ``root/lfw``, every path is built under ``root/lfw``. Images are not required to exist.
 
-    Raises ``InvalidInputError`` naming the file and line for an empty or malformed file, a header whose
-    counts disagree with the number of pair lines, or a pair of the wrong kind for its position.
+    Raises ``InvalidInputError`` naming the file and line for an empty, malformed or non-UTF-8 file, a header
+    whose counts disagree with the number of pair lines, a pair of the wrong kind for its position, or a
+    name that would lead out of the image folder.
     """
     source = Path(pairs_file)
     text = _read_text(source)
@@ -125,6 +128,12 @@ def _parse_pair(source: Path, line: _Line, same: bool) -> tuple[str, int, str, i
             raise InvalidInputError(
                 f"{source}, line {line.number}: image number {field!r} is not a positive integer "
                 f"of at most {MAX_DIGITS} digits."
+            )
+    for name in fields[:1] if same else (fields[0], fields[2]):
+        if name in (".", "..") or not _NOT_IN_NAMES.isdisjoint(name):
+            raise InvalidInputError(
+                f"{source}, line {line.number}: {name!r} is not a person's folder name; a name is not . or .. and "
+                "holds no /, \\ or : (it would lead out of the image folder)."
             )
     if same:
         return fields[0], int(fields[1]), fields[0], int(fields[2])
