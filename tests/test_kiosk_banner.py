@@ -8,7 +8,7 @@ import pytest
 
 from faceguard.access.liveness import Move
 from faceguard.access.policy import Decision, Outcome, PersonStatus
-from faceguard.app.kiosk.banner import HOLD, IDLE_AFTER, Banner, BannerModel, Screen
+from faceguard.app.kiosk.banner import HOLD, IDLE_AFTER, PAUSED_TITLE, Banner, BannerModel, Screen
 from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
 from tests.clock_helpers import ManualClock
 
@@ -103,3 +103,20 @@ def test_a_failed_liveness_check_is_denied_without_the_name_or_the_enrolled_face
     assert model.banner(SITE) == Banner(
         Screen.DENIED, "ACCESS DENIED", "Liveness check failed: no head turn to the left within 5 s."
     )
+
+
+def test_a_paused_face_shows_its_wait_and_a_granted_face_beside_it_comes_first(clock, model):
+    """The alert's face is paused: its countdown (the box's label) replaces the alert; once that face is
+    gone the alert's message stays HOLD seconds. A decision about another face still comes first."""
+    message = "Too many denied attempts by one face: recognition paused for 30 s."
+    alert = DecisionView(Decision(Outcome.RATE_LIMITED, clock.wall(), 2, None, None, None, message), None, 1.0)
+    wait = face(2, FaceState.PAUSED, "Too many attempts: wait 30 s")
+    model.frame_result(result([wait], [alert]))
+    assert model.banner(SITE) == Banner(Screen.DENIED, PAUSED_TITLE, "Too many attempts: wait 30 s")
+    clock.advance(IDLE_AFTER)  # the face has gone, the alert is younger than HOLD
+    assert model.banner(SITE) == Banner(Screen.DENIED, PAUSED_TITLE, message)
+    model.frame_result(result([wait, face(3, FaceState.KNOWN, "Ada Lovelace")], [granted(clock, 3)]))
+    assert model.banner(SITE).screen is Screen.GRANTED
+    clock.advance(HOLD)
+    model.frame_result(result([wait]))
+    assert model.banner(SITE).title == PAUSED_TITLE

@@ -62,6 +62,7 @@ class Outcome(StrEnum):
     LOW_QUALITY = "low_quality"  # the face is too small / blurred / turned away to decide
     MISMATCH = "mismatch"  # 1:1 verification: the face is not the claimed person
     NOT_LIVE = "not_live"  # recognised, but the liveness check failed (a photo, a screen, no head movement)
+    RATE_LIMITED = "rate_limited"  # an alert: one face track was refused too often, its recognition is paused
 
     @property
     def decision(self) -> DecisionWord:

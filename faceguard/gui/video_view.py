@@ -15,6 +15,7 @@ STATE_COLOURS = {
     FaceState.POOR: "#ffa000",
     FaceState.PENDING: "#64b5f6",
     FaceState.CHECKING: "#ffd600",
+    FaceState.PAUSED: "#ff6d00",
 }
 
 

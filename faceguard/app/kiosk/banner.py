@@ -1,8 +1,9 @@
 """What the kiosk's big status banner says, decided from the camera, the engine and the decisions.
 
 Priority: engine failure > camera offline > starting > a decision (held ``HOLD`` seconds, and for as
-long as the decided face stays in view) > a face being looked at (checking / look at the camera) >
-idle (clock and site name).
+long as the decided face stays in view, unless it is paused since) > a face paused by the rate limit
+(the wait, counted down) > a face being looked at (checking / look at the camera) > idle (clock and
+site name).
 
 While a face answers its liveness challenge the banner repeats the prompt. A face refused by the liveness
 check (``Outcome.NOT_LIVE``) is ACCESS DENIED with the check's reason but neither the recognised name nor
@@ -22,6 +23,8 @@ from faceguard.core.clock import SYSTEM_CLOCK, Clock
 HOLD = 3.0
 #: Seconds without any face before the kiosk returns to its idle screen.
 IDLE_AFTER = 1.5
+#: The title while a face is paused by the rate limit (its label, the detail, says how long).
+PAUSED_TITLE = "RECOGNITION PAUSED"
 
 
 class Screen(StrEnum):
@@ -81,10 +84,14 @@ class BannerModel:
             return Banner(Screen.STARTING, "Starting…", self.starting)
         now = self.clock.monotonic()
         faces = self.faces[1].faces if self.faces is not None and now - self.faces[0] < IDLE_AFTER else ()
+        paused = [face for face in faces if face.state is FaceState.PAUSED]
         if self.decision is not None:
             decided_at, view = self.decision
-            if now - decided_at < HOLD or view.decision.track_id in {face.track_id for face in faces}:
+            in_view = view.decision.track_id in {face.track_id for face in faces}
+            if (now - decided_at < HOLD or in_view) and view.decision.track_id not in {f.track_id for f in paused}:
                 return _decision_banner(view)
+        if paused:
+            return Banner(Screen.DENIED, PAUSED_TITLE, paused[0].label)
         if faces:
             challenged = [face for face in faces if face.state is FaceState.CHECKING]
             if challenged:
@@ -103,6 +110,8 @@ def _decision_banner(view: DecisionView) -> Banner:
         return Banner(Screen.GRANTED, "ACCESS GRANTED", decision.person.name, view.thumbnail)
     if decision.outcome is Outcome.UNKNOWN:
         return Banner(Screen.DENIED, "ACCESS DENIED", "Unknown face", view.thumbnail)
+    if decision.outcome is Outcome.RATE_LIMITED:
+        return Banner(Screen.DENIED, PAUSED_TITLE, decision.message)
     if decision.outcome is Outcome.NOT_LIVE:
         name = decision.person.name if decision.person is not None else ""
         return Banner(Screen.DENIED, "ACCESS DENIED", decision.message.removeprefix(f"{name}: "))

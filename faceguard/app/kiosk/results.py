@@ -19,6 +19,7 @@ class FaceState(StrEnum):
     UNKNOWN = "unknown"  # matches nobody enrolled
     POOR = "poor"  # too small, blurred or turned away to recognise
     CHECKING = "checking"  # recognised, answering the liveness challenge (the label is the prompt)
+    PAUSED = "paused"  # refused too often: not looked at until the pause ends (the label is the wait)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,11 @@ event's ``door_action`` and message say it ("Door unlocked for 4 s.", or why the
 door error never changes a decision: the door stays locked and out of service, and each frame's
 ``door_problem`` says so until the door works again.
 
+Rate limiting (``faceguard.access.rate_limit``): the denials of each followed face box are counted, a
+restart in the same place (another photo held up) included. A box refused too often is paused: it is
+not encoded or matched, its label counts the wait down, one RATE_LIMITED alert (denied) is logged with
+its snapshot, and when the pause ends it is judged afresh as a new appearance.
+
 Enrolled people whose templates are all of other models (a database from before a model upgrade) are
 not in this model's gallery: each frame's result says how many, until they are re-encoded.
 """
@@ -23,6 +28,7 @@ not in this model's gallery: each frame's result says how many, until they are r
 from __future__ import annotations
 
 import contextlib
+import math
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -31,6 +37,7 @@ import numpy as np
 
 from faceguard.access.liveness import LivenessMode
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
+from faceguard.access.rate_limit import RateLimitConfig, RateLimiter
 from faceguard.app.kiosk.liveness import LivenessGate, LivenessVerdict
 from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
 from faceguard.app.kiosk.tracker import IouTracker, Track
@@ -68,6 +75,8 @@ LOG_BUSY_TIMEOUT_MS = 250
 MAX_UNLOGGED = 10_000
 #: The label of a recognised face refused by the liveness check (its box shows no name).
 LIVENESS_FAILED_LABEL = "Liveness check failed"
+#: The label of a paused face box, with the whole seconds left.
+PAUSED_LABEL = "Too many attempts: wait {seconds} s"
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class _Held:
     decision: Decision
     snapshot: bytes
     first_seen: float
+    box_id: int
 
 
 class KioskEngine:
@@ -101,11 +111,13 @@ class KioskEngine:
         clock: Clock = SYSTEM_CLOCK,
         door_output: Door | None = None,
         liveness: LivenessGate | None = None,
+        rate_limit: RateLimitConfig | None = None,
     ) -> None:
         """``clock`` times the refreshes, the latencies and the stage timings (monotonic seconds); the
         tracker, the votes and the log go by each frame's own capture times. ``door_output``: the lock
         that GRANTED decisions unlock (None: no door output); the engine locks it now. ``liveness``: the
-        checks a recognised face must pass first (None: none)."""
+        checks a recognised face must pass first (None: none). ``rate_limit``: when a face box refused
+        too often is paused (None: the defaults)."""
         self.pipeline, self.store, self.gallery, self.clock = pipeline, store, gallery, clock
         self.policy = AccessPolicy(gallery.status_of, config)
         self.reconfigure(config, door, threshold)
@@ -120,6 +132,8 @@ class KioskEngine:
         self.liveness = liveness or LivenessGate(LivenessMode.OFF)
         self._held: dict[int, _Held] = {}
         self._abandoned: list[DecisionView] = []  # held votes of faces replaced within their track this frame
+        self.rate_limit = RateLimiter(rate_limit or RateLimitConfig())
+        self._outcomes: list[tuple[int, Outcome]] = []  # (box id, outcome) of this frame's decisions
 
     def set_liveness(self, liveness: LivenessGate) -> None:
         """Check faces with ``liveness`` from now on; votes already held are checked afresh by it."""
@@ -164,10 +178,11 @@ class KioskEngine:
         clock: Clock = SYSTEM_CLOCK,
         door_output: Door | None = None,
         liveness: LivenessGate | None = None,
+        rate_limit: RateLimitConfig | None = None,
     ) -> KioskEngine:
         store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
-        return cls(pipeline, store, gallery, config, door, threshold, clock, door_output, liveness)
+        return cls(pipeline, store, gallery, config, door, threshold, clock, door_output, liveness, rate_limit)
 
     def process(self, frame: Frame) -> FrameResult:
         start = self.clock.monotonic()
@@ -178,9 +193,11 @@ class KioskEngine:
         detected = self.clock.monotonic()
         tracks, ended = self.tracker.update(faces, frame.monotonic)
         decisions = [d for track_id in ended if (d := self._end_track(frame, track_id))]
-        due = [t for t in tracks if t.encoded_at is None or not t.decided or frame.monotonic - t.encoded_at >= RECHECK]
+        self._resume(frame, tracks)
+        due = [t for t in tracks if t.paused_until is None and _due(t, frame.monotonic)]
         decisions += [d for t, obs in self._observe(frame, due) if (d := self._decide(frame, t, obs))]
         decisions += self._check_liveness(frame, tracks)
+        decisions += self._limit_rate(frame)
         self._write_log()
         done = self.clock.monotonic()
         return FrameResult(
@@ -287,10 +304,10 @@ class KioskEngine:
             return None
         snapshot = _snapshot(frame.image, track)
         if decision.granted and self.liveness.enabled:
-            self._held[track.track_id] = _Held(decision, snapshot, track.first_seen)
+            self._held[track.track_id] = _Held(decision, snapshot, track.first_seen, track.box_id)
             self.liveness.start(track.track_id, frame.monotonic)
             return None
-        return self._emit(decision, snapshot, track.first_seen, None)
+        return self._emit(decision, snapshot, track.first_seen, None, track.box_id)
 
     def _check_liveness(self, frame: Frame, tracks: list[Track]) -> list[DecisionView]:
         """Feed this frame's landmarks to the faces' challenges; release the held votes whose checks are settled."""
@@ -329,12 +346,48 @@ class KioskEngine:
             name = decision.person.name if decision.person is not None else "The face"
             decision = replace(decision, outcome=Outcome.NOT_LIVE, message=f"{name}: {verdict.detail}")
         record = LivenessRecord(verdict.mode.value, verdict.passed, verdict.live_score, verdict.motion)
-        return self._emit(decision, held.snapshot, held.first_seen, record)
+        return self._emit(decision, held.snapshot, held.first_seen, record, held.box_id)
+
+    def _limit_rate(self, frame: Frame) -> list[DecisionView]:
+        """Count this frame's decisions per face box; pause each box refused too often (a box that has
+        left is not counted: there is nothing to pause)."""
+        outcomes, self._outcomes = self._outcomes, []
+        boxes = {track.box_id: track for track in self.tracker.tracks.values()}
+        alerts: list[DecisionView] = []
+        for box_id, outcome in outcomes:
+            track = boxes.get(box_id)
+            if track is not None and (seconds := self.rate_limit.record(box_id, outcome, frame.monotonic)):
+                alerts += self._pause(frame, track, seconds)
+        return alerts
+
+    def _pause(self, frame: Frame, track: Track, seconds: float) -> list[DecisionView]:
+        """Stop judging ``track`` for ``seconds``: its votes and checks are forgotten (a vote held for the
+        liveness check is refused) and the pause is logged once, as an alert with the face's snapshot."""
+        held = self._end_track(frame, track.track_id)
+        track.paused_until = frame.monotonic + seconds
+        message = f"Too many denied attempts by one face: recognition paused for {seconds:g} s."
+        alert = Decision(Outcome.RATE_LIMITED, frame.wall, track.track_id, None, None, None, message)
+        shown = self._emit(alert, _snapshot(frame.image, track), track.first_seen, None)
+        return [held, shown] if held is not None else [shown]
+
+    def _resume(self, frame: Frame, tracks: list[Track]) -> None:
+        """Judge the face boxes whose pause has ended afresh, as new appearances."""
+        for track in tracks:
+            if track.paused_until is not None and frame.monotonic >= track.paused_until:
+                self.tracker.restart(track, frame.monotonic)
 
     def _emit(
-        self, decision: Decision, snapshot: bytes, first_seen: float, liveness: LivenessRecord | None
+        self,
+        decision: Decision,
+        snapshot: bytes,
+        first_seen: float,
+        liveness: LivenessRecord | None,
+        box_id: int | None = None,
     ) -> DecisionView:
-        """Open the door for a GRANTED decision, queue the event for the log, and describe it for the screen."""
+        """Open the door for a GRANTED decision, queue the event for the log, count it for the rate limit
+        (``box_id``: the face box it is about), and describe it for the screen."""
+        if box_id is not None:
+            self._outcomes.append((box_id, decision.outcome))
         latency = self.clock.monotonic() - first_seen
         door_action = self._open_door(decision) if decision.granted else None
         logged = replace(decision, message=f"{decision.message} {door_action}") if door_action else decision
@@ -353,6 +406,9 @@ class KioskEngine:
 
     def _view(self, track: Track, now: float) -> FaceView:
         x1, y1, x2, y2 = (float(v) for v in track.face.box)
+        if track.paused_until is not None:
+            label = PAUSED_LABEL.format(seconds=math.ceil(track.paused_until - now))
+            return FaceView(track.track_id, (x1, y1, x2, y2), label, FaceState.PAUSED)
         challenge = self.liveness.view(track.track_id, now)
         if challenge is not None:
             return FaceView(track.track_id, (x1, y1, x2, y2), challenge.move.prompt, FaceState.CHECKING)
@@ -384,6 +440,12 @@ def missing_problem(missing: int, model: str) -> str:
         f"{people} no face template for {model} yet and cannot be recognised here: an administrator "
         "must re-encode them (admin window: Settings → Re-encode now)."
     )
+
+
+def _due(track: Track, now: float) -> bool:
+    """Whether ``track``'s face is to be encoded now: new or undecided faces every frame, decided ones
+    every ``RECHECK`` seconds."""
+    return track.encoded_at is None or not track.decided or now - track.encoded_at >= RECHECK
 
 
 def _snapshot(image: np.ndarray, track: Track) -> bytes:

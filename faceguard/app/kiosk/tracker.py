@@ -20,7 +20,9 @@ from faceguard.core.types import Face
 @dataclass
 class Track:
     """One face followed across frames; times are monotonic seconds (``faceguard.core.clock``).
-    ``encoded_at`` is when it was last encoded (None = never)."""
+    ``encoded_at`` is when it was last encoded (None = never). ``box_id`` is the id the box was first
+    followed under: a restart gives the track a new id but keeps it (whoever holds up one face after
+    another in the same place is the same visitor to the rate limit)."""
 
     track_id: int
     face: Face
@@ -33,6 +35,11 @@ class Track:
     person_id: int | None = None
     encoding: np.ndarray | None = None  # the face's latest encoding
     liveness_failed: bool = False  # recognised, but refused by the liveness check in this appearance
+    paused_until: float | None = None  # refused too often: not looked at before then (the rate limit's pause)
+    box_id: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.box_id = self.track_id
 
 
 @dataclass
@@ -76,10 +83,12 @@ class IouTracker:
 
     def restart(self, track: Track, now: float) -> int:
         """Give ``track`` a new id and start its appearance afresh (the box was followed, but the face
-        in it changed: one person left and another stepped into the same place). Returns the old id."""
+        in it changed: one person left and another stepped into the same place; or its pause ended).
+        Returns the old id."""
         old_id = track.track_id
         del self.tracks[old_id]
-        track.track_id, track.first_seen, track.decided, track.liveness_failed = next(self._ids), now, False, False
+        track.track_id, track.first_seen, track.decided = next(self._ids), now, False
+        track.liveness_failed, track.paused_until = False, None
         self.tracks[track.track_id] = track
         return old_id
 
