@@ -46,6 +46,14 @@ def test_by_default_the_kiosk_has_no_door_output() -> None:
         ({"door_driver": "mqtt", "door_address": "http://10.0.0.2/shelly1"}, "mqtt://host:port/<the relay's topic"),
         ({"door_driver": "osdp"}, "needs its serial port and reader address"),
         ({"door_driver": "osdp", "door_address": "/dev/ttyUSB0"}, "PORT@ADDRESS or PORT@ADDRESS:BAUD"),
+        # found by fuzzing: urllib's own ValueError, or int() of more than 4300 digits, came out instead
+        ({"door_driver": "http", "door_address": "http://[fe80::1/{state}"}, "http:// or https:// URL"),
+        ({"door_driver": "http", "door_address": "http://relay\uff03/{state}"}, "http:// or https:// URL"),
+        ({"door_driver": "shelly", "door_address": "http://[::1"}, "http:// or https:// URL"),
+        ({"door_driver": "mqtt", "door_address": "mqtt://[broker/door"}, "mqtt://host:port/<the relay's topic"),
+        ({"door_driver": "gpio", "door_address": "GPIO" + "1" * 5000}, "BCM number from 0 to 27"),
+        ({"door_driver": "osdp", "door_address": "COM4@" + "1" * 5000}, "PORT@ADDRESS or PORT@ADDRESS:BAUD"),
+        ({"door_driver": "osdp", "door_address": "COM4@1:" + "9" * 5000}, "PORT@ADDRESS or PORT@ADDRESS:BAUD"),
     ],
 )
 def test_invalid_door_settings_are_refused_with_what_is_allowed(fields: dict[str, object], message: str) -> None:

@@ -20,7 +20,8 @@ from faceguard.door.driver import Polarity, RelayDriver
 
 #: The BCM numbers of the GPIOs on the Raspberry Pi's 40-pin header.
 MIN_PIN, MAX_PIN = 0, 27
-_PIN = re.compile(r"(?:GPIO)?(\d+)", re.IGNORECASE)
+#: Up to 9 ASCII digits: Python refuses to read a number of more than 4300 digits.
+_PIN = re.compile(r"(?:GPIO)?([0-9]{1,9})", re.IGNORECASE)
 
 
 def check_pin(address: str) -> str:

@@ -22,9 +22,13 @@ TIMEOUT = 2.0
 
 
 def check_url(url: str, what: str) -> str:
-    parts = urllib.parse.urlsplit(url.strip())
+    problem = InvalidInputError(f"The {what} must be an http:// or https:// URL, got '{url}'.")
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:  # an unclosed [IPv6] bracket, a host name that changes under NFKC normalisation
+        raise problem from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInputError(f"The {what} must be an http:// or https:// URL, got '{url}'.")
+        raise problem
     return url.strip()
 
 

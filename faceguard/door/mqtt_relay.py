@@ -52,8 +52,8 @@ class MqttAddress:
 def check_mqtt_address(address: str) -> MqttAddress:
     """The parts of ``mqtt://[user:password@]host[:port]/<prefix>``; raises InvalidInputError naming the form."""
     problem = f"The MQTT relay's address must be mqtt://host:port/<the relay's topic prefix>, got '{address}'."
-    parts = urllib.parse.urlsplit(address.strip())
-    try:
+    try:  # an unclosed [IPv6] bracket, a host name that changes under NFKC normalisation, a port out of range
+        parts = urllib.parse.urlsplit(address.strip())
         port = parts.port or DEFAULT_PORT
     except ValueError:
         raise InvalidInputError(problem) from None

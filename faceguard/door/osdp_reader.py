@@ -46,7 +46,8 @@ TIMEOUT = 2.0
 DEFAULT_BAUD = 9600
 BAUDS = (9600, 19200, 38400, 57600, 115200, 230400)
 MAX_ADDRESS = 126  # 127 is the broadcast address
-_ADDRESS = re.compile(r"(?P<port>[^@]+)@(?P<address>\d+)(?::(?P<baud>\d+))?")
+#: Numbers of up to 9 ASCII digits: Python refuses to read a number of more than 4300 digits.
+_ADDRESS = re.compile(r"(?P<port>[^@]+)@(?P<address>[0-9]{1,9})(?::(?P<baud>[0-9]{1,9}))?")
 _BADGE = re.compile(r"(\d+):(\d+)")
 
 
