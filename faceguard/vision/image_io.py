@@ -6,14 +6,14 @@ import io
 import warnings
 from pathlib import Path
 
-import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from faceguard.core.errors import ImageError
 
 #: Largest decoded size we accept. JPEGs above it are decoded at a reduced scale instead (DCT draft
-#: mode, fast); other formats above it are refused rather than risking seconds of work and gigabytes.
+#: mode, fast; at 1/8 beyond Pillow's decompression-bomb limit); other formats above it are refused rather
+#: than risking seconds of work and gigabytes.
 MAX_PIXELS = 40_000_000
 #: JPEGs are decoded at the smallest DCT scale that keeps the longer side at least this long.
 DRAFT_SIDE = 4096
@@ -36,9 +36,7 @@ def read_image(source: str | Path | bytes) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image: Image.Image = Image.open(io.BytesIO(data))
-            if image.format == "JPEG" and image.width * image.height > MAX_PIXELS:
-                image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))
+            image = _open(data)
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(
                     f"{name} is too large ({image.width}x{image.height} pixels); "
@@ -47,8 +45,6 @@ def read_image(source: str | Path | bytes) -> np.ndarray:
             image.load()
             image = ImageOps.exif_transpose(image)
     except Image.DecompressionBombError:
-        if data[:2] == JPEG_MAGIC:  # beyond Pillow's limit even to open: let OpenCV decode at 1/8 scale
-            return _decode_jpeg_eighth(data, name)
         raise ImageError(f"{name} is too large to decode safely.") from None
     except UnidentifiedImageError:
         raise ImageError(f"{name} is not an image file (or is in a format FaceGuard cannot read).") from None
@@ -72,12 +68,21 @@ def _read_bytes(path: Path, name: str) -> bytes:
         raise ImageError(f"{name} cannot be read ({error.strerror or error}).") from None
 
 
-def _decode_jpeg_eighth(data: bytes, name: str) -> np.ndarray:
-    """Decode a giant JPEG at 1/8 scale (OpenCV applies the EXIF orientation itself)."""
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_COLOR_8)
-    if bgr is None or bgr.shape[0] * bgr.shape[1] > MAX_PIXELS:
-        raise ImageError(f"{name} is too large to decode safely.")
-    return np.ascontiguousarray(bgr[:, :, ::-1])
+def _open(data: bytes) -> Image.Image:
+    """Pillow's image of ``data``, not decoded yet; a JPEG above MAX_PIXELS in draft mode. A JPEG beyond
+    Pillow's decompression-bomb limit, which Image.open refuses, is opened as a JPEG all the same and
+    drafted at 1/8 scale, so a damaged or truncated one is refused like any other."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        if data[:2] != JPEG_MAGIC:
+            raise
+        image = JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+        image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+        return image
+    if image.format == "JPEG" and image.width * image.height > MAX_PIXELS:
+        image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))
+    return image
 
 
 def gray_to_rgb(gray: np.ndarray) -> np.ndarray:
