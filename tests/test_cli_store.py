@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import re
 import shutil
 import sqlite3
@@ -25,6 +26,7 @@ from faceguard.app.settings import PREFIX, load_settings
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.cli import main
 from faceguard.cli.common import parse_until, parse_when
+from faceguard.cli.people import NO_NAME
 from faceguard.core.types import Thumbnail
 from faceguard.store.event_export import EVENT_COLUMNS
 from faceguard.store.migrations import SCHEMA
@@ -328,9 +330,27 @@ def test_people_import_enrolls_files_and_folders_and_reports_bad_photos(db, impo
     assert code == 0 and out == "Imported 3 people (4 photos); 2 photos skipped.\n"
     assert "skipped Barack_Obama/coffee.jpg: No face was found in the photo." in err
     assert "skipped broken.jpg: 'broken.jpg' is not an image file" in err
+    assert "ignored README.txt: not a photo (.bmp, .jpeg, .jpg, .png, .webp)" in err
     assert {p.name: p.templates for p in people(db)} == {"Barack Obama": 2, "Eileen Collins": 1, "Joe Biden": 1}
     assert run(capsys, "identify", str(DATA / "obama2.jpg"))[1].split()[1:4] == ["#1", "Barack", "Obama"]
     assert "Consent not recorded" in err and {p.consent_at for p in people(db)} == {None}
+
+
+def test_people_import_of_odd_names_reports_them_and_imports_everyone_else(db, tmp_path, capsys):
+    """Found by fuzzing: a name of only _ stopped the import half-way, a name that is not UTF-8 (made on
+    another system) crashed it, and a hidden folder was enrolled as a person called .thumbnails."""
+    folder = tmp_path / "odd"
+    (folder / ".thumbnails").mkdir(parents=True)
+    shutil.copy(DATA / "obama.jpg", folder / ".thumbnails" / "Barack_Obama.jpg")
+    shutil.copy(DATA / "obama.jpg", folder / "_.jpg")
+    shutil.copy(DATA / "biden.jpg", folder / os.fsdecode(b"Jos\xe9_Biden.jpg"))
+    (folder / "Empty").mkdir()
+    code, out, err = run(capsys, "people", "import", str(folder))
+    assert code == 0 and out == "Imported 1 people (1 photos); 1 photos skipped.\n"
+    assert f"skipped _.jpg: {NO_NAME}" in err and "ignored Empty: an empty folder" in err
+    (person,) = people(db)
+    with Store.open(db) as store:
+        assert person.name == "Jos\ufffd Biden" and store.templates(person.id)[0].source == "photo:Jos\ufffd_Biden.jpg"
 
 
 def test_people_import_with_consent_records_it_for_everyone_imported(db, import_folder, capsys):

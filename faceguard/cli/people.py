@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from faceguard.cli.common import (
 from faceguard.core.errors import FaceGuardError, ImageError, InvalidInputError, QualityError
 from faceguard.store.templates import NewTemplate
 from faceguard.store.timestamps import now
-from faceguard.vision.image_io import IMAGE_SUFFIXES, photo_source, read_image
+from faceguard.vision.image_io import IMAGE_SUFFIXES, file_name, photo_source, read_image
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from faceguard.vision.pipeline import FacePipeline
 
 PERSON_FIELDS = ("badge", "group", "valid_from", "valid_until", "notes")
+NO_NAME = "The file or folder name holds no person's name (only _ and spaces): rename it after the person."
 NO_CONSENT = "Consent not recorded: pass --consent once a person has agreed to have their face stored for door access."
 LOW_QUALITY_HINT = (
     "This is below the recommended quality; --accept-low-quality enrolls it anyway (recognition may be less reliable)."
@@ -267,13 +269,17 @@ def confirm(question: str) -> bool:
 
 def run_people_import(args: argparse.Namespace) -> int:
     plan = import_plan(args.folder, IMAGE_SUFFIXES)
+    for path, reason in plan.ignored:
+        print(f"ignored {path.relative_to(args.folder)}: {reason}", file=sys.stderr)
+    if not plan.people:
+        raise FaceGuardError(f"No photos ({', '.join(sorted(IMAGE_SUFFIXES))}) found in {args.folder}.")
     with open_store(args, create=True) as store:
         pipeline = common.load_pipeline(args)
         errors: list[FaceGuardError] = []
         people = photos = accepted = 0
-        with tqdm(total=sum(len(paths) for _, paths in plan), desc="importing", unit="photo") as bar:
-            for name, paths in plan:
-                templates = prepare_templates(pipeline, paths, args.folder, args.accept_low_quality, bar, errors)
+        with tqdm(total=sum(len(paths) for _, paths in plan.people), desc="importing", unit="photo") as bar:
+            for name, paths in plan.people:
+                templates = prepare_templates(pipeline, name, paths, args, bar, errors)
                 if templates:
                     store.enroll(name, *templates, **consent_details(args, "import"))
                     people, photos = people + 1, photos + len(templates)
@@ -285,42 +291,78 @@ def run_people_import(args: argparse.Namespace) -> int:
     return 0 if people else errors[0].exit_code
 
 
-def import_plan(folder: Path, suffixes: set[str]) -> list[tuple[str, list[Path]]]:
-    """(name, photos) per person: each photo directly in ``folder`` is a person named after the file,
-    each subfolder a person named after the folder with all its photos (``_`` reads as a space)."""
+@dataclass(frozen=True)
+class ImportPlan:
+    """people: (name, photos) per person to enroll; ignored: (path, why) of every other file and folder."""
+
+    people: list[tuple[str, list[Path]]]
+    ignored: list[tuple[Path, str]]
+
+
+def import_plan(folder: Path, suffixes: set[str]) -> ImportPlan:
+    """Each photo directly in ``folder`` is a person named after the file, each subfolder a person named
+    after the folder with all its photos (``_`` reads as a space). Hidden files and folders are passed over
+    in silence; other files, folders inside a person's folder and folders without photos are ignored."""
     if not folder.is_dir():
         raise FaceGuardError(f"{folder} is not a folder.")
-    plan = []
-    for entry in sorted(folder.iterdir()):
-        if entry.is_dir() and (photos := [path for path in sorted(entry.iterdir()) if is_photo(path, suffixes)]):
-            plan.append((entry.name.replace("_", " ").strip(), photos))
+    plan = ImportPlan([], [])
+    for entry in sorted(visible(folder)):
+        if entry.is_dir():
+            inside = sorted(visible(entry))
+            photos = [path for path in inside if is_photo(path, suffixes)]
+            plan.ignored.extend((path, ignored_because(path, suffixes)) for path in inside if path not in photos)
+            if photos:
+                plan.people.append((person_name(file_name(entry)), photos))
+            elif not inside:
+                plan.ignored.append((entry, "an empty folder"))
         elif is_photo(entry, suffixes):
-            plan.append((entry.stem.replace("_", " ").strip(), [entry]))
-    if not plan:
-        raise FaceGuardError(f"No photos ({', '.join(sorted(suffixes))}) found in {folder}.")
+            plan.people.append((person_name(Path(file_name(entry)).stem), [entry]))
+        else:
+            plan.ignored.append((entry, ignored_because(entry, suffixes)))
     return plan
 
 
+def ignored_because(path: Path, suffixes: set[str]) -> str:
+    """Why ``path``, in the folder or in a person's folder, is not a photo to import."""
+    if path.is_dir():
+        return "a folder inside a person's folder"
+    if not path.is_file():
+        return "not a file (a broken link or a device)"
+    return f"not a photo ({', '.join(sorted(suffixes))})"
+
+
+def visible(folder: Path) -> list[Path]:
+    """The files and folders in ``folder`` whose names do not start with a dot."""
+    return [path for path in folder.iterdir() if not path.name.startswith(".")]
+
+
+def person_name(name: str) -> str:
+    return name.replace("_", " ").strip()
+
+
 def is_photo(path: Path, suffixes: set[str]) -> bool:
-    return path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith(".")
+    return path.is_file() and path.suffix.lower() in suffixes
 
 
 def prepare_templates(
     pipeline: FacePipeline,
+    person: str,
     paths: list[Path],
-    folder: Path,
-    accept_low_quality: bool,
+    args: argparse.Namespace,
     bar: tqdm,
     errors: list[FaceGuardError],
 ) -> list[NewTemplate]:
-    """The templates of the usable photos (below the recommended quality only when accepted, and then
-    reported); each refused one is reported, added to ``errors`` and skipped."""
+    """The templates of ``person``'s usable photos (below the recommended quality only with
+    ``--accept-low-quality``, and then reported); each refused one is reported, added to ``errors`` and skipped.
+    A file or folder name that holds no name (``_.jpg``) refuses its photos."""
     templates = []
     for path in paths:
-        name = path.relative_to(folder)
+        name = path.relative_to(args.folder)
         try:
-            templates.append(checked_template(pipeline, read_image(path), path, accept_low_quality))
-        except (ImageError, QualityError) as error:
+            if not person:
+                raise InvalidInputError(NO_NAME)
+            templates.append(checked_template(pipeline, read_image(path), path, args.accept_low_quality))
+        except (ImageError, QualityError, InvalidInputError) as error:
             errors.append(error)
             bar.write(f"skipped {name}: {error}", file=sys.stderr)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from pathlib import Path
 
@@ -106,6 +107,12 @@ def _to_rgb8(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
 
 
+def file_name(path: Path) -> str:
+    """``path``'s name as text that can be stored and shown: bytes that are not UTF-8 (a name made on
+    another system, which Python keeps as lone surrogates) become U+FFFD."""
+    return os.fsencode(path.name).decode("utf-8", "replace")
+
+
 def photo_source(path: Path) -> str:
     """How a template records the photo file it came from: ``photo:<file name>``."""
-    return f"photo:{path.name}"
+    return f"photo:{file_name(path)}"
