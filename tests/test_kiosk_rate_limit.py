@@ -129,3 +129,13 @@ def test_a_photo_failing_the_liveness_check_counts_as_a_refusal(pipeline, store,
     assert found == [Outcome.NOT_LIVE, Outcome.UNKNOWN, Outcome.UNKNOWN, Outcome.RATE_LIMITED]
     assert camera.results[-1].faces[0].state is FaceState.PAUSED
     assert [e.reason for e in store.events(newest_first=False)] == ["not_live", "unknown", "unknown", "rate_limited"]
+
+
+def test_a_rate_limit_saved_by_the_admin_applies_from_the_next_frame(pipeline, store, scene):
+    """The kiosk follows the settings: reconfigured to pause after one refusal, the first unknown face's
+    box is paused at once (the counts start afresh under the new rule)."""
+    engine = open_engine(pipeline, store)
+    engine.reconfigure(CONFIG, DOOR, engine.threshold_rule, RateLimitConfig(max_denials=1, pause=PAUSE))
+    camera = Camera(engine)
+    camera.show(scene["collins"], 3)
+    assert outcomes(camera) == [(2, Outcome.UNKNOWN), (2, Outcome.RATE_LIMITED)]

@@ -7,6 +7,7 @@ from dataclasses import fields, replace
 import pytest
 
 from faceguard.access.liveness import ChallengeConfig, LivenessMode
+from faceguard.access.rate_limit import RateLimitConfig
 from faceguard.app.settings import PREFIX, KioskSettings, load_settings, save_settings
 from faceguard.core.errors import InvalidInputError
 from faceguard.store.repository import Store
@@ -33,6 +34,8 @@ def test_defaults():
     assert settings.liveness_mode is LivenessMode.ACTIVE  # a door resists a photo unless the site says otherwise
     assert settings.challenge() == ChallengeConfig()
     assert not settings.challenge().allow_nod  # turns only: a tilted photo fakes a nod more easily
+    assert settings.rate_limit() == RateLimitConfig()  # 3 refusals in a minute pause a face box for 30 s
+    assert KioskSettings(rate_limit_pause=600).rate_limit().max_pause == 600  # a long pause is not capped below itself
 
 
 def test_a_new_database_gives_the_defaults(db_path):
@@ -93,6 +96,8 @@ def test_fields_never_saved_keep_their_defaults(db_path):
         ),
         ({"live_threshold": 1.0}, "The live score threshold must be between 0 and 1, got 1.0."),
         ({"liveness_timeout": 0.5}, "The challenge must last between 1 and 30 seconds, got 0.5."),
+        ({"rate_limit_denials": 0}, "A face must be refused at least once before it is paused, got 0."),
+        ({"rate_limit_pause": 0.0}, "The pause after too many attempts must be a positive number of seconds, got 0.0."),
     ],
 )
 def test_invalid_settings_are_rejected_with_their_message(changes, message):

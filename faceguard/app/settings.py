@@ -8,6 +8,7 @@ from typing import Any, get_type_hints
 
 from faceguard.access.liveness import ChallengeConfig, LivenessMode
 from faceguard.access.policy import PolicyConfig
+from faceguard.access.rate_limit import MAX_DENIALS, MAX_PAUSE, PAUSE, RateLimitConfig
 from faceguard.core.errors import InvalidInputError
 from faceguard.door.driver import DEFAULT_PULSE, Polarity, check_pulse
 from faceguard.door.gpio_relay import check_pin
@@ -48,7 +49,9 @@ class KioskSettings:
     cannot turn their head; off by default, as a photo tilted back and forth fakes a nod more easily than
     a turn: docs/liveness.md); liveness_models: the site's passive model files (a folder
     with MiniFASNetV2 and MiniFASNetV1SE .pth files), needed by passive and both; live_threshold: the mean
-    live score below which a face is refused as a photo or screen.
+    live score below which a face is refused as a photo or screen. rate_limit_denials, rate_limit_pause:
+    a face box refused this many times within a minute is not judged again for this many seconds
+    (``faceguard.access.rate_limit``).
     """
 
     site_name: str = "FaceGuard"
@@ -73,6 +76,8 @@ class KioskSettings:
     liveness_nod: bool = False
     liveness_models: str = ""
     live_threshold: float = 0.5
+    rate_limit_denials: int = MAX_DENIALS
+    rate_limit_pause: float = PAUSE
 
     def __post_init__(self) -> None:
         if not self.site_name.strip():
@@ -89,8 +94,17 @@ class KioskSettings:
             raise InvalidInputError(f"Inference needs at least one thread, got {self.threads}.")
         self._check_door()
         self._check_liveness()
+        if self.rate_limit_denials < 1:
+            raise InvalidInputError(
+                f"A face must be refused at least once before it is paused, got {self.rate_limit_denials}."
+            )
+        if not self.rate_limit_pause > 0:
+            raise InvalidInputError(
+                f"The pause after too many attempts must be a positive number of seconds, got {self.rate_limit_pause}."
+            )
         try:
             self.policy()  # k, n and cooldown are checked by the policy's own rules
+            self.rate_limit()
         except ValueError as error:
             raise InvalidInputError(str(error)) from None
 
@@ -159,6 +173,14 @@ class KioskSettings:
 
     def policy(self) -> PolicyConfig:
         return PolicyConfig(k=self.k, n=self.n, cooldown=self.cooldown)
+
+    def rate_limit(self) -> RateLimitConfig:
+        """The pause for a face box refused too often; a repeat doubles it, up to 5 min or the pause itself."""
+        return RateLimitConfig(
+            max_denials=self.rate_limit_denials,
+            pause=self.rate_limit_pause,
+            max_pause=max(MAX_PAUSE, self.rate_limit_pause),
+        )
 
 
 def load_settings(store: Store) -> KioskSettings:

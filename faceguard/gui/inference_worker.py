@@ -97,6 +97,7 @@ class InferenceWorker(LoopWorker):
                 threshold,
                 door_output=door_output(settings),
                 liveness=liveness_gate(settings),
+                rate_limit=settings.rate_limit(),
             )
             stored = load_settings(store)  # changes to these are followed while the kiosk runs
             self.ready.emit()
@@ -137,7 +138,7 @@ class InferenceWorker(LoopWorker):
             return stored
         if current != stored:
             threshold = SiteThreshold.for_model(engine.pipeline.spec, current.max_fpir, current.threshold)
-            engine.reconfigure(current.policy(), current.door, threshold)
+            engine.reconfigure(current.policy(), current.door, threshold, current.rate_limit())
             if door_settings_changed(stored, current):
                 engine.close_door()
                 engine.set_door_output(door_output(current))

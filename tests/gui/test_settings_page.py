@@ -33,6 +33,8 @@ STORED = KioskSettings(
     n=4,
     cooldown=7.5,
     sound=False,
+    rate_limit_denials=5,
+    rate_limit_pause=120.0,
 )
 
 
@@ -92,6 +94,7 @@ def test_the_page_shows_the_stored_values(store, make_page):
     assert not page.calibrated.isChecked() and page.threshold.isEnabled() and page.threshold.value() == 0.55
     assert (page.threads.value(), page.k.value(), page.n.value(), page.cooldown.value()) == (2, 2, 4, 7.5)
     assert not page.sound.isChecked()
+    assert (page.rate_limit_denials.value(), page.rate_limit_pause.value()) == (5, 120.0)
     assert shows_rates(page, 0.55, 0)
     assert "Badge + face (1:1) checks use 0.550" in page.rates.text()
     assert page.settings() == STORED
@@ -112,6 +115,8 @@ def test_edits_are_saved_to_the_file_and_another_store_sees_them(qtbot, db_path,
     page.n.setValue(4)
     page.cooldown.setValue(7.5)
     page.sound.setChecked(False)
+    page.rate_limit_denials.setValue(5)
+    page.rate_limit_pause.setValue(120)
     with qtbot.waitSignal(page.saved) as saved:
         qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
     assert saved.args == [STORED]

@@ -156,11 +156,16 @@ class KioskEngine:
                 self.door_output.close()
             self.door_output = None
 
-    def reconfigure(self, config: PolicyConfig, door: str, threshold: SiteThreshold) -> None:
-        """New voting rules, door name or threshold rule, from the next frame on."""
+    def reconfigure(
+        self, config: PolicyConfig, door: str, threshold: SiteThreshold, rate_limit: RateLimitConfig | None = None
+    ) -> None:
+        """New voting rules, door name, threshold rule or rate limit (counts start afresh), from the next
+        frame on."""
         self.policy.reconfigure(config)
         self.door = door
         self.threshold_rule = threshold
+        if rate_limit is not None and rate_limit != self.rate_limit.config:
+            self.rate_limit = RateLimiter(rate_limit)
 
     @property
     def threshold(self) -> float:

@@ -80,6 +80,10 @@ LIVE_NOTE = (
     "thread count reopens its camera or restarts its engine)."
 )
 UNAVAILABLE = " — not available on this computer"
+RATE_LIMIT_TEXT = (
+    "A face refused this often (unknown, or failing the liveness check) is not judged again for the pause; "
+    "a repeat doubles it."
+)
 DERIVED_TEXT = "Derive the threshold from this target and the number of people enrolled"
 DOOR_DRIVER_NAMES = {
     "none": "None (no lock output)",
@@ -241,6 +245,13 @@ class SettingsPage(QWidget):
         self.cooldown.setDecimals(1)
         self.cooldown.setSuffix(" s")
         self.sound = QCheckBox("Play a sound for each decision")
+        self.rate_limit_denials = QSpinBox()
+        self.rate_limit_denials.setRange(1, 20)
+        self.rate_limit_denials.setSuffix(" refusals in a minute")
+        self.rate_limit_pause = QDoubleSpinBox()
+        self.rate_limit_pause.setRange(5.0, 3600.0)
+        self.rate_limit_pause.setDecimals(0)
+        self.rate_limit_pause.setSuffix(" s pause")
 
         self.door_driver = QComboBox()
         for driver in DOOR_DRIVERS:
@@ -319,6 +330,12 @@ class SettingsPage(QWidget):
         form.addRow("Voting (k of n)", voting_row)
         form.addRow("Cooldown", self.cooldown)
         form.addRow("", QLabel("After a decision about a person, no other decision about them for this long."))
+        rate_row = QHBoxLayout()
+        rate_row.addWidget(self.rate_limit_denials)
+        rate_row.addWidget(self.rate_limit_pause)
+        rate_row.addStretch(1)
+        form.addRow("Too many attempts", rate_row)
+        form.addRow("", QLabel(RATE_LIMIT_TEXT))
         form.addRow("Sound", self.sound)
 
         door_form = QFormLayout()
@@ -374,6 +391,8 @@ class SettingsPage(QWidget):
         self.n.setValue(settings.n)
         self.cooldown.setValue(settings.cooldown)
         self.sound.setChecked(settings.sound)
+        self.rate_limit_denials.setValue(settings.rate_limit_denials)
+        self.rate_limit_pause.setValue(settings.rate_limit_pause)
         _select(self.door_driver, settings.door_driver)
         self.door_address.setText(settings.door_address)
         self.door_pulse.setValue(settings.door_pulse)
@@ -396,6 +415,8 @@ class SettingsPage(QWidget):
             n=self.n.value(),
             cooldown=self.cooldown.value(),
             sound=self.sound.isChecked(),
+            rate_limit_denials=self.rate_limit_denials.value(),
+            rate_limit_pause=self.rate_limit_pause.value(),
             door_driver=self.door_driver.currentData(),
             door_address=self.door_address.text().strip(),
             door_pulse=self.door_pulse.value(),
