@@ -3,7 +3,7 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_screenshots.py
 
 (or under Xvfb: ``xvfb-run .venv/bin/python docs/screenshots/make_screenshots.py``). Writes
-kiosk-granted.png, kiosk-denied.png, wizard-check.png, wizard-no-face.png, wizard-details.png,
+kiosk-granted.png, kiosk-denied.png, kiosk-challenge.png, kiosk-photo-refused.png, wizard-check.png, wizard-no-face.png, wizard-details.png,
 admin-people.png, admin-log.png and admin-settings.png next to this script.
 """
 
@@ -21,8 +21,13 @@ from faceguard.gui.admin.wizard import EnrollmentWizard
 from faceguard.gui.app import application
 from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.kiosk import KioskWindow
+from dataclasses import replace
+
+from faceguard.access.liveness import LivenessMode, Move
 from faceguard.app.kiosk.banner import Screen
 from faceguard.app.kiosk.demo import demo_settings, enroll_demo_people
+from faceguard.app.liveness_bench import read_portrait
+from faceguard.evaluation.liveness_sequences import START, PlaneAttack, PresentationKind, write_video
 from faceguard.core.paths import DEMO_PHOTOS
 from faceguard.store.repository import Store
 from faceguard.vision.pipeline import FacePipeline
@@ -56,6 +61,30 @@ def kiosk_shots(db: Path, pipeline: FacePipeline) -> None:
         wait_until(lambda: window.current_banner.screen is screen and window.current_banner.detail == detail
                    and bool(window.video.faces))
         save(window, name)
+    window.close()
+
+
+def liveness_shots(folder: Path, pipeline: FacePipeline) -> None:
+    """A printed photo of an enrolled person (obama2.jpg; obama.jpg is enrolled) held up at the door,
+    tilting and turning to the left: the kiosk's challenge over it, then the refusal."""
+    portrait = read_portrait(pipeline, DEMO_PHOTOS / "obama2.jpg", DEMO_PHOTOS)
+    assert portrait is not None
+    attack = PlaneAttack(PresentationKind.PRINT_PLANE, portrait, seed=3, seconds=20.0)
+    attack.answer(Move.TURN_LEFT, START + 1.5)
+    video = write_video(attack, folder / "print-attack.avi")
+    settings = replace(demo_settings(), camera=str(video))
+    window = KioskWindow(
+        folder / "liveness.db", settings, pipeline=pipeline, prepare=enroll_demo_people,
+        forced_liveness=LivenessMode.ACTIVE.value,
+    )
+    window.resize(1024, 720)
+    window.show()
+    window.start()
+    prompt = window.challenge_prompt
+    wait_until(lambda: prompt.challenge is not None and prompt.challenge.seconds_left < 3.5 and bool(window.video.faces))
+    save(window, "kiosk-challenge.png")
+    wait_until(lambda: window.current_banner.screen is Screen.DENIED and "Liveness" in window.current_banner.detail)
+    save(window, "kiosk-photo-refused.png")
     window.close()
 
 
@@ -102,6 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "demo.db"
         kiosk_shots(db, pipeline)
+        liveness_shots(Path(folder), pipeline)
         with Store.open(db) as store:
             wizard_shots(store, pipeline)
             admin_shots(store, pipeline)
