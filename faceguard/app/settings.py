@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import asdict, dataclass, replace
 from typing import Any, get_type_hints
 
@@ -188,11 +189,23 @@ def load_settings(store: Store) -> KioskSettings:
     database when a stored value is of the wrong type or breaks a rule (a hand-edited file)."""
     stored: dict[str, Any] = {}
     for name, kind in get_type_hints(KioskSettings).items():
-        value = store.get_setting(PREFIX + name, _MISSING)
+        try:
+            value = store.get_setting(PREFIX + name, _MISSING)
+        except ValueError:  # json's JSONDecodeError or UnicodeDecodeError: a hand edit left no JSON value
+            raise InvalidInputError(
+                f"The kiosk settings in {store.path} are invalid: {PREFIX + name} does not hold a JSON value. "
+                "Save the settings again in the admin window."
+            ) from None
         if value is _MISSING:
             continue
-        # a hand-edited 10 stands for 10.0; a bool is never a number here
-        if isinstance(value, int) and not isinstance(value, bool) and float in _types(kind):
+        # a hand-edited 10 stands for 10.0 (one beyond a float's range stays an int and is refused); a bool is
+        # never a number here
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and float in _types(kind)
+            and abs(value) <= _FLOAT_MAX
+        ):
             value = float(value)
         if not isinstance(value, _types(kind)) or (isinstance(value, bool) and bool not in _types(kind)):
             raise InvalidInputError(
@@ -219,3 +232,4 @@ def _types(kind: Any) -> tuple[type, ...]:
 
 
 _MISSING = object()
+_FLOAT_MAX = sys.float_info.max

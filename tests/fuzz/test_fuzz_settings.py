@@ -1,9 +1,11 @@
-"""Fuzzing the kiosk settings: any value of a field's type, any door address, gives valid settings or an
-InvalidInputError that says what is wrong, never a bare ValueError, TypeError or the like; valid settings
-come back from the database file as they were saved."""
+"""Fuzzing the kiosk settings: any value of a field's type, any door address, and anything a hand-edited
+database holds gives valid settings or an InvalidInputError that says what is wrong, never a bare ValueError,
+OverflowError, TypeError or the like; valid settings come back from the database file as they were saved."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import fields
 from typing import Any, get_type_hints
 
@@ -15,6 +17,7 @@ from faceguard.app.settings import (
     DOOR_DRIVERS,
     LIVENESS_MODES,
     POLARITIES,
+    PREFIX,
     KioskSettings,
     load_settings,
     save_settings,
@@ -51,6 +54,13 @@ BY_TYPE: dict[Any, st.SearchStrategy[Any]] = {
     bool: st.booleans(),
     float | None: st.one_of(st.none(), NUMBERS),
 }
+
+#: Whatever JSON a hand-edited settings table may hold, numbers beyond a float's range among them.
+JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.floats(), st.integers(), st.integers(10**308, 10**400), st.text()),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=6,
+)
 
 
 def typed_values() -> st.SearchStrategy[dict[str, Any]]:
@@ -101,6 +111,14 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield opened
 
 
+def stored(store: Store, values: dict[str, str | bytes]) -> None:
+    """Replace the kiosk settings in the database file by these values, as a hand edit would."""
+    with sqlite3.connect(store.path) as db:
+        db.execute("DELETE FROM settings WHERE key LIKE ?", [PREFIX + "%"])
+        db.executemany("INSERT INTO settings (key, value) VALUES (?, ?)", [(PREFIX + k, v) for k, v in values.items()])
+    db.close()
+
+
 def refused_with_a_message(error: InvalidInputError) -> None:
     message = str(error)
     assert message.endswith(".") and len(message) > 20, message
@@ -136,3 +154,36 @@ def test_valid_settings_come_back_from_the_file_as_saved(store: Store, values: d
     settings = KioskSettings(**values)
     save_settings(store, settings)
     assert load_settings(store) == settings
+
+
+@examples(150)
+@given(st.dictionaries(st.sampled_from(NAMES), JSON, max_size=4))
+@example({"cooldown": 10**400})  # found by fuzzing: an OverflowError that stopped a running kiosk
+def test_any_json_in_the_database(store: Store, values: dict[str, Any]) -> None:
+    stored(store, {name: json.dumps(value) for name, value in values.items()})
+    try:
+        load_settings(store)
+    except InvalidInputError as error:
+        refused_with_a_message(error)
+        assert str(error).startswith(f"The kiosk settings in {store.path} are invalid: "), error
+
+
+@examples(60)
+@given(
+    st.sampled_from(NAMES),
+    st.one_of(st.text(max_size=20), st.binary(max_size=20)).filter(lambda raw: not _is_json(raw)),
+)
+@example("cooldown", "ten")  # found by fuzzing: json's JSONDecodeError came out of load_settings
+def test_what_is_not_json_in_the_database(store: Store, name: str, raw: str | bytes) -> None:
+    stored(store, {name: raw})
+    with pytest.raises(InvalidInputError, match=rf"^The kiosk settings in {store.path} are invalid: ") as error:
+        load_settings(store)
+    refused_with_a_message(error.value)
+
+
+def _is_json(raw: str | bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
