@@ -146,7 +146,9 @@ def build_database(path: Path, people: int, model: str, photos_dir: Path, device
         with write_transaction(store.db):
             for first in tqdm(range(obama.id + 1, people + 1, BATCH), desc="bulk insert", unit="batch"):
                 ids = range(first, min(first + BATCH, people + 1))
-                insert_people(store.db.conn, first, [faces[(i - obama.id - 1) % len(faces)] for i in ids])
+                insert_people(
+                    store.db.conn, store.sealer(), first, [faces[(i - obama.id - 1) % len(faces)] for i in ids]
+                )
     insert_s = time.perf_counter() - start
     if not is_ready(path, people, pipeline.spec.id):
         raise RuntimeError(f"The database built at {path} does not read back as {people} people of {model}.")

@@ -53,6 +53,7 @@ from faceguard.store.change_log import CHANGE_LOG_RETENTION
 from faceguard.store.db import write_transaction
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
+from faceguard.store.sealing import Sealer, template_row, thumbnail_row
 from faceguard.store.templates import NewTemplate
 from faceguard.store.timestamps import now, to_text
 from faceguard.vision.image_io import read_image
@@ -118,14 +119,14 @@ def file_bytes(path: Path) -> dict[str, int]:
 # --- setup ---------------------------------------------------------------------------------------
 
 
-def insert_people(conn: sqlite3.Connection, first_id: int, templates: Sequence[NewTemplate]) -> None:
+def insert_people(conn: sqlite3.Connection, sealer: Sealer, first_id: int, templates: Sequence[NewTemplate]) -> None:
     """INSERT the rows ``Store.enroll`` writes for people ``first_id``, ``first_id + 1``, … with one
     template each (``templates``, in order), in the caller's transaction: people (name "Person
     <7-digit id>", no badge/group/validity/notes, active, a unique pseudonym ``P-<16 hex>``, created =
-    updated), templates (id = the person's id, model_id, little-endian float32 encoding, quality JSON,
-    source, created) and template_thumbnails (JPEG, landmarks JSON rounded to 2 decimals). The
-    templates_added trigger fills the change log as usual. Template ids follow person ids, so every
-    person already in the file must have exactly one template too."""
+    updated), templates (id = the person's id, model_id, little-endian float32 encoding sealed with the
+    database's key, quality JSON, source, created) and template_thumbnails (sealed JPEG, landmarks JSON
+    rounded to 2 decimals). The templates_added trigger fills the change log as usual. Template ids
+    follow person ids, so every person already in the file must have exactly one template too."""
     ids = range(first_id, first_id + len(templates))
     stamp = to_text(now())
     conn.executemany(
@@ -137,14 +138,26 @@ def insert_people(conn: sqlite3.Connection, first_id: int, templates: Sequence[N
         "INSERT INTO templates (id, person_id, model_id, encoding, quality, source, created)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
-            (i, i, t.model_id, np.asarray(t.encoding, "<f4").tobytes(), json.dumps(t.quality), t.source, stamp)
+            (
+                i,
+                i,
+                t.model_id,
+                sealer.seal(np.asarray(t.encoding, "<f4").tobytes(), template_row(i, i)),
+                json.dumps(t.quality),
+                t.source,
+                stamp,
+            )
             for i, t in zip(ids, templates)
         ),
     )
     conn.executemany(
         "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
         (
-            (i, t.thumbnail.jpeg, json.dumps(np.round(t.thumbnail.landmarks, 2).tolist()))
+            (
+                i,
+                sealer.seal(t.thumbnail.jpeg, thumbnail_row(i)),
+                json.dumps(np.round(t.thumbnail.landmarks, 2).tolist()),
+            )
             for i, t in zip(ids, templates)
         ),
     )
@@ -166,6 +179,7 @@ def populate(path: Path, count: int, model_id: str, dim: int, sample: dict[str, 
                 encodings /= np.linalg.norm(encodings, axis=1, keepdims=True)
                 insert_people(
                     store.db.conn,
+                    store.sealer(),
                     first,
                     [
                         NewTemplate(model_id, row, thumbnail, sample["quality"], f"bench:person-{i}")

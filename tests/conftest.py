@@ -9,6 +9,7 @@ from types import CodeType
 import numpy as np
 import pytest
 
+from faceguard.store.keys import KEY_ENV
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
@@ -35,6 +36,18 @@ def names_used(code: CodeType) -> set[str]:
         if isinstance(constant, CodeType):
             names |= names_used(constant)
     return names
+
+
+@pytest.fixture(scope="session", autouse=True)
+def face_data_key(tmp_path_factory):
+    """One key file for every database the tests make (and the processes they start), instead of the
+    user's own key folder or keyring: ``$FACEGUARD_KEY_FILE``, made on first use; the OS keyring is
+    never used (keyring's own variable picks its failing backend)."""
+    path = tmp_path_factory.mktemp("keys") / "test.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEY_ENV, str(path))
+        patch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+        yield path
 
 
 @pytest.fixture(scope="session")

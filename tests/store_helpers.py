@@ -22,6 +22,7 @@ import numpy as np
 from faceguard.core.errors import StoreError
 from faceguard.core.types import Thumbnail
 from faceguard.store.repository import Store
+from faceguard.store.sealing import SealedColumn
 from faceguard.store.templates import NewTemplate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ SCHEMA_TABLES = (
     "changes",
     "admin_events",
     "log_chain",
+    "face_data_key",
     "_sqlite_migrations",
 )
 
@@ -74,6 +76,14 @@ def new_template(
         quality={"face_size": float(rng.integers(80, 300)), "sharpness": float(rng.random())},
         source=source,
     )
+
+
+def write_sealed(store: Store, column: SealedColumn, key: int, plain: bytes) -> None:
+    """Overwrite one sealed cell (``column`` of the row ``key``) with ``plain``, encrypted as FaceGuard
+    writes it: a damaged photo or an encoding of another size that still decrypts."""
+    (row,) = store.db.execute(f"SELECT {column.row} FROM {column.table} WHERE {column.key} = ?", [key]).fetchone()
+    sealed = store.sealer().seal(plain, row)
+    store.db.execute(f"UPDATE {column.table} SET {column.column} = ? WHERE {column.key} = ?", [sealed, key])
 
 
 def start_worker(*args: str, **popen: object) -> subprocess.Popen:

@@ -9,10 +9,12 @@ from faceguard.app.enrollment import enroll_photo, prepare_template
 from faceguard.app.reencode import reencode
 from faceguard.cli import main
 from faceguard.store.live_gallery import LiveGallery
+from faceguard.store.sealing import THUMBNAILS
 from faceguard.vision.align import align_face
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.thumbnail import decode_thumbnail
 from tests.model_helpers import export_tiny
+from tests.store_helpers import write_sealed
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def test_a_face_enrolled_later_is_the_only_one_encoded(store, enrolled, small, p
 def test_a_corrupt_thumbnail_is_reported_and_the_rest_go_on(store, enrolled, small):
     obama, biden = enrolled
     broken = store.templates(obama.id)[0].id
-    store.db.execute("UPDATE template_thumbnails SET jpeg = ? WHERE template_id = ?", [b"not a jpeg", broken])
+    write_sealed(store, THUMBNAILS, broken, b"not a jpeg")
     report = reencode(store, small)
     assert report.reencoded == 2 and len(report.failed) == 1
     (failure,) = report.failed

@@ -20,8 +20,9 @@ from faceguard.core.errors import (
 from faceguard.store.events import DECISIONS
 from faceguard.store.people import status_from_row
 from faceguard.store.repository import Store
+from faceguard.store.sealing import TEMPLATES
 from faceguard.vision.thumbnail import decode_thumbnail
-from tests.store_helpers import DIM, MODEL, new_template, tiny_jpeg, unit_vector
+from tests.store_helpers import DIM, MODEL, new_template, tiny_jpeg, unit_vector, write_sealed
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -415,13 +416,13 @@ def test_load_encodings_returns_ids_and_encodings_in_template_order_per_model(st
     store.add_template(bob.id, new_template(rng, model_id="other@2", dim=512))
     store.add_person("Nobody yet")
     ids, encodings = store.load_encodings(MODEL)
-    template_rows = store.db.execute(
-        "SELECT person_id, encoding FROM templates WHERE model_id = ? ORDER BY id", [MODEL]
-    ).fetchall()
+    templates = sorted(
+        (t for p in (ada, bob) for t in store.templates(p.id) if t.model_id == MODEL), key=lambda t: t.id
+    )
     assert ids.dtype == np.int64 and encodings.dtype == np.float32
     assert encodings.shape == (3, DIM)
-    assert ids.tolist() == [row[0] for row in template_rows] == [ada.id, bob.id, ada.id]
-    np.testing.assert_array_equal(encodings, np.stack([np.frombuffer(row[1], "<f4") for row in template_rows]))
+    assert ids.tolist() == [t.person_id for t in templates] == [ada.id, bob.id, ada.id]
+    np.testing.assert_array_equal(encodings, np.stack([t.encoding for t in templates]))
 
     ids, encodings = store.load_encodings(MODEL, person_ids=[ada.id])
     assert ids.tolist() == [ada.id, ada.id] and encodings.shape == (2, DIM)
@@ -494,7 +495,7 @@ def test_check_is_empty_on_a_sound_file(store, rng):
 
 def test_check_reports_encodings_of_another_length(store, rng):
     ada = store.enroll("Ada", new_template(rng))
-    store.db.execute("UPDATE templates SET encoding = ? WHERE person_id = ?", [unit_vector(rng, 64).tobytes(), ada.id])
+    write_sealed(store, TEMPLATES, store.templates(ada.id)[0].id, unit_vector(rng, 64).tobytes())
     store.enroll("Bob", new_template(rng))
     problems = store.check()
     assert len(problems) == 1 and MODEL in problems[0] and "different sizes" in problems[0]

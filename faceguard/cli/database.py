@@ -1,14 +1,17 @@
-"""Database commands: db backup / check / info."""
+"""Database commands: db backup / check / info / rotate-key."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from faceguard.app.settings import load_settings
 from faceguard.cli.common import open_store, print_fields
 from faceguard.core.errors import FaceGuardError, StoreError
+from faceguard.store import keys
 from faceguard.store.migrations import SCHEMA, schema_version
 from faceguard.store.repository import Store
 from faceguard.vision.spec import get_model_spec
@@ -25,11 +28,37 @@ def add_db_commands(commands: Any, database: argparse.ArgumentParser) -> None:
     db.add_parser(
         "info", parents=[database], help="path, schema version, counts, size, and who has templates of which model"
     ).set_defaults(run=run_db_info)
+    db.add_parser(
+        "rotate-key",
+        parents=[database],
+        help="encrypt the face data with a new key (the old key file is kept as .retired)",
+    ).set_defaults(run=run_db_rotate_key)
 
 
 def run_db_backup(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         print(store.backup(args.dest))
+        key_id = store.key_id()
+    print(
+        f"The backup's face data is encrypted with key {key_id}, kept in {keys.location(key_id)}: "
+        "back that key up separately, as the backup cannot be read without it.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_db_rotate_key(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        rotation = store.rotate_key()
+    done = ", ".join(f"{count:,} {what}" for what, count in rotation.counts.items())
+    print(f"Encrypted anew with key {rotation.new_key_id} ({keys.location(rotation.new_key_id)}): {done}.")
+    print(
+        f"The old key {rotation.old_key_id} is retired to {rotation.retired_to}; backups made before now need it "
+        "(rename it back to open one). Back up the new key."
+    )
+    override = os.environ.get(keys.KEY_ENV)
+    if override and rotation.retired_to == str(Path(override).expanduser()) + keys.RETIRED:
+        print(f"${keys.KEY_ENV} named the old key: point it at the new one.")
     return 0
 
 

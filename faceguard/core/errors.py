@@ -132,6 +132,11 @@ class CorruptDatabaseError(StoreError):
     pass
 
 
+class FaceDataKeyError(StoreError):
+    """The key that encrypts the database's face data (templates, thumbnails, snapshots) is missing
+    or is not the one the database was encrypted with; the message names the key and where to put it."""
+
+
 class TamperedLogError(FaceGuardError):
     """``faceguard events verify`` found the access and admin log changed outside FaceGuard: records
     edited, deleted, inserted or reordered (each is listed before this error)."""

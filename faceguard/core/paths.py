@@ -23,3 +23,9 @@ DEMO_PHOTOS = RESOURCES / "demo"
 def data_dir() -> Path:
     """FaceGuard's folder in the platform's user data location (e.g. ~/.local/share/faceguard)."""
     return Path(platformdirs.user_data_dir("faceguard", appauthor=False))
+
+
+def config_dir() -> Path:
+    """FaceGuard's folder in the platform's user config location (e.g. ~/.config/faceguard): what is
+    kept apart from the data, such as the key that encrypts the database's face data."""
+    return Path(platformdirs.user_config_dir("faceguard", appauthor=False))

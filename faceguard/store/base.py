@@ -10,7 +10,9 @@ from typing import Any, TypeVar, cast
 
 import sqlite_utils
 
+from faceguard.store import keys
 from faceguard.store.db import translate_errors
+from faceguard.store.sealing import Sealer
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -21,6 +23,15 @@ class StoreBase:
     def __init__(self, db: sqlite_utils.Database, path: Path) -> None:
         self.db = db
         self.path = path
+        self._sealers: dict[str, Sealer] = {}
+
+    def sealer(self) -> Sealer:
+        """What seals and opens this database's face data: its key is read from the table each time
+        (a rotation by another program is followed), looked up once per key."""
+        (wanted,) = self.db.execute("SELECT key_id FROM face_data_key").fetchone()
+        if wanted not in self._sealers:
+            self._sealers[wanted] = Sealer(keys.find_key(wanted, self.path))
+        return self._sealers[wanted]
 
     def _query(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         """The rows of ``sql`` as dicts keyed by column name."""

@@ -10,6 +10,7 @@ from faceguard.access.policy import DecisionWord
 from faceguard.store import chain
 from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.db import write_transaction
+from faceguard.store.sealing import snapshot_row
 from faceguard.store.timestamps import from_text, now, to_text
 
 #: The access log's decision words, in the order the schema's CHECK and the log's filters list them.
@@ -112,7 +113,8 @@ class EventsTable(StoreBase):
             event_id = inserted_id(cursor)
             chain.append(self.db, chain.ACCESS, event_id)
             if snapshot is not None:
-                self.db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (?, ?)", [event_id, snapshot])
+                sealed = self.sealer().seal(snapshot, snapshot_row(event_id))
+                self.db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (?, ?)", [event_id, sealed])
         return event_id
 
     @guarded
@@ -147,7 +149,7 @@ class EventsTable(StoreBase):
     @guarded
     def event_snapshot(self, event_id: int) -> bytes | None:
         row = self.db.execute("SELECT jpeg FROM event_snapshots WHERE event_id = ?", [event_id]).fetchone()
-        return None if row is None else row[0]
+        return None if row is None else self.sealer().open(row[0], snapshot_row(event_id))
 
 
 def _event(row: dict[str, Any]) -> AccessEvent:

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from faceguard.core.errors import ConflictError, StoreError
 from faceguard.core.private_files import create_private_file
+from faceguard.store import keys
 from faceguard.store.base import StoreBase, guarded
+from faceguard.store.db import write_transaction
+from faceguard.store.migrations import scrub
+from faceguard.store.sealing import OVERHEAD, Sealer, reseal, unreadable_rows
 from faceguard.store.timestamps import now
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """What ``Store.rotate_key`` did: the key ids before and after, the rows encrypted anew by kind,
+    and where the old key was put aside."""
+
+    old_key_id: str
+    new_key_id: str
+    counts: dict[str, int]
+    retired_to: str
 
 
 class Maintenance(StoreBase):
@@ -31,15 +47,37 @@ class Maintenance(StoreBase):
         for model_id, sizes in self.db.execute(
             "SELECT model_id, group_concat(DISTINCT length(encoding)) FROM templates GROUP BY model_id"
         ).fetchall():
-            if "," in str(sizes) or int(sizes) % 4:
-                problems.append(f"templates of model {model_id} have encodings of different sizes ({sizes} bytes)")
+            if "," in str(sizes) or (int(sizes) - OVERHEAD) % 4:
+                problems.append(
+                    f"templates of model {model_id} have encodings of different sizes ({sizes} bytes encrypted)"
+                )
         orphans = self.db.execute(
             "SELECT count(*) FROM templates t LEFT JOIN template_thumbnails h ON h.template_id = t.id "
             "WHERE h.template_id IS NULL"
         ).fetchone()[0]
         if orphans:
             problems.append(f"{orphans} templates have no face thumbnail (they cannot be re-encoded)")
-        return problems
+        return problems + unreadable_rows(self.db, self.sealer())
+
+    @guarded
+    def key_id(self) -> str:
+        """The id of the key the face data is encrypted with (the key itself is not in the file)."""
+        return str(self.db.execute("SELECT key_id FROM face_data_key").fetchone()[0])
+
+    @guarded
+    def rotate_key(self) -> KeyRotation:
+        """Encrypt all face data with a new key, in one transaction: the new key is stored (and made
+        this computer's current one) first, the old one retired only after the commit, so an
+        interruption leaves the database whole under one of the two. The file is then rewritten so
+        the old ciphertexts do not linger in its free pages or WAL."""
+        new = Sealer(keys.new_current_key())
+        with write_transaction(self.db):
+            old = self.sealer()
+            counts = reseal(self.db, old, new)
+            self.db.execute("UPDATE face_data_key SET key_id = ?", [new.key_id])
+        retired_to = keys.retire(old.key_id)
+        scrub(self.db)
+        return KeyRotation(old.key_id, new.key_id, counts, retired_to)
 
     @guarded
     def backup(self, destination: Path) -> Path:

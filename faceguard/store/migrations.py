@@ -11,7 +11,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from faceguard.core.errors import NotADatabaseError, SchemaTooNewError
-from faceguard.store import chain
+from faceguard.store import chain, keys, sealing
 from faceguard.store.db import write_transaction
 from faceguard.store.events import DECISIONS
 
@@ -151,6 +151,18 @@ def m007_event_chain(db: sqlite_utils.Database) -> None:
     chain.append_all(db, chain.ACCESS)
 
 
+@migrations()
+def m008_face_data_sealed(db: sqlite_utils.Database) -> None:
+    """Face encodings, thumbnails and event snapshots encrypted at rest (``faceguard.store.sealing``)
+    with this computer's key (``faceguard.store.keys``), whose id alone the database records; the rows
+    stored before are encrypted in place. ``migrate`` then rewrites the file so no plain copy stays in
+    its free pages or its WAL."""
+    sealer = sealing.Sealer(keys.current_key())
+    db.execute("CREATE TABLE face_data_key (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL)")
+    db.execute("INSERT INTO face_data_key (id, key_id) VALUES (1, ?)", [sealer.key_id])
+    sealing.reseal(db, None, sealer)
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     m001_people_and_templates,
@@ -160,6 +172,7 @@ SCHEMA = [
     m005_consent,
     m006_liveness_and_door,
     m007_event_chain,
+    m008_face_data_sealed,
 ]
 
 
@@ -186,11 +199,27 @@ def migrate(db: sqlite_utils.Database, stop_before: str | None = None) -> None:
     migrations run in one write transaction, so two processes opening a new file at once queue.
     """
     _refuse_newer(db)
-    if not _pending(db, stop_before):
+    pending = _pending(db, stop_before)
+    if not pending:
         return
     with write_transaction(db):
         _refuse_newer(db)
         migrations.apply(db, stop_before=stop_before)
+    if m008_face_data_sealed.__name__ in pending and _holds_face_data(db):
+        scrub(db)
+
+
+def scrub(db: sqlite_utils.Database) -> None:
+    """Rewrite the file after face data was sealed anew, so no earlier copy of it (plain, or under a
+    retired key) stays in the WAL or in free pages: checkpoint, VACUUM, checkpoint again with the WAL
+    truncated. (Blocks the file system freed are beyond SQLite's reach: full-disk encryption covers those.)"""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("VACUUM")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _holds_face_data(db: sqlite_utils.Database) -> bool:
+    return any(db.execute(f"SELECT EXISTS (SELECT 1 FROM {column.table})").fetchone()[0] for column in sealing.SEALED)
 
 
 def _pending(db: sqlite_utils.Database, stop_before: str | None) -> list[str]:

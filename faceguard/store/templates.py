@@ -13,7 +13,8 @@ import numpy as np
 from faceguard.core.errors import CorruptDatabaseError, NotFoundError
 from faceguard.core.types import Thumbnail
 from faceguard.store.admin_log import log_admin_action
-from faceguard.store.base import StoreBase, guarded, inserted_id
+from faceguard.store.base import StoreBase, guarded
+from faceguard.store.sealing import template_row, thumbnail_row
 from faceguard.store.timestamps import from_text, now, to_text
 
 #: The key of a template's quality figures that records, for a photo the admin enrolled below the
@@ -55,24 +56,28 @@ class Template(_Quality):
 
 
 class TemplatesTable(StoreBase):
-    """Reads and writes of face templates and their thumbnails, and counts of them by model."""
+    """Reads and writes of face templates and their thumbnails (sealed: ``faceguard.store.sealing``),
+    and counts of them by model."""
 
     @guarded
     def templates(self, person_id: int) -> list[Template]:
-        return [
-            _template(row)
-            for row in self._query("SELECT * FROM templates WHERE person_id = ? ORDER BY id", [person_id])
-        ]
+        sealer = self.sealer()
+        rows = self._query("SELECT * FROM templates WHERE person_id = ? ORDER BY id", [person_id])
+        for row in rows:
+            row["encoding"] = sealer.open(row["encoding"], template_row(row["id"], row["person_id"]))
+        return [_template(row) for row in rows]
 
     @guarded
     def face(self, person_id: int) -> bytes | None:
         """The JPEG face of the person's first enrolled photo (None: no photo, or no such person)."""
         row = self.db.execute(
-            "SELECT th.jpeg FROM templates t LEFT JOIN template_thumbnails th ON th.template_id = t.id"
+            "SELECT t.id, th.jpeg FROM templates t LEFT JOIN template_thumbnails th ON th.template_id = t.id"
             " WHERE t.person_id = ? ORDER BY t.id LIMIT 1",
             [person_id],
         ).fetchone()
-        return None if row is None else row[0]
+        if row is None or row[1] is None:
+            return None
+        return self.sealer().open(row[1], thumbnail_row(row[0]))
 
     @guarded
     def thumbnail(self, template_id: int) -> Thumbnail:
@@ -81,27 +86,30 @@ class TemplatesTable(StoreBase):
         ).fetchone()
         if row is None:
             raise NotFoundError(f"Template {template_id} has no stored face thumbnail.")
-        return Thumbnail(row[0], np.asarray(json.loads(row[1]), np.float32))
+        jpeg = self.sealer().open(row[0], thumbnail_row(template_id))
+        return Thumbnail(jpeg, np.asarray(json.loads(row[1]), np.float32))
 
     @guarded
     def load_encodings(self, model_id: str, person_ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(person ids (N,), encodings (N, D) float32) of every template made by ``model_id``
         (only of ``person_ids`` when given)."""
-        sql = "SELECT person_id, encoding FROM templates WHERE model_id = ?"
+        sql = "SELECT id, person_id, encoding FROM templates WHERE model_id = ?"
         params: list[Any] = [model_id]
         if person_ids is not None:
             sql += " AND person_id IN (SELECT value FROM json_each(?))"
             params.append(json.dumps(sorted(person_ids)))
+        sealer = self.sealer()
         rows = self.db.execute(sql + " ORDER BY id", params).fetchall()
-        ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        ids = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
         if not rows:
             return ids, np.empty((0, 0), np.float32)
-        sizes = {len(row[1]) for row in rows}
+        encodings = sealer.open_all([row[2] for row in rows], [template_row(row[0], row[1]) for row in rows])
+        sizes = {len(encoding) for encoding in encodings}
         if len(sizes) > 1 or sizes.pop() % 4:
             raise CorruptDatabaseError(
                 f"{self.path}: templates of model {model_id} have encodings of different sizes; run faceguard db check."
             )
-        blob = b"".join(row[1] for row in rows)
+        blob = b"".join(encodings)
         return ids, np.frombuffer(blob, dtype="<f4").reshape(len(rows), -1).astype(np.float32, copy=False)
 
     @guarded
@@ -130,21 +138,30 @@ class TemplatesTable(StoreBase):
         encoding = np.asarray(template.encoding, dtype="<f4").reshape(-1)
         if not np.isfinite(encoding).all():
             raise ValueError("A face encoding with non-finite values cannot be stored.")
-        cursor = self.db.execute(
-            "INSERT INTO templates (person_id, model_id, encoding, quality, source, created) VALUES (?, ?, ?, ?, ?, ?)",
+        sealer = self.sealer()
+        # The id is chosen before the INSERT (the caller's write transaction holds the lock): it is part
+        # of what the sealed encoding is bound to.
+        template_id = int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM templates").fetchone()[0])
+        self.db.execute(
+            "INSERT INTO templates (id, person_id, model_id, encoding, quality, source, created)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
+                template_id,
                 person_id,
                 template.model_id,
-                encoding.tobytes(),
+                sealer.seal(encoding.tobytes(), template_row(template_id, person_id)),
                 json.dumps(template.quality),
                 template.source,
                 to_text(now()),
             ],
         )
-        template_id = inserted_id(cursor)
         self.db.execute(
             "INSERT INTO template_thumbnails (template_id, jpeg, landmarks) VALUES (?, ?, ?)",
-            [template_id, template.thumbnail.jpeg, json.dumps(np.round(template.thumbnail.landmarks, 2).tolist())],
+            [
+                template_id,
+                sealer.seal(template.thumbnail.jpeg, thumbnail_row(template_id)),
+                json.dumps(np.round(template.thumbnail.landmarks, 2).tolist()),
+            ],
         )
         pseudonym = self.db.execute("SELECT pseudonym FROM people WHERE id = ?", [person_id]).fetchone()[0]
         log_admin_action(self.db, "template_added", pseudonym, template=template_id, model_id=template.model_id)

@@ -14,10 +14,11 @@ from faceguard.app.settings import PREFIX, KioskSettings, load_settings, save_se
 from faceguard.gui.admin.settings_page import DERIVED_TEXT, LIVE_NOTE, UNAVAILABLE, SettingsPage, _percent
 from faceguard.matching.calibration import Calibration
 from faceguard.store.repository import Store
+from faceguard.store.sealing import THUMBNAILS
 from faceguard.vision.pipeline import FacePipeline
 from faceguard.vision.spec import DEFAULT_MODEL, get_model_spec, list_models, models_dir, spec_to_json
 from tests.model_helpers import TINY, export_tiny
-from tests.store_helpers import new_template
+from tests.store_helpers import new_template, write_sealed
 
 DLIB = get_model_spec("dlib-resnet")
 #: The model the page shows unless another is stored: its calibration gives the figures shown.
@@ -315,7 +316,7 @@ def test_a_face_that_cannot_be_re_encoded_is_reported_and_its_person_still_count
 ):
     obama, biden = enrolled
     [broken] = store.templates(obama.id)
-    store.db.execute("UPDATE template_thumbnails SET jpeg = ? WHERE template_id = ?", [b"not a jpeg", broken.id])
+    write_sealed(store, THUMBNAILS, broken.id, b"not a jpeg")
     page = make_page()
     page.model.setCurrentIndex(page.model.findData(TINY))
     page.reencode()
