@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from faceguard.core.errors import SchemaTooNewError
+from faceguard.store import keys, sealing
 from faceguard.store.db import connect
 from faceguard.store.live_gallery import LiveGallery
-from faceguard.store.migrations import SCHEMA, migrate, schema_version
+from faceguard.store.migrations import SCHEMA, m008_face_data_sealed, migrate, schema_version
 from faceguard.store.repository import Store
 from faceguard.vision.thumbnail import decode_thumbnail
 from tests.store_helpers import (
@@ -41,6 +42,7 @@ LATEST_PEOPLE_COLUMNS = {
     "updated",
     "consent_at",
     "consent_method",
+    "consent_version",
 }
 LATEST_TRIGGERS = {"templates_added", "templates_removed", "people_edited", "people_removed"}
 
@@ -128,6 +130,8 @@ def fill_version(db, version: int, rng: np.random.Generator) -> dict:
         db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (100, ?)", [expected["snapshot"]])
     if version >= 3:
         db.execute("INSERT INTO settings (key, value) VALUES ('door', ?)", [json.dumps({"name": "front", "k": 3})])
+    if version > SCHEMA.index(m008_face_data_sealed):  # face data is written sealed from then on
+        sealing.reseal(db, None, sealing.Sealer(keys.current_key()))
     return expected
 
 

@@ -17,10 +17,13 @@ def local_time(moment: datetime | None, timespec: str = "minutes") -> str:
 
 
 def consent_text(person: Person) -> str:
-    """When (local time) and how the person agreed to have their face stored, or "not recorded"."""
+    """When (local time) and how the person agreed to have their face stored, and to which version of
+    the consent notice, or "not recorded"."""
     if person.consent_at is None:
         return "not recorded"
-    return local_time(person.consent_at) + (f" ({person.consent_method})" if person.consent_method else "")
+    method = f" ({person.consent_method})" if person.consent_method else ""
+    notice = f", notice version {person.consent_version}" if person.consent_version else ""
+    return local_time(person.consent_at) + method + notice
 
 
 def event_cells(event: AccessEvent) -> list[str]:

@@ -18,6 +18,7 @@ from faceguard.door.mqtt_relay import check_mqtt_address
 from faceguard.door.osdp_reader import check_osdp_address
 from faceguard.matching.calibration import DEFAULT_MAX_FPIR
 from faceguard.store.repository import Store
+from faceguard.store.retention import EVENT_DAYS, SNAPSHOT_DAYS, check_days
 from faceguard.vision.spec import DEFAULT_MODEL
 
 PREFIX = "kiosk."
@@ -52,7 +53,9 @@ class KioskSettings:
     with MiniFASNetV2 and MiniFASNetV1SE .pth files), needed by passive and both; live_threshold: the mean
     live score below which a face is refused as a photo or screen. rate_limit_denials, rate_limit_pause:
     a face box refused this many times within a minute is not judged again for this many seconds
-    (``faceguard.access.rate_limit``).
+    (``faceguard.access.rate_limit``). snapshot_retention_days, event_retention_days: face snapshots and
+    access events older than this are deleted (30 and 90 days by default: ``faceguard.store.retention``
+    says why), by a running kiosk once a day and by ``faceguard db purge``.
     """
 
     site_name: str = "FaceGuard"
@@ -79,6 +82,8 @@ class KioskSettings:
     live_threshold: float = 0.5
     rate_limit_denials: int = MAX_DENIALS
     rate_limit_pause: float = PAUSE
+    snapshot_retention_days: int = SNAPSHOT_DAYS
+    event_retention_days: int = EVENT_DAYS
 
     def __post_init__(self) -> None:
         if not self.site_name.strip():
@@ -103,6 +108,8 @@ class KioskSettings:
             raise InvalidInputError(
                 f"The pause after too many attempts must be a positive number of seconds, got {self.rate_limit_pause}."
             )
+        check_days(self.snapshot_retention_days, "Face snapshots")
+        check_days(self.event_retention_days, "Access events")
         try:
             self.policy()  # k, n and cooldown are checked by the policy's own rules
             self.rate_limit()

@@ -1,4 +1,4 @@
-"""Database commands: db backup / check / info / rotate-key."""
+"""Database commands: db backup / check / info / rotate-key / purge."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from faceguard.app.display import local_time
 from faceguard.app.settings import load_settings
 from faceguard.cli.common import open_store, print_fields
 from faceguard.core.errors import FaceGuardError, StoreError
@@ -33,6 +34,16 @@ def add_db_commands(commands: Any, database: argparse.ArgumentParser) -> None:
         parents=[database],
         help="encrypt the face data with a new key (the old key file is kept as .retired)",
     ).set_defaults(run=run_db_rotate_key)
+    purge = db.add_parser(
+        "purge",
+        parents=[database],
+        help="delete the face snapshots and access events older than the retention settings now",
+        description="Delete face snapshots and access events older than the site's retention settings "
+        "(30 and 90 days unless changed in the admin window), as a running kiosk does once a day. "
+        "The access log's chain is cut at a recorded point, so 'faceguard events verify' still checks the rest.",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    purge.set_defaults(run=run_db_purge)
 
 
 def run_db_backup(args: argparse.Namespace) -> int:
@@ -59,6 +70,32 @@ def run_db_rotate_key(args: argparse.Namespace) -> int:
     override = os.environ.get(keys.KEY_ENV)
     if override and rotation.retired_to == str(Path(override).expanduser()) + keys.RETIRED:
         print(f"${keys.KEY_ENV} named the old key: point it at the new one.")
+    return 0
+
+
+def run_db_purge(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        settings = load_settings(store)
+        purge = store.purge_expired(
+            settings.snapshot_retention_days, settings.event_retention_days, dry_run=args.dry_run
+        )
+    verb = "Would delete" if purge.dry_run else "Deleted"
+    print(
+        f"{verb} {purge.snapshots:,} face snapshots (older than {settings.snapshot_retention_days} days: before "
+        f"{local_time(purge.snapshots_before)}) and {purge.events:,} access events (older than "
+        f"{settings.event_retention_days} days: before {local_time(purge.events_before)})."
+    )
+    if purge.through is not None and not purge.dry_run:
+        print(
+            f"The log's chain now starts after position {purge.through}; the cut is recorded in the admin log "
+            f"and {purge.admin_actions} older admin actions are kept, chained again after it."
+        )
+    if not purge.wiped:
+        print(
+            "Another program was reading the database, so the deleted data stays in its write-ahead log until "
+            "that program's next checkpoint or exit.",
+            file=sys.stderr,
+        )
     return 0
 
 

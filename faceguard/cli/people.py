@@ -1,4 +1,5 @@
-"""People commands: enroll, and people list / show / add-photo / edit / (de)activate / remove / import."""
+"""People commands: enroll, and people list / show / add-photo / edit / (de)activate / remove / import /
+export."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from faceguard.app.display import consent_text, local_time
+from faceguard.app.settings import load_settings
+from faceguard.app.subject_access import export_subject
 from faceguard.cli import common
 from faceguard.cli.common import (
     WHEN_HELP,
@@ -112,6 +115,17 @@ def add_people_commands(commands: Any, engine: argparse.ArgumentParser, database
     remove.add_argument("ref", metavar="REF", help="badge, #id or name")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     remove.set_defaults(run=run_people_remove)
+    export = people.add_parser(
+        "export",
+        parents=[database],
+        help="everything stored about one person, in a ZIP for them (subject access)",
+        description="Write everything FaceGuard stores about one person to a new ZIP file readable by its "
+        "owner only: their record and consent, their face photos and templates, the access events that "
+        "recognised them with their snapshots, and the admin actions about them.",
+    )
+    export.add_argument("ref", metavar="REF", help="badge, #id or name")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE.zip", help="the ZIP file to create")
+    export.set_defaults(run=run_people_export)
     bulk = people.add_parser(
         "import", parents=[engine, database], help="enroll everyone in a folder: photo files and per-person subfolders"
     )
@@ -253,6 +267,18 @@ def run_people_remove(args: argparse.Namespace) -> int:
     print(
         f"Erased {describe(person)} and their {person.templates} photos; "
         f"the access log keeps them as {person.pseudonym}."
+    )
+    return 0
+
+
+def run_people_export(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        person = store.find_person(args.ref)
+        done = export_subject(store, person.id, args.out, load_settings(store).site_name)
+    print(
+        f"Exported {describe(person)} to {done.path}: {done.templates} face photos and templates, "
+        f"{done.events} access events ({done.snapshots} with a snapshot). It holds their face: hand it to them "
+        "securely and delete your copy."
     )
     return 0
 

@@ -1,5 +1,5 @@
-"""The admin log: who was added, edited, (de)activated or erased, which photos were added and which
-settings changed, chained with the access events (``faceguard.store.chain``).
+"""The admin log: who was added, edited, (de)activated or erased, which photos were added, which
+settings changed and what retention purged, chained with the access events (``faceguard.store.chain``).
 
 A record names a person only by their pseudonym and says which fields or settings changed, never their
 values: the chain is permanent, so it must hold no name (erasure removes those) and no secret a setting
@@ -26,6 +26,7 @@ ADMIN_ACTIONS = (
     "person_erased",
     "template_added",
     "settings_changed",
+    "log_purged",
 )
 
 

@@ -10,6 +10,12 @@
 
 Both are stored as lowercase hex text, so an auditor can recompute them with any SHA-256 tool.
 
+Retention (``faceguard.store.retention``) removes the oldest entries with their records: the chain then
+starts at a later position. Each such cut is an admin action of its own, ``CUT_ACTION``, chained like
+any other, whose details give the last position removed (``through``), that entry's hash
+(``last_hash``: the first entry kept follows it) and what a check of the removed entries found
+(``found``: [kind, text, position] of each sign of tampering, so a purge never hides one).
+
 Only what never changes legitimately is hashed: an event's pseudonym (``subject``), not its person_id or
 the person's name, which erasure removes; not its snapshot, which erasure and retention delete. The
 entry is written in the record's own write transaction, whose ``BEGIN IMMEDIATE`` serialises the kiosks
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -55,6 +62,44 @@ HASHED_COLUMNS = {
 }
 
 
+#: The admin action that records a cut of the chain's oldest entries.
+CUT_ACTION = "log_purged"
+
+
+@dataclass(frozen=True)
+class Cut:
+    """One cut, as its admin action records it: entries up to ``through`` were removed on ``time``;
+    ``last_hash`` is the hash of the last one; ``found``: (kind, text, position) of each sign of
+    tampering a check of the removed entries found."""
+
+    time: str
+    through: int
+    last_hash: str
+    found: tuple[tuple[str, str, int | None], ...]
+
+
+def cuts(db: sqlite_utils.Database) -> list[Cut]:
+    """Every cut recorded in the admin log, oldest first. A purge of snapshots alone records no cut;
+    details someone edited out of shape are passed over (the check of their entry reports the edit)."""
+    found = []
+    for time, details in db.execute(
+        "SELECT time, details FROM admin_events WHERE action = ? ORDER BY id", [CUT_ACTION]
+    ).fetchall():
+        try:
+            values = json.loads(details)
+            found.append(
+                Cut(
+                    str(time),
+                    int(values["through"]),
+                    str(values["last_hash"]),
+                    tuple((str(kind), str(text), seq) for kind, text, seq in values.get("found", [])),
+                )
+            )
+        except (ValueError, TypeError, KeyError):
+            continue
+    return found
+
+
 def record_digest(kind: str, record_id: int, values: Sequence[Any]) -> str:
     """The hex SHA-256 of a record's canonical serialization (``values``: its HASHED_COLUMNS)."""
     text = json.dumps(
@@ -85,6 +130,11 @@ def append(db: sqlite_utils.Database, kind: str, record_id: int) -> None:
 def append_all(db: sqlite_utils.Database, kind: str) -> None:
     """Chain every record of ``kind`` in id order (the back-fill of a database from before the chain)."""
     _insert(db, _head(db), ((kind, values) for values in db.execute(f"{select_hashed(kind)} ORDER BY id")))
+
+
+def entry_hash(db: sqlite_utils.Database, seq: int) -> str:
+    """The hash of the entry at chain position ``seq``."""
+    return str(db.execute("SELECT hash FROM log_chain WHERE seq = ?", [seq]).fetchone()[0])
 
 
 def _head(db: sqlite_utils.Database) -> str:

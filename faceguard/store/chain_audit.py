@@ -6,6 +6,9 @@ swapped record) and its hash against the previous entry's (a deleted, inserted, 
 entry). Records without an entry were inserted behind the program's back. The chain is not keyed:
 someone who can write the file and recompute every hash after their change is not caught, unless the
 head hash printed by an earlier check is compared with the chain.
+
+After retention removed the oldest entries (``chain.Cut``), the walk starts after the latest cut, from
+the hash it recorded; what a check found in the removed entries before they went is reported again.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class ChainReport:
     access_events: int = 0  # chain entries of each kind walked
     admin_actions: int = 0
     head: str = chain.GENESIS  # the last entry's hash
+    purged_through: int = 0  # the chain position up to which retention removed the entries
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -99,22 +103,26 @@ def open_for_audit(path: Path) -> Iterator[sqlite_utils.Database]:
             connection.close()
 
 
-def verify_chain(db: sqlite_utils.Database, path: Path) -> ChainReport:
+def verify_chain(db: sqlite_utils.Database, path: Path, through: int | None = None) -> ChainReport:
     """Walk the chain of the database at ``path`` in order and report every record or entry that does
-    not fit it."""
+    not fit it; ``through``: only the entries up to that position, and nothing about the rest of the
+    file (what retention checks before it removes them)."""
     report = ChainReport()
     with translate_errors(path):
+        cuts = chain.cuts(db)
+        start = max(cuts, key=lambda cut: cut.through, default=None)
+        report.purged_through = start.through if start else 0
         edited: list[Entry] = []
         previous: Entry | None = None
-        prior = chain.GENESIS  # the hash the entry at hand should follow
+        prior = start.last_hash if start else chain.GENESIS  # the hash the entry at hand should follow
         earlier = chain.GENESIS  # the hash the previous entry should have followed
         explained: str | None = None  # set when the next entry's link was already checked: the hash after it
-        for entry, following in _with_following(_entries(db)):
+        for entry, following in _with_following(_entries(db, through)):
             if entry.kind == chain.ADMIN:
                 report.admin_actions += 1
             else:
                 report.access_events += 1
-            gap = entry.seq - (previous.seq if previous else 0) - 1
+            gap = entry.seq - (previous.seq if previous else report.purged_through) - 1
             if gap > 0:
                 report.findings.append(_gap(gap, previous, entry))
             if entry.actual is None:
@@ -131,17 +139,21 @@ def verify_chain(db: sqlite_utils.Database, path: Path) -> ChainReport:
             previous, earlier, prior = entry, prior, entry.hash
         inserted = {finding.seq for finding in report.findings if finding.kind == "inserted"}
         report.findings += _edited(db, [entry for entry in edited if entry.seq not in inserted])
-        if previous is not None:
-            report.head = previous.hash
-            report.findings += _cut_off(db, previous)
-        report.findings += _outside_chain(db) + _misattributed(db)
+        if through is None:
+            if previous is not None:
+                report.head = previous.hash
+                report.findings += _cut_off(db, previous)
+            report.findings += _outside_chain(db) + _misattributed(db) + _found_before_cuts(cuts)
     report.findings.sort(key=lambda finding: (finding.seq is None, finding.seq or 0))
     return report
 
 
-def _entries(db: sqlite_utils.Database) -> Iterator[Entry]:
-    """The chain entries in order, each with the current digest of its record."""
-    cursor = db.conn.execute("SELECT seq, kind, record_id, format, digest, hash FROM log_chain ORDER BY seq")
+def _entries(db: sqlite_utils.Database, through: int | None = None) -> Iterator[Entry]:
+    """The chain entries in order (up to position ``through``), each with the current digest of its record."""
+    cursor = db.conn.execute(
+        "SELECT seq, kind, record_id, format, digest, hash FROM log_chain WHERE seq <= ? ORDER BY seq",
+        [2**63 - 1 if through is None else through],
+    )
     for seq, kind, record_id, format_, digest, hash_ in cursor:
         if format_ != chain.FORMAT:
             raise StoreError(
@@ -255,6 +267,15 @@ def _outside_chain(db: sqlite_utils.Database) -> list[Finding]:
         ):
             findings.append(Finding("inserted", f"{_LABELS[kind]} {record_id} was inserted: it is not in the chain"))
     return findings
+
+
+def _found_before_cuts(cuts: list[chain.Cut]) -> list[Finding]:
+    """What the checks made as retention removed entries found in them: still evidence of tampering."""
+    return [
+        Finding(kind, f"{text}; found as retention removed the entries up to {cut.through} on {cut.time[:16]}", seq)
+        for cut in cuts
+        for kind, text, seq in cut.found
+    ]
 
 
 def _misattributed(db: sqlite_utils.Database) -> list[Finding]:

@@ -163,6 +163,14 @@ def m008_face_data_sealed(db: sqlite_utils.Database) -> None:
     sealing.reseal(db, None, sealer)
 
 
+@migrations()
+def m009_consent_notice(db: sqlite_utils.Database) -> None:
+    """The version of the consent notice each person agreed to (``faceguard.store.consent``), and the
+    text of every version used; NULL for consents recorded before, whose notice is not known."""
+    db.execute("ALTER TABLE people ADD COLUMN consent_version TEXT")
+    db.execute("CREATE TABLE consent_notices (version TEXT PRIMARY KEY, text TEXT NOT NULL)")
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     m001_people_and_templates,
@@ -173,6 +181,7 @@ SCHEMA = [
     m006_liveness_and_door,
     m007_event_chain,
     m008_face_data_sealed,
+    m009_consent_notice,
 ]
 
 

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlite_utils
+
 from faceguard.access.policy import PersonStatus
 from faceguard.core.errors import ConflictError, InvalidInputError, NotFoundError
 from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase, guarded, inserted_id
-from faceguard.store.db import write_transaction
+from faceguard.store.consent import CONSENT_VERSION, check_version, keep_notice
+from faceguard.store.db import wipe_deleted, write_transaction
 from faceguard.store.timestamps import from_text, now, to_text
 
 #: One ``Store.status_rows`` row: id, name, active 0/1, valid_from and valid_until in epoch seconds.
@@ -37,6 +40,7 @@ class Person:
     templates: int  # how many face templates (of any model) are enrolled
     consent_at: datetime | None = None  # when they agreed to have their face stored (None: not recorded)
     consent_method: str | None = None  # how that agreement was given, e.g. "wizard", "cli", "form"
+    consent_version: str | None = None  # the consent notice agreed to (``faceguard.store.consent``)
 
     def status(self) -> PersonStatus:
         """What the access policy needs to know about this person."""
@@ -53,6 +57,7 @@ _PERSON_COLUMNS = {
     "notes",
     "consent_at",
     "consent_method",
+    "consent_version",
 }
 _PERSON_SELECT = """
     SELECT p.*, (SELECT count(*) FROM templates t WHERE t.person_id = p.id) AS template_count
@@ -73,18 +78,22 @@ class PeopleTable(StoreBase):
     @guarded
     def update_person(self, person_id: int, **changes: Any) -> Person:
         """Change any of name, badge, group, active, valid_from, valid_until, notes, consent_at,
-        consent_method (consent_at=None withdraws the recorded consent, and its method with it)."""
+        consent_method, consent_version (consent_at=None withdraws the recorded consent, and its method
+        and version with it; a new consent_at is under the current notice unless a version is named)."""
         unknown = set(changes) - _PERSON_COLUMNS
         if unknown:
             raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
         if "consent_at" in changes and changes["consent_at"] is None:
             changes.setdefault("consent_method", None)
+        if "consent_at" in changes:
+            changes.setdefault("consent_version", None if changes["consent_at"] is None else CONSENT_VERSION)
         with write_transaction(self.db):
             current = self.person(person_id)
             before = _person_row({f: getattr(current, f) for f in _PERSON_COLUMNS})
             row = _person_row({**{f: getattr(current, f) for f in _PERSON_COLUMNS}, **changes})
             edited = sorted(column for column in row if row[column] != before[column])
             row["updated"] = to_text(now())
+            _keep_notice(self.db, row)
             assignments = ", ".join(f"{column} = :{column}" for column in row)
             self._execute_checked(f"UPDATE people SET {assignments} WHERE id = :id", {**row, "id": person_id})
             if edited == ["active"]:
@@ -100,7 +109,11 @@ class PeopleTable(StoreBase):
     @guarded
     def remove_person(self, person_id: int) -> Person:
         """Erase a person: their templates, thumbnails and event snapshots go; their events keep
-        only the pseudonym, so the log stays complete without naming them."""
+        only the pseudonym, so the log stays complete without naming them.
+
+        Deleted rows are overwritten with zeros (``secure_delete``), and the write-ahead log, which
+        still holds the pages as they were, is then copied into the file and emptied
+        (``wipe_deleted``), so no face or encoding of theirs is left in either."""
         with write_transaction(self.db):
             person = self.person(person_id)
             snapshots = self.db.execute(
@@ -111,6 +124,7 @@ class PeopleTable(StoreBase):
             log_admin_action(
                 self.db, "person_erased", person.pseudonym, templates=person.templates, snapshots=snapshots
             )
+        wipe_deleted(self.db)
         return person
 
     @guarded
@@ -175,6 +189,8 @@ class PeopleTable(StoreBase):
         unknown = set(details) - (_PERSON_COLUMNS - {"name"})
         if unknown:
             raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
+        if details.get("consent_at") is not None:
+            details = {"consent_version": CONSENT_VERSION, **details}
         stamp = to_text(now())
         row = {
             **_person_row({"name": name, "active": True, **details}),
@@ -182,6 +198,7 @@ class PeopleTable(StoreBase):
             "created": stamp,
             "updated": stamp,
         }
+        _keep_notice(self.db, row)
         columns = ", ".join(row)
         cursor = self._execute_checked(
             f"INSERT INTO people ({columns}) VALUES ({', '.join(':' + c for c in row)})", row
@@ -225,6 +242,9 @@ def _person_row(values: dict[str, Any]) -> dict[str, Any]:
     consent_at, consent_method = values.get("consent_at"), values.get("consent_method")
     if consent_method is not None and consent_at is None:
         raise InvalidInputError("A consent method needs the time consent was given (consent_at).")
+    consent_version = values.get("consent_version")
+    if consent_version is not None and consent_at is None:
+        raise InvalidInputError("A consent notice version needs the time consent was given (consent_at).")
     badge = values.get("badge")
     return {
         "name": name,
@@ -236,7 +256,14 @@ def _person_row(values: dict[str, Any]) -> dict[str, Any]:
         "notes": values.get("notes"),
         "consent_at": to_text(consent_at),
         "consent_method": str(consent_method).strip() or None if consent_method is not None else None,
+        "consent_version": None if consent_version is None else check_version(str(consent_version)),
     }
+
+
+def _keep_notice(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Copy the text of the notice a stored consent is under into the database."""
+    if row["consent_version"] is not None:
+        keep_notice(db, row["consent_version"])
 
 
 def _status(
@@ -264,4 +291,5 @@ def _person(row: dict[str, Any]) -> Person:
         templates=row["template_count"],
         consent_at=from_text(row["consent_at"]),
         consent_method=row["consent_method"],
+        consent_version=row["consent_version"],
     )

@@ -1,5 +1,5 @@
 """``Store``: the FaceGuard database, one class made of its parts (people, templates, the change log,
-the access log, settings, maintenance), which alone hold SQL.
+the access log, settings, maintenance, retention, subject access), which alone hold SQL.
 
 ``Store`` owns one connection, so use one ``Store`` per thread (the kiosk's inference worker and the
 GUI thread each open their own). Every multi-row write is one transaction; every SQLite failure
@@ -26,10 +26,12 @@ from faceguard.store.events import EventsTable
 from faceguard.store.maintenance import Maintenance
 from faceguard.store.migrations import check_schema, migrate
 from faceguard.store.people import PeopleTable, Person
+from faceguard.store.retention import Retention
+from faceguard.store.subject_records import SubjectRecords
 from faceguard.store.templates import NewTemplate, TemplatesTable
 
 
-class Store(PeopleTable, TemplatesTable, EventsTable, ChangeLog, Maintenance):
+class Store(PeopleTable, TemplatesTable, EventsTable, ChangeLog, Maintenance, Retention, SubjectRecords):
     """The FaceGuard database. ``Store.open()`` creates or migrates the file; use it as a context manager."""
 
     @classmethod
@@ -72,7 +74,8 @@ class Store(PeopleTable, TemplatesTable, EventsTable, ChangeLog, Maintenance):
     @guarded
     def enroll(self, name: str, template: NewTemplate, *more: NewTemplate, **details: Any) -> Person:
         """Add a person with one template (one photo is enough) or several, in one transaction
-        (details: badge, group, active, valid_from, valid_until, notes, consent_at, consent_method)."""
+        (details: badge, group, active, valid_from, valid_until, notes, consent_at, consent_method,
+        consent_version: the current notice's unless named)."""
         with write_transaction(self.db):
             person_id = self._insert_person(name, details)
             for each in (template, *more):

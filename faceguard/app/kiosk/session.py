@@ -21,6 +21,9 @@ restart in the same place (another photo held up) included. A box refused too of
 not encoded or matched, its label counts the wait down, one RATE_LIMITED alert (denied) is logged with
 its snapshot, and when the pause ends it is judged afresh as a new appearance.
 
+Retention (``faceguard.app.kiosk.retention``): at the first frame and once a day after, snapshots and
+events older than the site's limits are deleted.
+
 Enrolled people whose templates are all of other models (a database from before a model upgrade) are
 not in this model's gallery: each frame's result says how many, until they are re-encoded.
 """
@@ -40,6 +43,7 @@ from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome
 from faceguard.access.rate_limit import RateLimitConfig, RateLimiter
 from faceguard.app.kiosk.liveness import LivenessGate, LivenessVerdict
 from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
+from faceguard.app.kiosk.retention import DailyPurge
 from faceguard.app.kiosk.tracker import IouTracker, Track
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.clock import SYSTEM_CLOCK, Clock
@@ -134,6 +138,7 @@ class KioskEngine:
         self._abandoned: list[DecisionView] = []  # held votes of faces replaced within their track this frame
         self.rate_limit = RateLimiter(rate_limit or RateLimitConfig())
         self._outcomes: list[tuple[int, Outcome]] = []  # (box id, outcome) of this frame's decisions
+        self.retention = DailyPurge(clock)
 
     def set_liveness(self, liveness: LivenessGate) -> None:
         """Check faces with ``liveness`` from now on; votes already held are checked afresh by it."""
@@ -204,6 +209,7 @@ class KioskEngine:
         decisions += self._check_liveness(frame, tracks)
         decisions += self._limit_rate(frame)
         self._write_log()
+        self.retention.run_if_due(self.store)
         done = self.clock.monotonic()
         return FrameResult(
             frame.index,

@@ -1,4 +1,6 @@
-"""The People page: everyone enrolled, with their face, status and validity, and what can be done to them."""
+"""The People page: everyone enrolled, with their face, status and validity, and what can be done to them,
+including "Export…": everything stored about the selected person in a ZIP for them (subject access,
+``faceguard.app.subject_access``)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.app.settings import KioskSettings
+from faceguard.app.subject_access import export_subject
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.common import PHOTO_FILTER, POLL_MS, MessageBar, status_text, validity_text
 from faceguard.gui.admin.person_dialog import PersonDialog
@@ -153,6 +156,8 @@ class PeoplePage(QWidget):
         self.add_photo_button = QPushButton("Add photo…")
         self.active_button = QPushButton("Deactivate")
         self.delete_button = QPushButton("Delete…")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Everything stored about this person, in a ZIP file for them (subject access)")
         self.message = MessageBar()
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -174,6 +179,7 @@ class PeoplePage(QWidget):
             self.add_photo_button,
             self.active_button,
             self.delete_button,
+            self.export_button,
         ):
             bar.addWidget(button)
         layout = QVBoxLayout(self)
@@ -188,6 +194,7 @@ class PeoplePage(QWidget):
         self.add_photo_button.clicked.connect(self.add_photo)
         self.active_button.clicked.connect(self.toggle_active)
         self.delete_button.clicked.connect(self.delete)
+        self.export_button.clicked.connect(self.export)
         self.table.doubleClicked.connect(self.edit)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.timer = QTimer(self, interval=POLL_MS, timeout=self.poll)
@@ -326,6 +333,30 @@ class PeoplePage(QWidget):
         self.changed.emit()
         self.message.show_info(f"Erased {person.name}. Their access events remain under {person.pseudonym}.")
 
+    def export(self) -> None:
+        """Write everything stored about the selected person to a new ZIP file the admin names."""
+        person = self.selected_person()
+        if person is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            f"Export everything stored about {person.name}",
+            f"{person.name} - {self.settings.site_name}.zip",
+            "ZIP files (*.zip)",
+            options=QFileDialog.Option.DontConfirmOverwrite,  # an export never overwrites: it says so
+        )
+        if not path:
+            return
+        try:
+            done = export_subject(self.store, person.id, Path(path), self.settings.site_name)
+        except FaceGuardError as error:
+            self.message.show_error(error_text(error))
+            return
+        self.message.show_info(
+            f"Exported {person.name} to {done.path}: {done.templates} face photos, {done.events} access events "
+            f"({done.snapshots} with a snapshot). It holds their face: hand it to them securely, then delete it."
+        )
+
     # --- results -------------------------------------------------------------------------------
 
     def _enrolled(self, person_id: int) -> None:
@@ -371,7 +402,13 @@ class PeoplePage(QWidget):
 
     def _update_buttons(self) -> None:
         person = self.selected_person()
-        for button in (self.edit_button, self.add_photo_button, self.active_button, self.delete_button):
+        for button in (
+            self.edit_button,
+            self.add_photo_button,
+            self.active_button,
+            self.delete_button,
+            self.export_button,
+        ):
             button.setEnabled(person is not None)
         self.active_button.setText("Activate" if person is not None and not person.active else "Deactivate")
 

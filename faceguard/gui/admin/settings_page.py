@@ -18,6 +18,8 @@ or not) once, in the background, and says what happened.
 
 The "Liveness" group (``faceguard.gui.admin.liveness_settings``) chooses the presentation-attack checks,
 says what each costs in time, and holds their options.
+
+The "Privacy" group sets how long face snapshots and access events are kept (``faceguard.store.retention``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from faceguard.gui.admin.liveness_settings import LivenessGroup
 from faceguard.gui.tasks import error_text, run_task, wait_for_tasks
 from faceguard.matching.calibration import Calibration
 from faceguard.store.repository import Store
+from faceguard.store.retention import MAX_DAYS
 from faceguard.vision.spec import ModelSpec, get_model_spec, list_models
 
 if TYPE_CHECKING:
@@ -83,6 +86,10 @@ UNAVAILABLE = " — not available on this computer"
 RATE_LIMIT_TEXT = (
     "A face refused this often (unknown, or failing the liveness check) is not judged again for the pause; "
     "a repeat doubles it."
+)
+RETENTION_TEXT = (
+    "Older snapshots and events are deleted by the kiosk once a day ('faceguard db purge' does it at once). "
+    "30 and 90 days follow the CNIL's limits for camera images and for records of comings and goings."
 )
 DERIVED_TEXT = "Derive the threshold from this target and the number of people enrolled"
 DOOR_DRIVER_NAMES = {
@@ -276,6 +283,13 @@ class SettingsPage(QWidget):
 
         self.liveness_group = LivenessGroup()
 
+        self.snapshot_retention_days = QSpinBox()
+        self.event_retention_days = QSpinBox()
+        for box in (self.snapshot_retention_days, self.event_retention_days):
+            box.setRange(1, MAX_DAYS)
+            box.setSuffix(" days")
+            box.setMaximumWidth(140)
+
         self.save_button = QPushButton("Save")
         self.revert_button = QPushButton("Revert")
         self.save_button.clicked.connect(self.save)
@@ -351,6 +365,15 @@ class SettingsPage(QWidget):
         self.door_group = QGroupBox("Door")
         self.door_group.setLayout(door_form)
 
+        privacy_form = QFormLayout()
+        privacy_form.addRow("Keep face snapshots for", self.snapshot_retention_days)
+        privacy_form.addRow("Keep access events for", self.event_retention_days)
+        retention_text = QLabel(RETENTION_TEXT)
+        retention_text.setWordWrap(True)
+        privacy_form.addRow("", retention_text)
+        self.privacy_group = QGroupBox("Privacy")
+        self.privacy_group.setLayout(privacy_form)
+
         buttons = QHBoxLayout()
         buttons.addWidget(QLabel(LIVE_NOTE), 1)
         buttons.addWidget(self.revert_button)
@@ -360,6 +383,7 @@ class SettingsPage(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.door_group)
         layout.addWidget(self.liveness_group)
+        layout.addWidget(self.privacy_group)
         layout.addStretch(1)
         layout.addLayout(buttons)
 
@@ -399,6 +423,8 @@ class SettingsPage(QWidget):
         _select(self.door_polarity, settings.door_polarity)
         self._door_driver_changed()
         self.liveness_group.show_settings(settings)
+        self.snapshot_retention_days.setValue(settings.snapshot_retention_days)
+        self.event_retention_days.setValue(settings.event_retention_days)
 
     def settings(self) -> KioskSettings:
         """The settings as entered; raises ValueError with the user-facing reason when they break a rule."""
@@ -421,6 +447,8 @@ class SettingsPage(QWidget):
             door_address=self.door_address.text().strip(),
             door_pulse=self.door_pulse.value(),
             door_polarity=self.door_polarity.currentData(),
+            snapshot_retention_days=self.snapshot_retention_days.value(),
+            event_retention_days=self.event_retention_days.value(),
             **self.liveness_group.values(),
         )
 
