@@ -8,13 +8,18 @@ from types import CodeType
 
 import numpy as np
 import pytest
+from argon2 import PasswordHasher
 
+import faceguard.app.admin_password
+from faceguard.cli.admin_gate import PASSWORD_ENV
 from faceguard.store.keys import KEY_ENV
 from faceguard.store.repository import Store
 from faceguard.vision.image_io import read_image
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
+#: The admin password every test's database gets on the first command that needs one.
+ADMIN_PASSWORD = "correct horse battery"
 #: Names a test calls to start another process: the subprocess module and the store's worker helpers.
 PROCESS_STARTERS = frozenset({"subprocess", "start_worker", "run_worker"})
 
@@ -48,6 +53,18 @@ def face_data_key(tmp_path_factory):
         patch.setenv(KEY_ENV, str(path))
         patch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
         yield path
+
+
+@pytest.fixture(autouse=True)
+def admin_password(monkeypatch):
+    """Commands that change the database get ADMIN_PASSWORD from $FACEGUARD_ADMIN_PASSWORD (also in the
+    processes a test starts), which becomes the password of a database that has none; in this process it is
+    hashed with argon2id at its smallest cost, so a command does not spend a quarter second on it."""
+    monkeypatch.setenv(PASSWORD_ENV, ADMIN_PASSWORD)
+    monkeypatch.setattr(
+        faceguard.app.admin_password, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    return ADMIN_PASSWORD
 
 
 @pytest.fixture(scope="session")

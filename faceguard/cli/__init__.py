@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import faceguard
 from faceguard.cli.access import add_access_commands
+from faceguard.cli.admin_gate import gate_commands, require_admin
+from faceguard.cli.admin_password import add_admin_password_commands
 from faceguard.cli.common import database_options, engine_options
 from faceguard.cli.database import add_db_commands
 from faceguard.cli.gui import add_gui_commands
@@ -38,6 +40,8 @@ exit codes:
   8    database problem: not a FaceGuard database, locked, read-only, disk full, damaged, too new
   10   events verify: the log was tampered with (each edited, deleted, inserted or reordered
        record is listed)
+  11   the admin password is missing or wrong (commands that change people, settings or the
+       log need it: asked at the terminal, or --password-file FILE or $FACEGUARD_ADMIN_PASSWORD)
   130  interrupted (Ctrl-C)
 """
 
@@ -46,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "needs_admin", False):
+            require_admin(args)
         return args.run(args) or 0
     except FaceGuardError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -65,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_people_commands(commands, engine, database)
     add_access_commands(commands, engine, database)
     add_db_commands(commands, database)
+    add_admin_password_commands(commands, database)
     add_engine_commands(commands, engine)
     add_liveness_commands(commands)
     add_training_commands(commands)
     add_self_test_command(commands, engine)
+    gate_commands(parser)
     return parser

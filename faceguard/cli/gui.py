@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from faceguard.app.admin_password import AdminPassword
 from faceguard.app.settings import LIVENESS_MODES, load_settings
 from faceguard.cli.common import open_store
-from faceguard.core.errors import FaceGuardError
+from faceguard.core.errors import AdminPasswordError, FaceGuardError
 
 #: The system libraries Qt's xcb platform plugin (libqxcb.so, libQt6XcbQpa.so.6) and QtGui load on
 #: Linux, each with the Debian package that ships it (from ldd and dpkg -S on Debian 12). Qt itself only
@@ -95,11 +96,19 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
         "model), active (a random head turn) or both (default: the settings', active unless changed)",
     )
     kiosk.add_argument("--demo", action="store_true", help="run the demo: sample photos and a fresh demo database")
-    kiosk.add_argument("--fullscreen", action="store_true", help="fill the screen (F11 toggles, Esc leaves)")
+    kiosk.add_argument(
+        "--fullscreen",
+        action="store_true",
+        help="fill the screen (F11 toggles, Esc leaves; leaving and closing need the admin password, except in "
+        "--demo; Ctrl-C in this terminal always stops it)",
+    )
     kiosk.set_defaults(run=run_kiosk)
 
     admin = commands.add_parser(
-        "admin", parents=[database], help="the admin window: people, enrollment, access log, settings"
+        "admin",
+        parents=[database],
+        help="the admin window: people, enrollment, access log, settings (asks for the admin password, or to "
+        "choose one on a new database)",
     )
     admin.set_defaults(run=run_admin)
 
@@ -113,12 +122,19 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
     with open_store(args, create=True) as store:
         settings = load_settings(store)
+        protected = AdminPassword(store).is_set
     if args.camera:
         settings = replace(settings, camera=args.camera)
     db_path, prepare, demo = args.db, None, args.demo
     if not demo and not args.camera and not can_open(settings.camera):
         print(f"No camera at '{settings.camera}': starting the DEMO (use --camera to choose one).", file=sys.stderr)
         demo = True
+    if not demo and not protected:
+        print(
+            f"warning: {args.db} has no admin password, so anyone at the kiosk can close it; "
+            f"choose one with: faceguard admin-password change --db {args.db}",
+            file=sys.stderr,
+        )
     if demo:
         db_path, settings, prepare = demo_database(), demo_settings(), enroll_demo_people
         reset_demo_database(db_path)
@@ -126,9 +142,13 @@ def run_kiosk(args: argparse.Namespace) -> int:
     app = application()
     if args.liveness:
         settings = replace(settings, liveness=args.liveness)  # checked: passive needs the site's model files
-    window = KioskWindow(db_path, settings, demo=demo, prepare=prepare, forced_liveness=args.liveness)
+    # The site's password guards the kiosk, also a demo started for want of a camera; --demo asks none.
+    admin_db = None if args.demo else args.db
+    window = KioskWindow(
+        db_path, settings, demo=demo, prepare=prepare, forced_liveness=args.liveness, admin_db=admin_db
+    )
     window.showFullScreen() if args.fullscreen else window.show()
-    close_on_interrupt(window)
+    close_on_interrupt(window, window.shut_down)
     window.start()
     return app.exec()
 
@@ -137,10 +157,13 @@ def run_admin(args: argparse.Namespace) -> int:
     check_qt_libraries()
     from faceguard.gui.admin.window import AdminWindow
     from faceguard.gui.app import application, close_on_interrupt
+    from faceguard.gui.password_dialog import admin_unlocked
     from faceguard.gui.pipeline_loader import EngineLoader
 
     app = application()
     with open_store(args, create=True) as store:
+        if not admin_unlocked(AdminPassword(store), "open the admin window", "admin window"):
+            raise AdminPasswordError(f"The admin window of {args.db} was not opened: no admin password was given.")
         settings = load_settings(store)
         engine = EngineLoader()
         engine.start(settings)

@@ -144,6 +144,13 @@ class TamperedLogError(FaceGuardError):
     exit_code = 10
 
 
+class AdminPasswordError(FaceGuardError):
+    """The admin password a command or window needs is missing, wrong, or cannot be set as typed (too
+    short, the two entries differ); the message says which and how to give it."""
+
+    exit_code = 11
+
+
 class CameraError(FaceGuardError):
     """The camera (webcam, video file, stream or image folder) cannot be opened or stopped delivering."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
@@ -18,10 +19,11 @@ def application() -> QApplication:
     return app
 
 
-def close_on_interrupt(window: QWidget) -> None:
+def close_on_interrupt(window: QWidget, close: Callable[[], object] | None = None) -> None:
     """Ctrl-C in the terminal closes ``window`` properly (its threads stop) instead of being ignored
-    while Qt's event loop runs: a timer lets Python's signal handler run every 200 ms."""
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    while Qt's event loop runs: a timer lets Python's signal handler run every 200 ms. ``close`` replaces
+    ``window.close`` (the kiosk's closes without asking for the admin password)."""
+    signal.signal(signal.SIGINT, lambda *_: (close or window.close)())
     timer = QTimer(window, interval=200)
     timer.timeout.connect(lambda: None)
     timer.start()

@@ -3,7 +3,9 @@
 Three threads: the camera worker reads frames; the inference worker takes the newest one and runs
 the engine (detect, track, encode, match, vote, log); the GUI thread only paints. While a recognised
 face answers its liveness challenge, the challenge is drawn over the video (big arrow, prompt,
-countdown). F11 toggles full screen, Esc leaves it.
+countdown). F11 toggles full screen, Esc leaves it; at a site, leaving full screen or closing the window
+needs the admin password (Ctrl-C in the terminal that started it still stops it: whoever has that
+terminal has the computer).
 """
 
 from __future__ import annotations
@@ -15,21 +17,25 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QWindowStateChangeEvent
 from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from faceguard.app.admin_password import AdminPassword
 from faceguard.app.kiosk.banner import Banner, BannerModel
 from faceguard.app.kiosk.mailbox import LatestFrame
 from faceguard.app.kiosk.results import FrameResult
 from faceguard.app.settings import KioskSettings
+from faceguard.core.errors import FaceGuardError
 from faceguard.core.paths import RESOURCES
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.challenge_prompt import ChallengePrompt
 from faceguard.gui.images import jpeg_to_pixmap, rgb_to_qimage
 from faceguard.gui.inference_worker import InferenceWorker, Prepare, SettingsChange
+from faceguard.gui.password_dialog import admin_unlocked
 from faceguard.gui.tasks import error_text
 from faceguard.gui.video_view import VideoView
+from faceguard.store.repository import Store
 from faceguard.vision.camera import Frame
 
 if TYPE_CHECKING:
@@ -83,6 +89,8 @@ class StatusBanner(QFrame):
 class KioskWindow(QWidget):
     """The door kiosk. ``start()`` opens the camera and the engine; closing the window stops both.
 
+    With ``admin_db``, closing the window and leaving full screen (Esc, F11, or the window manager) need
+    the admin password of that database, when it has one; ``shut_down()`` closes it without.
     ``banner_changed(Banner)`` is emitted whenever the banner changes (benchmarks time it)."""
 
     banner_changed = Signal(object)
@@ -96,10 +104,13 @@ class KioskWindow(QWidget):
         pipeline: FacePipeline | None = None,
         prepare: Prepare | None = None,
         forced_liveness: str | None = None,
+        admin_db: Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings, self.forced_liveness = settings, forced_liveness
+        self.admin_db = admin_db
+        self._leaving_allowed = False  # set while the window leaves full screen or closes with the password
         self.setObjectName("kiosk")
         self.setStyleSheet((RESOURCES / "style" / "kiosk.qss").read_text(encoding="utf-8"))
         self.db_path, self.demo = db_path, demo
@@ -183,17 +194,59 @@ class KioskWindow(QWidget):
         self.camera.stop()
         self.inference.stop()
 
+    def shut_down(self) -> None:
+        """Close without asking for the admin password (Ctrl-C in the terminal)."""
+        self._leaving_allowed = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self._unlocked("close the kiosk"):
+            event.ignore()
+            return
         self.stop()
         super().closeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_F11:
-            self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
-        elif event.key() == Qt.Key.Key_Escape and self.isFullScreen():
-            self.showNormal()
+        if event.key() == Qt.Key.Key_F11 and not self.isFullScreen():
+            self.showFullScreen()
+        elif event.key() in (Qt.Key.Key_F11, Qt.Key.Key_Escape) and self.isFullScreen():
+            self._leave_full_screen()
         else:
             super().keyPressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        """Full screen left some other way (the window manager): asked for the password, else restored."""
+        super().changeEvent(event)
+        if (
+            isinstance(event, QWindowStateChangeEvent)
+            and event.oldState() & Qt.WindowState.WindowFullScreen
+            and not self.isFullScreen()
+            and not self._leaving_allowed
+        ):
+            QTimer.singleShot(0, self._confirm_left_full_screen)
+
+    def _leave_full_screen(self) -> None:
+        if self._unlocked("leave full screen"):
+            self._leaving_allowed = True
+            self.showNormal()
+            self._leaving_allowed = False
+
+    def _confirm_left_full_screen(self) -> None:
+        if not self.isFullScreen() and not self._unlocked("leave full screen"):
+            self.showFullScreen()
+
+    def _unlocked(self, purpose: str) -> bool:
+        """Whether the window may ``purpose``: always in the demo, after Ctrl-C or at a site without an
+        admin password; else once the admin gives it (a database that cannot be read keeps it locked)."""
+        if self.admin_db is None or self._leaving_allowed:
+            return True
+        try:
+            with Store.open(self.admin_db, create=False) as store:
+                password = AdminPassword(store)
+                return not password.is_set or admin_unlocked(password, purpose, "kiosk", self)
+        except FaceGuardError as error:
+            self._show_notice(note=f"The admin password cannot be checked: {error_text(error)}")
+            return False
 
     @property
     def current_banner(self) -> Banner | None:

@@ -1,9 +1,10 @@
 """The admin log: who was added, edited, (de)activated or erased, which photos were added, which
-settings changed and what retention purged, chained with the access events (``faceguard.store.chain``).
+settings changed, when the admin password was set, changed or reset or typed wrong, and what retention
+purged, chained with the access events (``faceguard.store.chain``).
 
 A record names a person only by their pseudonym and says which fields or settings changed, never their
 values: the chain is permanent, so it must hold no name (erasure removes those) and no secret a setting
-may carry (a door address with a password).
+may carry (a door address with a password), never a password typed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ ADMIN_ACTIONS = (
     "person_erased",
     "template_added",
     "settings_changed",
+    "admin_password_set",
+    "admin_password_changed",
+    "admin_password_reset",
+    "admin_login_failed",
     "log_purged",
 )
 
