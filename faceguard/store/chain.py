@@ -17,9 +17,13 @@ any other, whose details give the last position removed (``through``), that entr
 (``found``: [kind, text, position] of each sign of tampering, so a purge never hides one).
 
 Only what never changes legitimately is hashed: an event's pseudonym (``subject``), not its person_id or
-the person's name, which erasure removes; not its snapshot, which erasure and retention delete. The
-entry is written in the record's own write transaction, whose ``BEGIN IMMEDIATE`` serialises the kiosks
-sharing the file, so the previous hash read here is the one the entry follows.
+the person's name, which erasure removes; not its snapshot, which erasure and retention delete. The one
+hashed value erasure changes, the name in an event's message, is rewritten through a redaction listed
+in the chained record of the erasure (``faceguard.store.redaction``), so an entry's digest stays that
+of the record as it was written.
+
+The entry is written in the record's own write transaction, whose ``BEGIN IMMEDIATE`` serialises the
+kiosks sharing the file, so the previous hash read here is the one the entry follows.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ entry). Records without an entry were inserted behind the program's back. The ch
 someone who can write the file and recompute every hash after their change is not caught, unless the
 head hash printed by an earlier check is compared with the chain.
 
+An event whose name erasure replaced by the pseudonym fits its entry through the chained record of
+the erasure (``faceguard.store.redaction``).
+
 After retention removed the oldest entries (``chain.Cut``), the walk starts after the latest cut, from
 the hash it recorded; what a check found in the removed entries before they went is reported again.
 """
@@ -22,7 +25,7 @@ from pathlib import Path
 import sqlite_utils
 
 from faceguard.core.errors import NotADatabaseError, StoreError
-from faceguard.store import chain
+from faceguard.store import chain, redaction
 from faceguard.store.db import translate_errors
 from faceguard.store.migrations import SCHEMA, check_schema, m007_event_chain, schema_version
 
@@ -117,7 +120,8 @@ def verify_chain(db: sqlite_utils.Database, path: Path, through: int | None = No
         prior = start.last_hash if start else chain.GENESIS  # the hash the entry at hand should follow
         earlier = chain.GENESIS  # the hash the previous entry should have followed
         explained: str | None = None  # set when the next entry's link was already checked: the hash after it
-        for entry, following in _with_following(_entries(db, through)):
+        redactions = redaction.trusted_redactions(db, prior)
+        for entry, following in _with_following(_entries(db, redactions, through)):
             if entry.kind == chain.ADMIN:
                 report.admin_actions += 1
             else:
@@ -148,8 +152,11 @@ def verify_chain(db: sqlite_utils.Database, path: Path, through: int | None = No
     return report
 
 
-def _entries(db: sqlite_utils.Database, through: int | None = None) -> Iterator[Entry]:
-    """The chain entries in order (up to position ``through``), each with the current digest of its record."""
+def _entries(
+    db: sqlite_utils.Database, redactions: dict[int, list[redaction.Redaction]], through: int | None = None
+) -> Iterator[Entry]:
+    """The chain entries in order (up to position ``through``), each with the current digest of its
+    record (the entry's own digest for an event rewritten only by the chained ``redactions``)."""
     cursor = db.conn.execute(
         "SELECT seq, kind, record_id, format, digest, hash FROM log_chain WHERE seq <= ? ORDER BY seq",
         [2**63 - 1 if through is None else through],
@@ -163,6 +170,8 @@ def _entries(db: sqlite_utils.Database, through: int | None = None) -> Iterator[
         if kind in chain.TABLES:
             row = db.conn.execute(f"{chain.select_hashed(kind)} WHERE id = ?", [record_id]).fetchone()
             actual = None if row is None else chain.record_digest(kind, record_id, row[1:])
+            if actual is not None and kind == chain.ACCESS and actual != digest:
+                actual = redaction.redacted_digest(redactions.get(record_id, []), seq, str(digest), actual)
         yield Entry(seq, kind, record_id, str(digest), str(hash_), actual)
 
 

@@ -18,6 +18,7 @@ from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.consent import CONSENT_VERSION, check_version, keep_notice
 from faceguard.store.db import wipe_deleted, write_transaction
+from faceguard.store.redaction import REDACTING_ACTION, redact_events
 from faceguard.store.timestamps import from_text, now, to_text
 
 #: One ``Store.status_rows`` row: id, name, active 0/1, valid_from and valid_until in epoch seconds.
@@ -109,7 +110,8 @@ class PeopleTable(StoreBase):
     @guarded
     def remove_person(self, person_id: int) -> Person:
         """Erase a person: their templates, thumbnails and event snapshots go; their events keep
-        only the pseudonym, so the log stays complete without naming them.
+        only the pseudonym, so the log stays complete without naming them: the name in their messages
+        becomes the pseudonym too, listed in the chained record of the erasure (``redact_events``).
 
         Deleted rows are overwritten with zeros (``secure_delete``), and the write-ahead log, which
         still holds the pages as they were, is then copied into the file and emptied
@@ -120,10 +122,12 @@ class PeopleTable(StoreBase):
                 "DELETE FROM event_snapshots WHERE event_id IN (SELECT id FROM access_events WHERE person_id = ?)",
                 [person_id],
             ).rowcount
+            redacted = redact_events(self.db, person_id, person.name, person.pseudonym)
             self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
-            log_admin_action(
-                self.db, "person_erased", person.pseudonym, templates=person.templates, snapshots=snapshots
-            )
+            details: dict[str, Any] = {"templates": person.templates, "snapshots": snapshots}
+            if redacted:
+                details["redacted"] = redacted
+            log_admin_action(self.db, REDACTING_ACTION, person.pseudonym, **details)
         wipe_deleted(self.db)
         return person
 
