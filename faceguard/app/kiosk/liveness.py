@@ -41,7 +41,7 @@ DEFAULT_LIVE_THRESHOLD = 0.5
 #: What each mode costs, for the admin settings: the median time a person takes to answer the
 #: challenge (``faceguard bench-liveness``, docs/bench-liveness.json) and the passive model's time per
 #: face and encoded frame on one CPU thread (benchmarks/bench_passive_liveness.py).
-ACTIVE_ADDED_SECONDS = 1.5
+ACTIVE_ADDED_SECONDS = 1.1
 PASSIVE_MS_PER_FACE = 25.0
 
 
