@@ -20,7 +20,8 @@ class CameraWorker(LoopWorker):
 
     Signals: ``frame(Frame)`` for every picture; ``status(str)`` with "Camera offline: … retrying in
     N s" when the source fails, and "" once pictures flow again. Frames also go to ``mailbox`` when
-    given (the inference thread takes the newest one from there)."""
+    given (the inference thread takes the newest one from there). It beats at each frame and while it
+    waits to reconnect: only a source stuck in a call goes quiet."""
 
     frame = Signal(object)
     status = Signal(str)
@@ -35,6 +36,7 @@ class CameraWorker(LoopWorker):
         """Capture until stopped (``stop()`` waits at most one frame or one backoff step)."""
         failures, index = 0, 0
         while not self.stopping():
+            self.beat()
             try:
                 source = open_source(self.spec, fps=self.fps)
             except CameraError as error:
@@ -44,6 +46,7 @@ class CameraWorker(LoopWorker):
                 while not self.stopping():
                     frame = Frame.capture(source.read(), index)
                     index += 1
+                    self.beat()
                     if failures:
                         failures = 0
                         self.status.emit("")
@@ -60,5 +63,6 @@ class CameraWorker(LoopWorker):
         self.status.emit(f"Camera offline: {error} Retrying in {delay:g} s.")
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline and not self.stopping():
+            self.beat()
             time.sleep(0.05)
         return failures + 1

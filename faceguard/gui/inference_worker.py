@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -21,8 +22,10 @@ from faceguard.gui.loop_worker import LoopWorker
 from faceguard.store.repository import Store
 
 if TYPE_CHECKING:
-    from faceguard.app.kiosk.session import KioskEngine
+    from faceguard.app.kiosk.session import KioskEngine, PendingEvents
     from faceguard.vision.pipeline import FacePipeline
+
+log = logging.getLogger(__name__)
 
 #: Seconds between looks at the settings an administrator may have saved.
 SETTINGS_POLL = 2.0
@@ -47,12 +50,16 @@ class InferenceWorker(LoopWorker):
     thread, then processes the newest frame of ``mailbox`` until stopped.
 
     Signals: ``ready()`` once the engine works; ``result(FrameResult)`` per processed frame; ``failed(exception)``
-    when the engine cannot start (the kiosk is out of service); ``problem(exception)`` for a frame
+    when the engine cannot start or fails unexpectedly, after which the loop has ended (the kiosk's
+    watchdog starts a fresh worker); ``problem(exception)`` for a frame
     that could not be handled (e.g. the database stayed locked), after which work goes on;
     ``settings_changed(SettingsChange)`` when an administrator saved new settings in the database
     (voting, threshold, door name, door output and liveness checks apply at once, here; the window
     handles the rest). The door output the settings choose is locked when the engine starts and when
-    the loop ends. ``forced_liveness``: a liveness mode given at start that stored settings do not change."""
+    the loop ends. ``forced_liveness``: a liveness mode given at start that stored settings do not change.
+    ``pending``: the access events not yet written, kept by the kiosk across its workers. ``create``: whether
+    a missing database file is created (a restarted worker must not replace one briefly moved away by an
+    empty one). The loop beats once the engine works (its start may take long: the watchdog waits)."""
 
     ready = Signal()
     result = Signal(object)
@@ -70,18 +77,21 @@ class InferenceWorker(LoopWorker):
         pipeline: FacePipeline | None = None,
         prepare: Prepare | None = None,
         forced_liveness: str | None = None,
+        pending: PendingEvents | None = None,
+        create: bool = True,
     ) -> None:
         super().__init__(parent)
         self.db_path, self.settings, self.mailbox = db_path, settings, mailbox
         self.pipeline, self.prepare, self.forced_liveness = pipeline, prepare, forced_liveness
+        self.pending, self.create = pending, create
 
     def loop(self) -> None:
         try:
             from faceguard.app.kiosk.session import KioskEngine  # torch loads here, not in the GUI thread
 
-            store = Store.open(self.db_path)
+            store = Store.open(self.db_path, create=self.create)
         except Exception as error:  # noqa: BLE001 - reported on screen
-            self.failed.emit(error)
+            self._fail(error)
             return
         try:
             pipeline = self.pipeline or settings_pipeline(self.settings)
@@ -98,16 +108,18 @@ class InferenceWorker(LoopWorker):
                 door_output=door_output(settings),
                 liveness=liveness_gate(settings),
                 rate_limit=settings.rate_limit(),
+                pending=self.pending,
             )
             stored = load_settings(store)  # changes to these are followed while the kiosk runs
             self.ready.emit()
         except Exception as error:  # noqa: BLE001
-            self.failed.emit(error)
+            self._fail(error)
             store.close()
             return
         try:
             checked = time.monotonic()
             while not self.stopping():
+                self.beat()
                 if time.monotonic() - checked >= SETTINGS_POLL:
                     stored, checked = self._follow_settings(store, engine, stored), time.monotonic()
                 frame = self.mailbox.take(timeout=0.1)
@@ -117,11 +129,16 @@ class InferenceWorker(LoopWorker):
                     self.result.emit(engine.process(frame))
                 except FaceGuardError as error:
                     self.problem.emit(error)
-        except Exception as error:  # noqa: BLE001 - an engine bug stops the kiosk visibly, never silently
-            self.failed.emit(error)
+        except Exception as error:  # noqa: BLE001 - an engine bug is shown, logged, and the worker restarted
+            self._fail(error)
         finally:
             engine.close_door()
             store.close()
+
+    def _fail(self, error: Exception) -> None:
+        if not isinstance(error, FaceGuardError):
+            log.error("The face engine failed", exc_info=error)
+        self.failed.emit(error)
 
     def _forced(self, settings: KioskSettings) -> KioskSettings:
         """The settings with the liveness mode given at start, if one was."""

@@ -1,7 +1,8 @@
 """The kiosk window at the door: live video with named face boxes and a big ACCESS GRANTED / DENIED banner.
 
 Three threads: the camera worker reads frames; the inference worker takes the newest one and runs
-the engine (detect, track, encode, match, vote, log); the GUI thread only paints. While a recognised
+the engine (detect, track, encode, match, vote, log); the GUI thread only paints, and its watchdog
+restarts a worker that is stuck or whose engine failed (``faceguard.gui.watchdog``). While a recognised
 face answers its liveness challenge, the challenge is drawn over the video (big arrow, prompt,
 countdown). F11 toggles full screen, Esc leaves it; at a site, leaving full screen or closing the window
 needs the admin password (Ctrl-C in the terminal that started it still stops it: whoever has that
@@ -25,6 +26,7 @@ from faceguard.app.admin_password import AdminPassword
 from faceguard.app.kiosk.banner import Banner, BannerModel
 from faceguard.app.kiosk.mailbox import LatestFrame
 from faceguard.app.kiosk.results import FrameResult
+from faceguard.app.kiosk.session import PendingEvents
 from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import FaceGuardError
 from faceguard.core.paths import RESOURCES
@@ -35,6 +37,7 @@ from faceguard.gui.inference_worker import InferenceWorker, Prepare, SettingsCha
 from faceguard.gui.password_dialog import admin_unlocked
 from faceguard.gui.tasks import error_text
 from faceguard.gui.video_view import VideoView
+from faceguard.gui.watchdog import CAMERA_STALL, INFERENCE_STALL, Watchdog
 from faceguard.store.repository import Store
 from faceguard.vision.camera import Frame
 
@@ -123,8 +126,14 @@ class KioskWindow(QWidget):
         self._stopped = False
         self._trace_first_frame = bool(os.environ.get(TRACE_STARTUP_ENV))
         self._build()
+        self.pending = PendingEvents()  # access events not yet written, kept across restarts of the engine
         self.camera = self._new_camera()
         self.inference = self._new_inference(pipeline, prepare)
+        self.watchdog = Watchdog(lambda message: self._show_notice(note=message), self)
+        stalled = f"Camera restarted after {CAMERA_STALL:g} s without frames."
+        self.watchdog.watch("Camera", CAMERA_STALL, stalled, lambda: self.camera, self._restart_camera)
+        stalled = f"Recognition restarted: it made no progress for {INFERENCE_STALL:g} s."
+        self.watchdog.watch("Recognition", INFERENCE_STALL, stalled, lambda: self.inference, self._restart_inference)
         self.timer = QTimer(self, interval=200)
         self.timer.timeout.connect(self._tick)
         self.timer.start()
@@ -166,7 +175,9 @@ class KioskWindow(QWidget):
         camera.status.connect(self._on_camera_status)
         return camera
 
-    def _new_inference(self, pipeline: FacePipeline | None = None, prepare: Prepare | None = None) -> InferenceWorker:
+    def _new_inference(
+        self, pipeline: FacePipeline | None = None, prepare: Prepare | None = None, *, create: bool = True
+    ) -> InferenceWorker:
         inference = InferenceWorker(
             self.db_path,
             self.settings,
@@ -175,6 +186,8 @@ class KioskWindow(QWidget):
             pipeline=pipeline,
             prepare=prepare,
             forced_liveness=self.forced_liveness,
+            pending=self.pending,
+            create=create,
         )
         inference.ready.connect(self._on_ready)
         inference.result.connect(self._on_result)
@@ -186,11 +199,24 @@ class KioskWindow(QWidget):
     def start(self) -> None:
         self.inference.start()
         self.camera.start()
+        self.watchdog.start()
+
+    def _restart_camera(self) -> None:
+        self.camera = self._new_camera()
+        self.camera.start()
+
+    def _restart_inference(self) -> None:
+        """A fresh recognition worker with the engine and preparation of the one it replaces; it opens
+        the database afresh, and does not create it should the file be missing meanwhile."""
+        old = self.inference
+        self.inference = self._new_inference(old.pipeline, old.prepare, create=False)
+        self.inference.start()
 
     def stop(self) -> None:
         """Stop both workers and wait for them (the camera first, so no frame waits for inference)."""
         self._stopped = True
         self.timer.stop()
+        self.watchdog.stop()
         self.camera.stop()
         self.inference.stop()
 
@@ -305,7 +331,7 @@ class KioskWindow(QWidget):
 
     def _on_ready(self) -> None:
         self.model.engine_ready()
-        self._show_notice(note="", service=())
+        self._show_notice(note=self.watchdog.note, service=())  # a restart is still told
         self._tick()
 
     def _on_settings_changed(self, change: SettingsChange) -> None:
@@ -339,7 +365,7 @@ class KioskWindow(QWidget):
         self._show_notice(note=error_text(error))
 
     def _on_failed(self, error: Exception) -> None:
-        self.model.engine_failed(error_text(error))
+        self.model.engine_failed(self.watchdog.failed("Recognition", error_text(error)))
         self._tick()
 
     def _tick(self) -> None:

@@ -29,7 +29,7 @@ PAUSED_TITLE = "RECOGNITION PAUSED"
 
 class Screen(StrEnum):
     STARTING = "starting"
-    FAILED = "failed"  # the engine could not start: the kiosk is out of service
+    FAILED = "failed"  # the engine failed: the kiosk is out of service until a restart of it works
     OFFLINE = "offline"  # the camera is gone; reconnecting
     IDLE = "idle"
     CHECKING = "checking"
@@ -59,7 +59,7 @@ class BannerModel:
         self.faces: tuple[float, FrameResult] | None = None
 
     def engine_ready(self) -> None:
-        self.starting = None
+        self.starting = self.failure = None  # a restarted engine works again
 
     def engine_failed(self, message: str) -> None:
         self.failure = message

@@ -31,7 +31,9 @@ not in this model's gallery: each frame's result says how many, until they are r
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
+import threading
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -62,6 +64,8 @@ from faceguard.vision.thumbnail import SNAPSHOT_SIZE, face_thumbnail
 if TYPE_CHECKING:  # the engine (torch) is passed in
     from faceguard.vision.pipeline import FacePipeline
 
+log = logging.getLogger(__name__)
+
 #: At the door, faces are smaller and softer than in an enrollment photo: a 640×480 webcam sees a
 #: face 60 px wide at about 1.5 m, and a person walking up blurs a little.
 LIVE_LIMITS = QualityThresholds(min_face_size=60.0, min_sharpness=20.0)
@@ -74,7 +78,8 @@ REFRESH = 0.5
 RECOUNT = 10.0
 #: How long writing an access event may wait for another program's write lock; a kiosk must not
 #: freeze for the store's usual 10 s. Events that cannot be written wait in memory (up to
-#: ``MAX_UNLOGGED``) and are written, in order and with their own times, as soon as the file is free.
+#: ``MAX_UNLOGGED``, beyond which the oldest are dropped and counted) and are written, in order and with
+#: their own times, as soon as the file is free.
 LOG_BUSY_TIMEOUT_MS = 250
 MAX_UNLOGGED = 10_000
 #: The label of a recognised face refused by the liveness check (its box shows no name).
@@ -91,6 +96,30 @@ class _Event:
     snapshot: bytes
     liveness: LivenessRecord | None
     door_action: str | None
+
+
+class PendingEvents:
+    """The access events not yet written, oldest first. The kiosk keeps one across its engines, so an
+    engine restarted after an error writes what the one before it could not; its lock keeps two
+    engines (a stuck one waking up beside its replacement) from writing the same event twice."""
+
+    def __init__(self, limit: int = MAX_UNLOGGED) -> None:
+        self.events: deque[_Event] = deque(maxlen=limit)
+        self.lock = threading.Lock()
+        self.dropped = 0  # the oldest events pushed out by newer ones while the log cannot be written
+
+    def add(self, event: _Event) -> None:
+        if len(self.events) == self.events.maxlen:
+            self.dropped += 1
+            log.error(
+                "The access event of %s is dropped unwritten: %d newer ones wait.",
+                self.events[0].decision.time,
+                len(self),
+            )
+        self.events.append(event)
+
+    def __len__(self) -> int:
+        return len(self.events)
 
 
 @dataclass(frozen=True)
@@ -116,18 +145,20 @@ class KioskEngine:
         door_output: Door | None = None,
         liveness: LivenessGate | None = None,
         rate_limit: RateLimitConfig | None = None,
+        pending: PendingEvents | None = None,
     ) -> None:
         """``clock`` times the refreshes, the latencies and the stage timings (monotonic seconds); the
         tracker, the votes and the log go by each frame's own capture times. ``door_output``: the lock
         that GRANTED decisions unlock (None: no door output); the engine locks it now. ``liveness``: the
         checks a recognised face must pass first (None: none). ``rate_limit``: when a face box refused
-        too often is paused (None: the defaults)."""
+        too often is paused (None: the defaults). ``pending``: the events an earlier engine left unwritten,
+        and where this one queues its own (None: a new, empty queue)."""
         self.pipeline, self.store, self.gallery, self.clock = pipeline, store, gallery, clock
         self.policy = AccessPolicy(gallery.status_of, config)
         self.reconfigure(config, door, threshold)
         self.tracker = IouTracker()
         self._refreshed = clock.monotonic()
-        self._unlogged: deque[_Event] = deque(maxlen=MAX_UNLOGGED)
+        self._unlogged = pending if pending is not None else PendingEvents()
         self._log_problem: str | None = None
         self._changed = False  # people changed since the last count of those the gallery lacks
         self._count_missing()
@@ -189,10 +220,11 @@ class KioskEngine:
         door_output: Door | None = None,
         liveness: LivenessGate | None = None,
         rate_limit: RateLimitConfig | None = None,
+        pending: PendingEvents | None = None,
     ) -> KioskEngine:
         store.set_busy_timeout(LOG_BUSY_TIMEOUT_MS)
         gallery = LiveGallery.load(store, pipeline.spec.id, pipeline.spec.dim)
-        return cls(pipeline, store, gallery, config, door, threshold, clock, door_output, liveness, rate_limit)
+        return cls(pipeline, store, gallery, config, door, threshold, clock, door_output, liveness, rate_limit, pending)
 
     def process(self, frame: Frame) -> FrameResult:
         start = self.clock.monotonic()
@@ -225,9 +257,25 @@ class KioskEngine:
         )
 
     def _write_log(self) -> None:
-        """Write the decisions not yet in the access log, oldest first; stop at the first failure."""
-        while self._unlogged:
-            event = self._unlogged[0]
+        """Write the decisions not yet in the access log, oldest first; stop at the first failure (or
+        leave them to another engine writing them now)."""
+        pending = self._unlogged
+        if not pending.lock.acquire(blocking=False):
+            return
+        try:
+            self._log_problem = self._write_pending()
+        finally:
+            pending.lock.release()
+        if self._log_problem is None:
+            pending.dropped = 0
+        elif pending.dropped:
+            self._log_problem += f" {pending.dropped} older event(s) were dropped: more than {MAX_UNLOGGED:,} waited."
+
+    def _write_pending(self) -> str | None:
+        """Write the queued events while the log takes them; the problem that stopped it, if one did."""
+        events = self._unlogged.events
+        while events:
+            event = events[0]
             try:
                 log_decision(
                     self.store,
@@ -240,10 +288,9 @@ class KioskEngine:
                     door_action=event.door_action,
                 )
             except StoreError as error:
-                self._log_problem = f"The access log cannot be written: {error}"
-                return
-            self._unlogged.popleft()
-        self._log_problem = None
+                return f"The access log cannot be written: {error}"
+            events.popleft()
+        return None
 
     def _refresh(self) -> None:
         if self.clock.monotonic() - self._refreshed >= REFRESH:
@@ -402,7 +449,7 @@ class KioskEngine:
         latency = self.clock.monotonic() - first_seen
         door_action = self._open_door(decision) if decision.granted else None
         logged = replace(decision, message=f"{decision.message} {door_action}") if door_action else decision
-        self._unlogged.append(_Event(logged, self.door, latency * 1e3, snapshot, liveness, door_action))
+        self._unlogged.add(_Event(logged, self.door, latency * 1e3, snapshot, liveness, door_action))
         return DecisionView(decision, self._enrolled_face(decision), latency)
 
     def _open_door(self, decision: Decision) -> str | None:
