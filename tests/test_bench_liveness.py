@@ -20,11 +20,11 @@ def test_bench_liveness_writes_the_figures_the_plot_and_the_videos(tmp_path, cap
     assert main(["bench-liveness", *arguments, "--video-dir", str(videos)]) == 0
 
     figures = json.loads(out.read_text())
-    active = figures["modes"]["active"]
+    active = figures["active"]
     assert set(active["apcer"]) == ATTACKS and all(isinstance(rate, float) for rate in active["apcer"].values())
     assert isinstance(active["bpcer"], float)
     assert active["bona_fide_presentations"] == 1 and set(active["attack_presentations"].values()) == {1}
-    assert "--models" in figures["modes"]["passive"]["skipped"] and "skipped" in figures["modes"]["both"]
+    assert "--models" in figures["passive"]["skipped"] and "skipped" in figures["both"]
     curve = figures["turn_curve"]
     assert curve["configured_turn"] == figures["challenge"]["turn"] == 0.18
     assert len(curve["configured"]["bpcer"]) == len(curve["turn"]) and curve["turn"][0] == 0.05

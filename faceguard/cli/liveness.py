@@ -51,7 +51,13 @@ def add_liveness_commands(commands: Any) -> None:
     bench.add_argument("--sequences", type=int, default=200, metavar="N", help="sequences of each kind (default: 200)")
     bench.add_argument("--seed", type=int, default=0, help="seed of the photos drawn, the motions and the prompts")
     bench.add_argument("--fps", type=float, default=15.0, help="frames per second of the sequences (default: 15)")
-    bench.add_argument("--json", type=Path, metavar="OUT", help="write the figures to this JSON file")
+    bench.add_argument(
+        "--json",
+        type=Path,
+        metavar="OUT",
+        help="write the figures to this JSON file: per mode (active, passive, both) its apcer (attack type: rate) "
+        "and bpcer, then the turn curve, the challenge and the data used",
+    )
     bench.add_argument("--plot", type=Path, metavar="PNG", help="write the error rates against the turn limit")
     bench.add_argument(
         "--video-dir",
@@ -113,7 +119,7 @@ def run_bench_liveness(args: argparse.Namespace) -> int:
         )
     curve = bench.turn_curve(runs, config)
     figures = {
-        "modes": modes,
+        **modes,  # per mode: apcer (attack type -> rate), bpcer, counts and times
         "turn_curve": curve,
         "challenge": asdict(config),
         "live_threshold": DEFAULT_LIVE_THRESHOLD,
