@@ -59,7 +59,8 @@ class InferenceWorker(LoopWorker):
     the loop ends. ``forced_liveness``: a liveness mode given at start that stored settings do not change.
     ``pending``: the access events not yet written, kept by the kiosk across its workers. ``create``: whether
     a missing database file is created (a restarted worker must not replace one briefly moved away by an
-    empty one). The loop beats once the engine works (its start may take long: the watchdog waits)."""
+    empty one). The loop beats once the engine works (its start may take long: the watchdog waits).
+    ``pipeline`` keeps the engine it loaded, for a restart."""
 
     ready = Signal()
     result = Signal(object)
@@ -94,7 +95,7 @@ class InferenceWorker(LoopWorker):
             self._fail(error)
             return
         try:
-            pipeline = self.pipeline or settings_pipeline(self.settings)
+            pipeline = self.pipeline = self.pipeline or settings_pipeline(self.settings)
             if self.prepare is not None:
                 self.prepare(store, pipeline)
             settings = self._forced(self.settings)

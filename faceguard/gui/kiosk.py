@@ -206,10 +206,13 @@ class KioskWindow(QWidget):
         self.camera.start()
 
     def _restart_inference(self) -> None:
-        """A fresh recognition worker with the engine and preparation of the one it replaces; it opens
-        the database afresh, and does not create it should the file be missing meanwhile."""
+        """A fresh recognition worker in place of one that failed or is stuck; it opens the database
+        afresh, and does not create it should the file be missing meanwhile. It reuses the engine a
+        failed worker loaded (loading it again would cost seconds and memory each time), but not one a
+        stuck worker may still be inside."""
         old = self.inference
-        self.inference = self._new_inference(old.pipeline, old.prepare, create=False)
+        pipeline = None if old.is_running() else old.pipeline
+        self.inference = self._new_inference(pipeline, old.prepare, create=False)
         self.inference.start()
 
     def stop(self) -> None:
