@@ -30,17 +30,12 @@ TAMPERED = 10
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "faceguard.db"
-
-
-@pytest.fixture
-def two_people(db):
+def two_people(db_path):
     """Ada and Bob, each with the kiosk's messages naming them: granted (with the door's action added,
     as the kiosk does), refused by the liveness check, a badge whose face did not match; and an
     unknown face. Returns (Ada, Bob, Ada's event ids)."""
     rng = np.random.default_rng(14)
-    with Store.open(db) as store:
+    with Store.open(db_path) as store:
         ada = store.enroll(ADA, new_template(rng), badge="1")
         bob = store.enroll(BOB, new_template(rng), badge="2")
         ada_events = [log_all(store, ada, NOW - timedelta(hours=1)) for _ in range(2)]
@@ -71,8 +66,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def verify(capsys, db) -> tuple[int, list[str], str]:
-    code, out, err = run(capsys, "events", "verify", "--db", str(db))
+def verify(capsys, db_path) -> tuple[int, list[str], str]:
+    code, out, err = run(capsys, "events", "verify", "--db", str(db_path))
     return code, out.splitlines(), err
 
 
@@ -97,136 +92,136 @@ def position(path, kind: str, record_id: int) -> int:
     return raw(path, "SELECT seq FROM log_chain WHERE kind = ? AND record_id = ?", [kind, record_id])[0][0]
 
 
-def erase(capsys, db, reference: str = "1") -> None:
-    code, out, err = run(capsys, "people", "remove", reference, "--yes", "--db", str(db))
+def erase(capsys, db_path, reference: str = "1") -> None:
+    code, out, err = run(capsys, "people", "remove", reference, "--yes", "--db", str(db_path))
     assert code == 0, err
     assert out.startswith("Erased ")
 
 
-def erasure_record(db) -> tuple[int, dict]:
-    record_id, details = raw(db, "SELECT id, details FROM admin_events WHERE action = 'person_erased'")[-1]
+def erasure_record(db_path) -> tuple[int, dict]:
+    record_id, details = raw(db_path, "SELECT id, details FROM admin_events WHERE action = 'person_erased'")[-1]
     return record_id, json.loads(details)
 
 
 # --- what erasure leaves ---------------------------------------------------------------------------
 
 
-def test_erasure_leaves_no_byte_of_the_name_in_the_file_or_its_wal_and_the_log_verifies(db, two_people, capsys):
+def test_erasure_leaves_no_byte_of_the_name_in_the_file_or_its_wal_and_the_log_verifies(db_path, two_people, capsys):
     ada, bob, ada_events = two_people
-    holder = sqlite3.connect(db)  # a running kiosk's connection: the write-ahead log is not removed at close
+    holder = sqlite3.connect(db_path)  # a running kiosk's connection: the write-ahead log is not removed at close
     try:
         holder.execute("SELECT count(*) FROM people").fetchone()
-        with Store.open(db) as store:  # these stay in the write-ahead log
+        with Store.open(db_path) as store:  # these stay in the write-ahead log
             ada_events += log_all(store, ada, NOW)
             log_all(store, bob, NOW)
-        assert db.with_name(db.name + "-wal").stat().st_size > 0
-        assert ADA.encode() in file_bytes(db)
-        erase(capsys, db)
-        content = file_bytes(db)
+        assert db_path.with_name(db_path.name + "-wal").stat().st_size > 0
+        assert ADA.encode() in file_bytes(db_path)
+        erase(capsys, db_path)
+        content = file_bytes(db_path)
     finally:
         holder.close()
     for piece in (ADA, "Adélaïde", "Lovelace"):
         assert piece.encode("utf-8") not in content
     assert BOB.encode() in content  # the search finds what is there
-    messages = dict(raw(db, "SELECT id, message FROM access_events"))
+    messages = dict(raw(db_path, "SELECT id, message FROM access_events"))
     granted, not_live, mismatch = (messages[event_id] for event_id in ada_events[:3])
     assert granted == f"Access granted: {ada.pseudonym}. Door unlocked for 4 s."
     assert not_live == f"{ada.pseudonym}: Liveness check failed: a photo."
     assert mismatch == f"The face does not match {ada.pseudonym}."
     assert sum(BOB in message for message in messages.values() if message) == 6
-    code, out, err = verify(capsys, db)
+    code, out, err = verify(capsys, db_path)
     assert (code, err) == (0, "") and out[0].startswith("OK: ") and "chain intact" in out[0]
 
 
-def test_the_erasure_record_lists_each_rewritten_event_with_its_digests_before_and_after(db, two_people, capsys):
+def test_the_erasure_record_lists_each_rewritten_event_with_its_digests_before_and_after(db_path, two_people, capsys):
     ada, _, ada_events = two_people
-    before = {event_id: digest(db, event_id) for event_id in ada_events}
-    entries = dict(raw(db, "SELECT record_id, digest FROM log_chain WHERE kind = 'access'"))
-    erase(capsys, db)
-    record_id, details = erasure_record(db)
-    assert raw(db, "SELECT subject FROM admin_events WHERE id = ?", [record_id]) == [(ada.pseudonym,)]
+    before = {event_id: digest(db_path, event_id) for event_id in ada_events}
+    entries = dict(raw(db_path, "SELECT record_id, digest FROM log_chain WHERE kind = 'access'"))
+    erase(capsys, db_path)
+    record_id, details = erasure_record(db_path)
+    assert raw(db_path, "SELECT subject FROM admin_events WHERE id = ?", [record_id]) == [(ada.pseudonym,)]
     assert details["redacted"] == {
         "format": 1,
-        "events": [[event_id, before[event_id], digest(db, event_id)] for event_id in ada_events],
+        "events": [[event_id, before[event_id], digest(db_path, event_id)] for event_id in ada_events],
     }
-    assert all(before[event_id] == entries[event_id] != digest(db, event_id) for event_id in ada_events)
+    assert all(before[event_id] == entries[event_id] != digest(db_path, event_id) for event_id in ada_events)
     assert ADA not in json.dumps(details, ensure_ascii=False)
 
 
-def test_a_name_is_replaced_as_a_whole_word_only(db, capsys):
-    with Store.open(db) as store:
+def test_a_name_is_replaced_as_a_whole_word_only(db_path, capsys):
+    with Store.open(db_path) as store:
         ann = store.enroll("Ann", new_template(), badge="1")
         event_id = store.log_event(
             "granted", "granted", person_id=ann.id, message="Access granted: Ann. Annex door: Ann's badge."
         )
-    erase(capsys, db)
-    assert raw(db, "SELECT message FROM access_events WHERE id = ?", [event_id]) == [
+    erase(capsys, db_path)
+    assert raw(db_path, "SELECT message FROM access_events WHERE id = ?", [event_id]) == [
         (f"Access granted: {ann.pseudonym}. Annex door: {ann.pseudonym}'s badge.",)
     ]
-    assert verify(capsys, db)[0] == 0
+    assert verify(capsys, db_path)[0] == 0
 
 
-def test_a_person_whose_events_never_named_them_is_erased_without_a_listing(db, capsys):
-    with Store.open(db) as store:
+def test_a_person_whose_events_never_named_them_is_erased_without_a_listing(db_path, capsys):
+    with Store.open(db_path) as store:
         ada = store.enroll(ADA, new_template(), badge="1")
         store.log_event("granted", "granted", person_id=ada.id, message="Welcome.")
-    erase(capsys, db)
-    assert "redacted" not in erasure_record(db)[1]
-    assert verify(capsys, db)[0] == 0
+    erase(capsys, db_path)
+    assert "redacted" not in erasure_record(db_path)[1]
+    assert verify(capsys, db_path)[0] == 0
 
 
 # --- what is still caught ----------------------------------------------------------------------------
 
 
-def test_a_redacted_event_edited_by_hand_is_still_caught(db, two_people, capsys):
+def test_a_redacted_event_edited_by_hand_is_still_caught(db_path, two_people, capsys):
     _, _, ada_events = two_people
-    erase(capsys, db)
-    tamper(db, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [ada_events[0]])
-    code, out, _ = verify(capsys, db)
+    erase(capsys, db_path)
+    tamper(db_path, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [ada_events[0]])
+    code, out, _ = verify(capsys, db_path)
     assert code == TAMPERED
-    assert out == [f"event {ada_events[0]} was edited (chain position {position(db, 'access', ada_events[0])})"]
+    assert out == [f"event {ada_events[0]} was edited (chain position {position(db_path, 'access', ada_events[0])})"]
 
 
-def test_an_event_edited_before_the_erasure_is_still_caught_after_it(db, two_people, capsys):
+def test_an_event_edited_before_the_erasure_is_still_caught_after_it(db_path, two_people, capsys):
     _, _, ada_events = two_people
-    tamper(db, "UPDATE access_events SET decision = 'granted', reason = 'granted' WHERE id = ?", [ada_events[1]])
-    erase(capsys, db)
-    code, out, _ = verify(capsys, db)
+    tamper(db_path, "UPDATE access_events SET decision = 'granted', reason = 'granted' WHERE id = ?", [ada_events[1]])
+    erase(capsys, db_path)
+    code, out, _ = verify(capsys, db_path)
     assert code == TAMPERED
-    assert out == [f"event {ada_events[1]} was edited (chain position {position(db, 'access', ada_events[1])})"]
+    assert out == [f"event {ada_events[1]} was edited (chain position {position(db_path, 'access', ada_events[1])})"]
 
 
-def forge_inserted(db, event_id: int) -> list[str]:
+def forge_inserted(db_path, event_id: int) -> list[str]:
     """Edit the event, then add an erasure record listing the edit, with no chain entry."""
-    old = digest(db, event_id)
-    tamper(db, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [event_id])
-    details = json.dumps({"redacted": {"format": 1, "events": [[event_id, old, digest(db, event_id)]]}})
+    old = digest(db_path, event_id)
+    tamper(db_path, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [event_id])
+    details = json.dumps({"redacted": {"format": 1, "events": [[event_id, old, digest(db_path, event_id)]]}})
     tamper(
-        db,
+        db_path,
         "INSERT INTO admin_events (time, action, subject, details) VALUES (?, 'person_erased', 'P-1', ?)",
         [NOW.isoformat(), details],
     )
-    forged = raw(db, "SELECT max(id) FROM admin_events")[0][0]
+    forged = raw(db_path, "SELECT max(id) FROM admin_events")[0][0]
     return [
-        f"event {event_id} was edited (chain position {position(db, 'access', event_id)})",
+        f"event {event_id} was edited (chain position {position(db_path, 'access', event_id)})",
         f"admin action {forged} was inserted: it is not in the chain",
     ]
 
 
-def forge_entry(db, event_id: int) -> list[str]:
+def forge_entry(db_path, event_id: int) -> list[str]:
     """As ``forge_inserted``, and a chain entry for the forged record with its true digest appended (its
     hash cannot follow the head without rewriting the chain from there)."""
-    findings = forge_inserted(db, event_id)
+    findings = forge_inserted(db_path, event_id)
     forged, time, subject, details = raw(
-        db, "SELECT id, time, subject, details FROM admin_events ORDER BY id DESC LIMIT 1"
+        db_path, "SELECT id, time, subject, details FROM admin_events ORDER BY id DESC LIMIT 1"
     )[0]
     record = chain.record_digest(chain.ADMIN, forged, [time, "person_erased", subject, details])
     tamper(
-        db,
+        db_path,
         "INSERT INTO log_chain (kind, record_id, format, digest, hash) VALUES ('admin', ?, 1, ?, ?)",
         [forged, record, chain.link(chain.GENESIS, record)],
     )
-    seq = position(db, "admin", forged)
+    seq = position(db_path, "admin", forged)
     return [
         findings[0],
         f"admin action {forged}, the newest, was added outside FaceGuard or its chain entry altered"
@@ -234,51 +229,51 @@ def forge_entry(db, event_id: int) -> list[str]:
     ]
 
 
-def forge_listing(db, event_id: int) -> list[str]:
+def forge_listing(db_path, event_id: int) -> list[str]:
     """Edit the event, then add the edit to the listing of the real erasure record, which then vouches
     for none of its redactions."""
-    redacted = [listed[0] for listed in erasure_record(db)[1]["redacted"]["events"]]
-    old = digest(db, event_id)
-    tamper(db, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [event_id])
-    record_id, details = erasure_record(db)
-    details["redacted"]["events"].append([event_id, old, digest(db, event_id)])
-    tamper(db, "UPDATE admin_events SET details = ? WHERE id = ?", [json.dumps(details), record_id])
+    redacted = [listed[0] for listed in erasure_record(db_path)[1]["redacted"]["events"]]
+    old = digest(db_path, event_id)
+    tamper(db_path, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [event_id])
+    record_id, details = erasure_record(db_path)
+    details["redacted"]["events"].append([event_id, old, digest(db_path, event_id)])
+    tamper(db_path, "UPDATE admin_events SET details = ? WHERE id = ?", [json.dumps(details), record_id])
     return [
-        *(f"event {i} was edited (chain position {position(db, 'access', i)})" for i in [*redacted, event_id]),
-        f"admin action {record_id} was edited (chain position {position(db, 'admin', record_id)})",
+        *(f"event {i} was edited (chain position {position(db_path, 'access', i)})" for i in [*redacted, event_id]),
+        f"admin action {record_id} was edited (chain position {position(db_path, 'admin', record_id)})",
     ]
 
 
 @pytest.mark.parametrize("forge", [forge_inserted, forge_entry, forge_listing])
-def test_a_forged_redaction_listing_is_caught_and_does_not_cover_the_edit(db, two_people, capsys, forge):
+def test_a_forged_redaction_listing_is_caught_and_does_not_cover_the_edit(db_path, two_people, capsys, forge):
     _, bob, _ = two_people
-    erase(capsys, db)
-    bob_event = raw(db, "SELECT max(id) FROM access_events WHERE person_id = ?", [bob.id])[0][0]
-    expected = forge(db, bob_event)
-    code, out, _ = verify(capsys, db)
+    erase(capsys, db_path)
+    bob_event = raw(db_path, "SELECT max(id) FROM access_events WHERE person_id = ?", [bob.id])[0][0]
+    expected = forge(db_path, bob_event)
+    code, out, _ = verify(capsys, db_path)
     assert code == TAMPERED and sorted(out) == sorted(expected)
 
 
-def test_a_listing_chained_before_the_event_does_not_cover_it(db, capsys):
+def test_a_listing_chained_before_the_event_does_not_cover_it(db_path, capsys):
     values = [to_text(NOW), "front", "granted", "granted", "Access granted: Ada.", None, None, None, None, None]
     values += [None] * (len(chain.HASHED_COLUMNS[chain.ACCESS]) - len(values))
     edited = [*values[:4], "Access granted: Mallory.", *values[5:]]
     listing = [[1, chain.record_digest(chain.ACCESS, 1, values), chain.record_digest(chain.ACCESS, 1, edited)]]
-    with Store.open(db) as store:
+    with Store.open(db_path) as store:
         with write_transaction(store.db):
             log_admin_action(store.db, "person_erased", "P-1", redacted={"format": 1, "events": listing})
         event_id = store.log_event("granted", "granted", time=NOW, door="front", message="Access granted: Ada.")
-    assert event_id == 1 and digest(db, event_id) == listing[0][1]
-    tamper(db, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = 1")
-    assert digest(db, event_id) == listing[0][2]
-    code, out, _ = verify(capsys, db)
-    assert code == TAMPERED and out == [f"event 1 was edited (chain position {position(db, 'access', 1)})"]
+    assert event_id == 1 and digest(db_path, event_id) == listing[0][1]
+    tamper(db_path, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = 1")
+    assert digest(db_path, event_id) == listing[0][2]
+    code, out, _ = verify(capsys, db_path)
+    assert code == TAMPERED and out == [f"event 1 was edited (chain position {position(db_path, 'access', 1)})"]
 
 
-def test_a_listing_in_a_format_from_a_later_faceguard_is_refused_by_name(db, two_people, capsys):
-    with Store.open(db) as store, write_transaction(store.db):
+def test_a_listing_in_a_format_from_a_later_faceguard_is_refused_by_name(db_path, two_people, capsys):
+    with Store.open(db_path) as store, write_transaction(store.db):
         log_admin_action(store.db, "person_erased", "P-1", redacted={"format": 2, "events": []})
-    code, out, err = verify(capsys, db)
+    code, out, err = verify(capsys, db_path)
     assert code not in (0, TAMPERED) and out == []
     assert "lists its redacted events in format 2, which this FaceGuard does not know; update FaceGuard." in err
 
@@ -296,42 +291,42 @@ def aged(store: Store, person, days: float) -> int:
     )
 
 
-def test_a_purge_of_some_redacted_events_still_verifies_and_catches_an_edit_of_the_rest(db, capsys):
-    with Store.open(db) as store:
+def test_a_purge_of_some_redacted_events_still_verifies_and_catches_an_edit_of_the_rest(db_path, capsys):
+    with Store.open(db_path) as store:
         ada = store.enroll(ADA, new_template(), badge="1")
         ids = {days: aged(store, ada, days) for days in (200, 120, 10, 1)}
-    erase(capsys, db)
-    code, out, _ = run(capsys, "db", "purge", "--db", str(db))
+    erase(capsys, db_path)
+    code, out, _ = run(capsys, "db", "purge", "--db", str(db_path))
     assert code == 0 and "and 2 access events" in out
-    assert [row[0] for row in raw(db, "SELECT id FROM access_events ORDER BY id")] == [ids[10], ids[1]]
-    code, out, _ = verify(capsys, db)
+    assert [row[0] for row in raw(db_path, "SELECT id FROM access_events ORDER BY id")] == [ids[10], ids[1]]
+    code, out, _ = verify(capsys, db_path)
     assert code == 0 and out[0].startswith("OK: ")
-    assert ADA.encode() not in file_bytes(db)
-    tamper(db, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [ids[10]])
-    code, out, _ = verify(capsys, db)
+    assert ADA.encode() not in file_bytes(db_path)
+    tamper(db_path, "UPDATE access_events SET message = 'Access granted: Mallory.' WHERE id = ?", [ids[10]])
+    code, out, _ = verify(capsys, db_path)
     assert code == TAMPERED and out == [
-        f"event {ids[10]} was edited (chain position {position(db, 'access', ids[10])})"
+        f"event {ids[10]} was edited (chain position {position(db_path, 'access', ids[10])})"
     ]
 
 
-def test_a_purge_through_the_erasure_record_chains_it_again_and_the_rest_verifies(db, capsys):
-    with Store.open(db) as store:
+def test_a_purge_through_the_erasure_record_chains_it_again_and_the_rest_verifies(db_path, capsys):
+    with Store.open(db_path) as store:
         ada = store.enroll(ADA, new_template(), badge="1")
         aged(store, ada, 200)
-    erase(capsys, db)
-    with Store.open(db) as store:  # logged after the erasure, with older times (a kiosk's late upload)
+    erase(capsys, db_path)
+    with Store.open(db_path) as store:  # logged after the erasure, with older times (a kiosk's late upload)
         aged(store, None, 95)
         kept = aged(store, None, 5)
-    erased = erasure_record(db)[0]
-    chained_at = position(db, "admin", erased)
-    code, out, _ = run(capsys, "db", "purge", "--db", str(db))
+    erased = erasure_record(db_path)[0]
+    chained_at = position(db_path, "admin", erased)
+    code, out, _ = run(capsys, "db", "purge", "--db", str(db_path))
     assert code == 0 and "and 2 access events" in out
-    assert position(db, "admin", erased) > position(db, "access", kept) > chained_at
-    code, out, _ = verify(capsys, db)
+    assert position(db_path, "admin", erased) > position(db_path, "access", kept) > chained_at
+    code, out, _ = verify(capsys, db_path)
     assert code == 0 and out[0].startswith("OK: ")
 
 
-def digest(db, event_id: int) -> str:
+def digest(db_path, event_id: int) -> str:
     """The digest of the event's record as the file holds it now."""
-    row = raw(db, f"{chain.select_hashed(chain.ACCESS)} WHERE id = ?", [event_id])[0]
+    row = raw(db_path, f"{chain.select_hashed(chain.ACCESS)} WHERE id = ?", [event_id])[0]
     return chain.record_digest(chain.ACCESS, event_id, row[1:])

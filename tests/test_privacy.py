@@ -36,11 +36,6 @@ TAMPERED = 10
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "faceguard.db"
-
-
-@pytest.fixture
 def rng():
     return np.random.default_rng(14)
 
@@ -110,12 +105,12 @@ def snapshot_bytes(path, event_ids) -> list[bytes]:
 
 
 @pytest.fixture
-def aged_log(db, rng):
+def aged_log(db_path, rng):
     """Ada and 8 events aged 200, 120, 95, 60, 40, 25, 3 and 0 days, each with a 96 px snapshot and a
     message naming its age, and a setting changed between the old ones (an admin action in their part
     of the chain). Returns {age: event id}."""
     ages = (200, 120, 95, 60, 40, 25, 3, 0)
-    with Store.open(db) as store:
+    with Store.open(db_path) as store:
         ada = store.enroll("Ada Lovelace", new_template(rng), badge="1")
         ids = {}
         for age in ages:
@@ -139,27 +134,27 @@ def test_retention_limits_out_of_range_are_refused(days):
         KioskSettings(event_retention_days=days)
 
 
-def test_retention_settings_round_trip_through_the_file(db):
-    with Store.open(db) as store:
+def test_retention_settings_round_trip_through_the_file(db_path):
+    with Store.open(db_path) as store:
         save_settings(store, KioskSettings(snapshot_retention_days=7, event_retention_days=365))
-    with Store.open(db, create=False) as store:
+    with Store.open(db_path, create=False) as store:
         loaded = load_settings(store)
     assert (loaded.snapshot_retention_days, loaded.event_retention_days) == (7, 365)
 
 
-def test_purge_deletes_old_snapshots_and_events_from_the_file_bytes_and_keeps_the_new(db, aged_log, capsys):
+def test_purge_deletes_old_snapshots_and_events_from_the_file_bytes_and_keeps_the_new(db_path, aged_log, capsys):
     old_events = [aged_log[age] for age in (200, 120, 95)]
     old_snapshots = [aged_log[age] for age in (200, 120, 95, 60, 40)]
-    gone = snapshot_bytes(db, old_snapshots)
-    kept = snapshot_bytes(db, [aged_log[age] for age in (25, 3, 0)])
+    gone = snapshot_bytes(db_path, old_snapshots)
+    kept = snapshot_bytes(db_path, [aged_log[age] for age in (25, 3, 0)])
     assert len(gone) == 5 and len(kept) == 3
-    holder = held_open(db)
+    holder = held_open(db_path)
     try:
-        code, out, _ = run(capsys, "db", "purge", "--db", str(db))
+        code, out, _ = run(capsys, "db", "purge", "--db", str(db_path))
         assert code == 0
         assert out.startswith("Deleted 5 face snapshots (older than 30 days: before ")
         assert "and 3 access events (older than 90 days: before " in out
-        content = file_bytes(db)
+        content = file_bytes(db_path)
     finally:
         holder.close()
     assert left_in(content, gone, gone + kept) == [0.0] * 5
@@ -168,63 +163,63 @@ def test_purge_deletes_old_snapshots_and_events_from_the_file_bytes_and_keeps_th
         assert f"event aged {age:03d} days".encode() not in content
     for age in (60, 40, 25, 3, 0):
         assert f"event aged {age:03d} days".encode() in content
-    with Store.open(db, create=False) as store:
+    with Store.open(db_path, create=False) as store:
         events = {event.id: event.has_snapshot for event in store.events()}
     assert set(events) == set(aged_log.values()) - set(old_events)
     assert [aged_log[age] for age in (60, 40) if events[aged_log[age]]] == []
     assert all(events[aged_log[age]] for age in (25, 3, 0))
 
 
-def test_a_dry_run_counts_and_deletes_nothing(db, aged_log, capsys):
-    before = raw(db, "SELECT count(*), (SELECT count(*) FROM event_snapshots) FROM access_events")
-    code, out, _ = run(capsys, "db", "purge", "--db", str(db), "--dry-run")
+def test_a_dry_run_counts_and_deletes_nothing(db_path, aged_log, capsys):
+    before = raw(db_path, "SELECT count(*), (SELECT count(*) FROM event_snapshots) FROM access_events")
+    code, out, _ = run(capsys, "db", "purge", "--db", str(db_path), "--dry-run")
     assert code == 0 and out.startswith("Would delete 5 face snapshots") and "and 3 access events" in out
-    assert raw(db, "SELECT count(*), (SELECT count(*) FROM event_snapshots) FROM access_events") == before
+    assert raw(db_path, "SELECT count(*), (SELECT count(*) FROM event_snapshots) FROM access_events") == before
 
 
-def test_purge_follows_the_stored_limits(db, aged_log, capsys):
-    with Store.open(db) as store:
+def test_purge_follows_the_stored_limits(db_path, aged_log, capsys):
+    with Store.open(db_path) as store:
         save_settings(store, KioskSettings(snapshot_retention_days=2, event_retention_days=50))
-    code, out, _ = run(capsys, "db", "purge", "--db", str(db))
+    code, out, _ = run(capsys, "db", "purge", "--db", str(db_path))
     assert code == 0 and out.startswith("Deleted 7 face snapshots") and "and 4 access events" in out
-    with Store.open(db, create=False) as store:
+    with Store.open(db_path, create=False) as store:
         assert [event.id for event in store.events() if event.has_snapshot] == [aged_log[0]]
 
 
-def test_the_log_verifies_after_a_purge_and_a_later_deletion_is_still_caught(db, aged_log, capsys):
-    assert run(capsys, "db", "purge", "--db", str(db))[0] == 0
-    code, out, _ = run(capsys, "events", "verify", "--db", str(db))
+def test_the_log_verifies_after_a_purge_and_a_later_deletion_is_still_caught(db_path, aged_log, capsys):
+    assert run(capsys, "db", "purge", "--db", str(db_path))[0] == 0
+    code, out, _ = run(capsys, "events", "verify", "--db", str(db_path))
     assert code == 0, out
     assert out.startswith("OK: ")
     assert "retention removed the entries up to chain position " in out
-    with Store.open(db, create=False) as store:
+    with Store.open(db_path, create=False) as store:
         assert store.purge_expired().through is None  # nothing more is due: the cut stays where it is
-    raw_delete(db, "DELETE FROM access_events WHERE id = ?", [aged_log[40]])
-    code, out, err = run(capsys, "events", "verify", "--db", str(db))
+    raw_delete(db_path, "DELETE FROM access_events WHERE id = ?", [aged_log[40]])
+    code, out, err = run(capsys, "events", "verify", "--db", str(db_path))
     assert code == TAMPERED
     assert f"event {aged_log[40]} was deleted" in out
 
 
-def test_a_purge_records_its_cut_in_the_chained_admin_log_and_keeps_older_admin_actions(db, aged_log):
-    with Store.open(db) as store:
+def test_a_purge_records_its_cut_in_the_chained_admin_log_and_keeps_older_admin_actions(db_path, aged_log):
+    with Store.open(db_path) as store:
         purge = store.purge_expired()
         (cut,) = chain.cuts(store.db)
     assert (purge.snapshots, purge.events) == (5, 3)
     assert cut.through == purge.through and cut.found == ()
-    actions = [row[0] for row in raw(db, "SELECT action FROM admin_events ORDER BY id")]
+    actions = [row[0] for row in raw(db_path, "SELECT action FROM admin_events ORDER BY id")]
     assert actions == ["person_added", "template_added", "settings_changed", chain.CUT_ACTION]  # none purged
     assert purge.admin_actions == 3  # chained again after the cut
-    first = raw(db, "SELECT min(seq) FROM log_chain")[0][0]
+    first = raw(db_path, "SELECT min(seq) FROM log_chain")[0][0]
     assert first == cut.through + 1
-    (details,) = raw(db, "SELECT details FROM admin_events WHERE action = ?", [chain.CUT_ACTION])
+    (details,) = raw(db_path, "SELECT details FROM admin_events WHERE action = ?", [chain.CUT_ACTION])
     assert json.loads(details[0])["last_hash"] == cut.last_hash
 
 
-def test_tampering_in_the_purged_part_is_still_reported_after_the_purge(db, aged_log, capsys):
-    raw_delete(db, "UPDATE access_events SET door = 'side' WHERE id = ?", [aged_log[120]])
-    assert run(capsys, "db", "purge", "--db", str(db))[0] == 0
-    assert raw(db, "SELECT count(*) FROM access_events WHERE id = ?", [aged_log[120]]) == [(0,)]
-    code, out, _ = run(capsys, "events", "verify", "--db", str(db))
+def test_tampering_in_the_purged_part_is_still_reported_after_the_purge(db_path, aged_log, capsys):
+    raw_delete(db_path, "UPDATE access_events SET door = 'side' WHERE id = ?", [aged_log[120]])
+    assert run(capsys, "db", "purge", "--db", str(db_path))[0] == 0
+    assert raw(db_path, "SELECT count(*) FROM access_events WHERE id = ?", [aged_log[120]]) == [(0,)]
+    code, out, _ = run(capsys, "events", "verify", "--db", str(db_path))
     assert code == TAMPERED
     assert f"event {aged_log[120]} was edited" in out and "found as retention removed the entries" in out
 
@@ -250,11 +245,11 @@ FIRST_KEPT = "(SELECT min(seq) FROM log_chain)"
     ],
     ids=["cut record deleted", "first kept entry deleted", "cut stretched"],
 )
-def test_hiding_a_deletion_behind_the_cut_is_caught(db, aged_log, capsys, statements, finding):
-    assert run(capsys, "db", "purge", "--db", str(db))[0] == 0
+def test_hiding_a_deletion_behind_the_cut_is_caught(db_path, aged_log, capsys, statements, finding):
+    assert run(capsys, "db", "purge", "--db", str(db_path))[0] == 0
     for statement in statements:
-        raw_delete(db, statement, [])
-    code, out, _ = run(capsys, "events", "verify", "--db", str(db))
+        raw_delete(db_path, statement, [])
+    code, out, _ = run(capsys, "events", "verify", "--db", str(db_path))
     assert code == TAMPERED and finding in out, out
 
 
@@ -264,9 +259,9 @@ def raw_delete(path, sql: str, params) -> None:
         plain.execute(sql, params)
 
 
-def test_the_kiosk_purges_at_its_first_frame_and_once_a_day(db, rng):
+def test_the_kiosk_purges_at_its_first_frame_and_once_a_day(db_path, rng):
     clock = ManualClock(wall=NOW)
-    with Store.open(db) as store:
+    with Store.open(db_path) as store:
         old, recent = log(store, 40, rng), log(store, 29.5, rng)
         purge = DailyPurge(clock)
         assert purge.run_if_due(store).snapshots == 1
@@ -278,9 +273,9 @@ def test_the_kiosk_purges_at_its_first_frame_and_once_a_day(db, rng):
         assert {event.id for event in store.events()} == {old, recent}
 
 
-def test_a_kiosk_purge_that_cannot_run_is_put_off_without_stopping_the_door(db, rng, caplog):
+def test_a_kiosk_purge_that_cannot_run_is_put_off_without_stopping_the_door(db_path, rng, caplog):
     clock = ManualClock(wall=NOW)
-    with Store.open(db) as store:
+    with Store.open(db_path) as store:
         log(store, 40, rng)
         store.set_setting(PREFIX + "snapshot_retention_days", "thirty")  # a hand-edited value
         purge = DailyPurge(clock)
@@ -296,9 +291,9 @@ def test_a_kiosk_purge_that_cannot_run_is_put_off_without_stopping_the_door(db, 
 
 
 @pytest.fixture
-def two_people(db, rng):
+def two_people(db_path, rng):
     """Ada (two photos, consent given, three events with snapshots, an edit) and Bob (one photo, two events)."""
-    with Store.open(db) as store:
+    with Store.open(db_path) as store:
         ada = store.enroll(
             "Ada Lovelace", new_template(rng), new_template(rng), badge="1", consent_at=NOW, consent_method="form"
         )
@@ -309,14 +304,14 @@ def two_people(db, rng):
     return ada, bob
 
 
-def test_a_subject_export_holds_the_persons_data_and_nobody_elses(db, two_people, tmp_path, capsys):
+def test_a_subject_export_holds_the_persons_data_and_nobody_elses(db_path, two_people, tmp_path, capsys):
     ada, bob = two_people
     out = tmp_path / "ada.zip"
-    code, printed, _ = run(capsys, "people", "export", "1", "--out", str(out), "--db", str(db))
+    code, printed, _ = run(capsys, "people", "export", "1", "--out", str(out), "--db", str(db_path))
     assert code == 0
     assert printed.startswith(f"Exported Ada Lovelace (#{ada.id}, badge 1) to {out}: 2 face photos and templates, ")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    with Store.open(db, create=False) as store:
+    with Store.open(db_path, create=False) as store:
         templates = store.templates(ada.id)
         faces = {t.id: store.thumbnail(t.id).jpeg for t in templates}
         events = store.events(person_id=ada.id, newest_first=False)
@@ -358,10 +353,10 @@ def test_a_subject_export_holds_the_persons_data_and_nobody_elses(db, two_people
     assert not [blob for blob in bob_bytes + others if blob in contents]
 
 
-def test_an_export_never_overwrites_a_file(db, two_people, tmp_path, capsys):
+def test_an_export_never_overwrites_a_file(db_path, two_people, tmp_path, capsys):
     out = tmp_path / "ada.zip"
     out.write_bytes(b"someone else's")
-    code, _, err = run(capsys, "people", "export", "1", "--out", str(out), "--db", str(db))
+    code, _, err = run(capsys, "people", "export", "1", "--out", str(out), "--db", str(db_path))
     assert code != 0 and f"{out} exists already; choose another file name." in err
     assert out.read_bytes() == b"someone else's"
 
@@ -369,25 +364,25 @@ def test_an_export_never_overwrites_a_file(db, two_people, tmp_path, capsys):
 # --- erasure --------------------------------------------------------------------------------------
 
 
-def test_erasure_leaves_none_of_the_persons_stored_bytes_in_the_file_or_its_wal(db, two_people, rng, capsys):
+def test_erasure_leaves_none_of_the_persons_stored_bytes_in_the_file_or_its_wal(db_path, two_people, rng, capsys):
     ada, bob = two_people  # their rows so far are in the file itself
-    holder = held_open(db)
+    holder = held_open(db_path)
     try:
-        with Store.open(db) as store:  # these stay in the write-ahead log, as on a running kiosk
+        with Store.open(db_path) as store:  # these stay in the write-ahead log, as on a running kiosk
             log(store, 0, rng, ada)
             log(store, 0, rng, bob)
-        assert db.with_name(db.name + "-wal").stat().st_size > 0
+        assert db_path.with_name(db_path.name + "-wal").stat().st_size > 0
 
         def stored(person) -> list[bytes]:
-            rows = raw(db, "SELECT encoding FROM templates WHERE person_id = ?", [person.id])
+            rows = raw(db_path, "SELECT encoding FROM templates WHERE person_id = ?", [person.id])
             rows += raw(
-                db,
+                db_path,
                 "SELECT jpeg FROM template_thumbnails"
                 " WHERE template_id IN (SELECT id FROM templates WHERE person_id = ?)",
                 [person.id],
             )
             rows += raw(
-                db,
+                db_path,
                 "SELECT jpeg FROM event_snapshots WHERE event_id IN (SELECT id FROM access_events WHERE person_id = ?)",
                 [person.id],
             )
@@ -396,10 +391,10 @@ def test_erasure_leaves_none_of_the_persons_stored_bytes_in_the_file_or_its_wal(
         ada_bytes, bob_bytes = stored(ada), stored(bob)
         every = ada_bytes + bob_bytes
         assert len(ada_bytes) == 2 + 2 + 4 and len(bob_bytes) == 1 + 1 + 3
-        assert min(left_in(file_bytes(db), ada_bytes, every)) > 0.9
-        code, out, _ = run(capsys, "people", "remove", "1", "--yes", "--db", str(db))
+        assert min(left_in(file_bytes(db_path), ada_bytes, every)) > 0.9
+        code, out, _ = run(capsys, "people", "remove", "1", "--yes", "--db", str(db_path))
         assert code == 0 and out.startswith("Erased Ada Lovelace")
-        content = file_bytes(db)
+        content = file_bytes(db_path)
     finally:
         holder.close()
     assert left_in(content, ada_bytes, every) == [0.0] * len(ada_bytes)
@@ -407,20 +402,20 @@ def test_erasure_leaves_none_of_the_persons_stored_bytes_in_the_file_or_its_wal(
     assert b"night shift" not in content  # her record's other fields go with it
 
 
-def test_the_connection_zeroes_deleted_rows(db):
-    with closing(connect(db).conn) as plain:
+def test_the_connection_zeroes_deleted_rows(db_path):
+    with closing(connect(db_path).conn) as plain:
         assert plain.execute("PRAGMA secure_delete").fetchone()[0] == 1
 
 
 # --- consent --------------------------------------------------------------------------------------
 
 
-def test_consent_is_stored_with_the_notice_version_and_its_text(db, capsys):
-    with Store.open(db) as store:
+def test_consent_is_stored_with_the_notice_version_and_its_text(db_path, capsys):
+    with Store.open(db_path) as store:
         ada = store.add_person("Ada Lovelace", consent_at=NOW, consent_method="form")
         bob = store.add_person("Bob Babbage")
         assert (ada.consent_version, bob.consent_version) == (CONSENT_VERSION, None)
-        assert raw(db, "SELECT version, text FROM consent_notices") == [(CONSENT_VERSION, CONSENT_NOTICES["1"])]
+        assert raw(db_path, "SELECT version, text FROM consent_notices") == [(CONSENT_VERSION, CONSENT_NOTICES["1"])]
         withdrawn = store.update_person(ada.id, consent_at=None)
         assert (withdrawn.consent_at, withdrawn.consent_method, withdrawn.consent_version) == (None, None, None)
         again = store.update_person(ada.id, consent_at=NOW, consent_method="wizard")
@@ -429,12 +424,12 @@ def test_consent_is_stored_with_the_notice_version_and_its_text(db, capsys):
             store.update_person(ada.id, consent_version="9")
         with pytest.raises(InvalidInputError, match="A consent notice version needs the time consent was given"):
             store.update_person(bob.id, consent_version="1")
-    code, out, _ = run(capsys, "people", "show", "#1", "--db", str(db))
+    code, out, _ = run(capsys, "people", "show", "#1", "--db", str(db_path))
     assert code == 0 and "(wizard), notice version 1" in out
 
 
-def test_an_upgraded_database_keeps_earlier_consents_without_a_version(db):
-    plain = connect(db)
+def test_an_upgraded_database_keeps_earlier_consents_without_a_version(db_path):
+    plain = connect(db_path)
     with closing(plain.conn):
         migrate(plain, stop_before="m009_consent_notice")
         plain.execute(
@@ -443,6 +438,6 @@ def test_an_upgraded_database_keeps_earlier_consents_without_a_version(db):
             [NOW.isoformat()] * 3,
         )
         plain.conn.commit()
-    with Store.open(db) as store:
+    with Store.open(db_path) as store:
         (ada,) = store.people()
     assert ada.consent_method == "form" and ada.consent_version is None
