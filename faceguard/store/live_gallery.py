@@ -1,6 +1,7 @@
 """The in-memory gallery of one model, kept in step with the database without full reloads.
 
-``LiveGallery.load`` reads every template of the model once. ``refresh()`` then asks the change log
+``LiveGallery.load`` reads every template of the model once (from a sealed snapshot of the gallery
+when there is a usable one: ``faceguard.store.gallery_snapshot``). ``refresh()`` then asks the change log
 (filled by triggers, so writes from any process count) which people changed since the last look and
 reloads just their rows and status: enrolling, adding a photo, editing, deactivating or erasing
 someone reaches a running kiosk on its next refresh (it polls about twice a second).
@@ -16,8 +17,12 @@ import numpy as np
 
 from faceguard.access.policy import PersonStatus
 from faceguard.matching.gallery import Gallery, Match
+from faceguard.store.gallery_snapshot import GallerySnapshot
 from faceguard.store.people import StatusRow, status_from_row
 from faceguard.store.repository import Store
+
+#: A start that had to apply more changed people than this to the snapshot saves a fresh one.
+RESAVE_AFTER_CHANGES = 1_000
 
 
 class LiveGallery:
@@ -68,11 +73,42 @@ class LiveGallery:
         return batch.person_ids
 
     def _reload(self) -> None:
-        self._seq = self.store.last_change()  # read first: changes made while loading get re-applied
+        """Load every template: from the sealed snapshot plus the people changed since when it is usable
+        (one decryption), else from the templates table (one per row), then saved as the new snapshot."""
         self.gallery = Gallery(self.model_id, self.dim)
         self._status = {}
         with _collector_paused():  # 100k status objects would trigger full collections: ~40% of the load
-            self._add(None)
+            snapshot = self.store.gallery_snapshot(self.model_id, self.dim)
+            changes = None if snapshot is None else self.store.changes_after(snapshot.seq)
+            if snapshot is None or changes is None or not changes.complete:
+                snapshot = self._load_templates()
+                self.store.save_gallery_snapshot(self.model_id, snapshot)
+            elif changes.person_ids:
+                snapshot = self._apply(snapshot, changes.last_seq, changes.person_ids)
+                if len(changes.person_ids) > RESAVE_AFTER_CHANGES:
+                    self.store.save_gallery_snapshot(self.model_id, snapshot)
+            if len(snapshot.person_ids):
+                self.gallery.extend(snapshot.person_ids.tolist(), snapshot.encodings, self.model_id)
+            self._status.update((row[0], row) for row in self.store.status_rows(None))
+        self._seq = snapshot.seq
+
+    def _load_templates(self) -> GallerySnapshot:
+        seq = self.store.last_change()  # read first: changes made while loading get re-applied
+        return GallerySnapshot(seq, *self._encodings(None))
+
+    def _apply(self, snapshot: GallerySnapshot, seq: int, changed: frozenset[int]) -> GallerySnapshot:
+        """``snapshot`` with the templates of the ``changed`` people as they are now, at position ``seq``."""
+        kept = ~np.isin(snapshot.person_ids, list(changed))
+        ids, encodings = self._encodings(changed)
+        return GallerySnapshot(
+            seq,
+            np.concatenate([snapshot.person_ids[kept], ids]),
+            np.concatenate([snapshot.encodings[kept], encodings.reshape(-1, self.dim)]),
+        )
+
+    def _encodings(self, person_ids: frozenset[int] | None) -> tuple[np.ndarray, np.ndarray]:
+        ids, encodings = self.store.load_encodings(self.model_id, person_ids)
+        return ids, encodings.reshape(len(ids), self.dim)
 
     def _add(self, person_ids: frozenset[int] | None) -> None:
         ids, encodings = self.store.load_encodings(self.model_id, person_ids)

@@ -74,6 +74,7 @@ class Maintenance(StoreBase):
         with write_transaction(self.db):
             old = self.sealer()
             counts = reseal(self.db, old, new)
+            self.db.execute("DELETE FROM gallery_snapshots")  # rebuilt under the new key at the next load
             self.db.execute("UPDATE face_data_key SET key_id = ?", [new.key_id])
         retired_to = keys.retire(old.key_id)
         scrub(self.db)

@@ -171,6 +171,19 @@ def m009_consent_notice(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE consent_notices (version TEXT PRIMARY KEY, text TEXT NOT NULL)")
 
 
+@migrations()
+def m010_gallery_snapshots(db: sqlite_utils.Database) -> None:
+    """Sealed snapshots of each model's gallery (``faceguard.store.gallery_snapshot``), dropped in the
+    transaction that deletes any template, so a snapshot never holds erased face data."""
+    db.execute(
+        "CREATE TABLE gallery_snapshots (model_id TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
+        " count INTEGER NOT NULL, data BLOB NOT NULL)"
+    )
+    db.execute(
+        "CREATE TRIGGER gallery_snapshots_dropped AFTER DELETE ON templates BEGIN DELETE FROM gallery_snapshots; END"
+    )
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     m001_people_and_templates,
@@ -182,6 +195,7 @@ SCHEMA = [
     m007_event_chain,
     m008_face_data_sealed,
     m009_consent_notice,
+    m010_gallery_snapshots,
 ]
 
 

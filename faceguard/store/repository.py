@@ -13,7 +13,6 @@ from typing import Any
 
 from faceguard.core.errors import StoreError
 from faceguard.store.base import guarded
-from faceguard.store.change_log import ChangeLog
 from faceguard.store.db import (
     connect,
     default_db_path,
@@ -23,6 +22,7 @@ from faceguard.store.db import (
     write_transaction,
 )
 from faceguard.store.events import EventsTable
+from faceguard.store.gallery_snapshot import GallerySnapshots
 from faceguard.store.maintenance import Maintenance
 from faceguard.store.migrations import check_schema, migrate
 from faceguard.store.people import PeopleTable, Person
@@ -31,7 +31,7 @@ from faceguard.store.subject_records import SubjectRecords
 from faceguard.store.templates import NewTemplate, TemplatesTable
 
 
-class Store(PeopleTable, TemplatesTable, EventsTable, ChangeLog, Maintenance, Retention, SubjectRecords):
+class Store(PeopleTable, TemplatesTable, EventsTable, GallerySnapshots, Maintenance, Retention, SubjectRecords):
     """The FaceGuard database. ``Store.open()`` creates or migrates the file; use it as a context manager."""
 
     @classmethod

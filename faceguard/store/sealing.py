@@ -48,6 +48,11 @@ def snapshot_row(event_id: int) -> bytes:
     return b"snapshot of event %d" % event_id
 
 
+def snapshot_of_gallery_row(model_id: str, seq: int, count: int) -> bytes:
+    """A gallery snapshot's associated data: its model, change-log position and number of templates."""
+    return b"gallery of model %s at change %d with %d templates" % (model_id.encode(), seq, count)
+
+
 @dataclass(frozen=True)
 class SealedColumn:
     """A column of sealed values; ``row`` is the SQL expression of each row's associated data, equal
