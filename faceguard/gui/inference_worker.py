@@ -22,7 +22,8 @@ from faceguard.gui.loop_worker import LoopWorker
 from faceguard.store.repository import Store
 
 if TYPE_CHECKING:
-    from faceguard.app.kiosk.session import KioskEngine, PendingEvents
+    from faceguard.app.kiosk.pending import PendingEvents
+    from faceguard.app.kiosk.session import KioskEngine
     from faceguard.vision.pipeline import FacePipeline
 
 log = logging.getLogger(__name__)

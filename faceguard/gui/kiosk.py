@@ -25,10 +25,11 @@ from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QHBoxLayout, QL
 from faceguard.app.admin_password import AdminPassword
 from faceguard.app.kiosk.banner import Banner, BannerModel
 from faceguard.app.kiosk.mailbox import LatestFrame
+from faceguard.app.kiosk.pending import PendingEvents
 from faceguard.app.kiosk.results import FrameResult
-from faceguard.app.kiosk.session import PendingEvents
 from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import FaceGuardError
+from faceguard.core.memory import limit_arenas
 from faceguard.core.paths import RESOURCES
 from faceguard.gui.camera_worker import CameraWorker
 from faceguard.gui.challenge_prompt import ChallengePrompt
@@ -126,7 +127,9 @@ class KioskWindow(QWidget):
         self._stopped = False
         self._trace_first_frame = bool(os.environ.get(TRACE_STARTUP_ENV))
         self._build()
-        self.pending = PendingEvents()  # access events not yet written, kept across restarts of the engine
+        limit_arenas()  # before the workers' threads start: runs for months, replacing stuck ones
+        # access events not yet written, kept across restarts of the engine and, sealed, across a close
+        self.pending = PendingEvents.restored(db_path)
         self.camera = self._new_camera()
         self.inference = self._new_inference(pipeline, prepare)
         self.watchdog = Watchdog(lambda message: self._show_notice(note=message), self)
@@ -222,6 +225,7 @@ class KioskWindow(QWidget):
         self.watchdog.stop()
         self.camera.stop()
         self.inference.stop()
+        self.pending.keep(self.db_path)
 
     def shut_down(self) -> None:
         """Close without asking for the admin password (Ctrl-C in the terminal)."""

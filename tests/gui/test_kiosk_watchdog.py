@@ -13,9 +13,11 @@ import pytest
 import faceguard.gui.kiosk as kiosk_module
 from faceguard.app.enrollment import enroll_photo
 from faceguard.app.kiosk.banner import Screen
+from faceguard.app.kiosk.pending import spill_path
 from faceguard.app.kiosk.session import KioskEngine
 from faceguard.app.settings import KioskSettings
 from faceguard.gui.kiosk import KioskWindow
+from faceguard.store.chain_audit import verify_chain
 from faceguard.store.repository import Store
 from faceguard.store.timestamps import to_text
 from faceguard.vision.camera import FolderSource
@@ -92,3 +94,34 @@ def test_failed_engine_restarts_with_backoff_and_writes_the_events_it_kept(qtbot
     with Store.open(db) as store:
         events = {to_text(event.time): (event.decision, event.person_name) for event in store.events()}
     assert events[to_text(kept[0].time)] == ("granted", "Barack Obama")  # the failed engine's own decision
+
+
+def test_events_unwritten_at_close_are_sealed_beside_the_database_and_written_by_the_next_kiosk(qtbot, kiosk):
+    db, start = kiosk
+    window = start()
+    lock = sqlite3.connect(db, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")  # another program holds the log from before the first decision
+    try:
+        qtbot.waitUntil(lambda: window.current_banner.screen is Screen.GRANTED, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: len(window.pending) >= 1, timeout=TIMEOUT_MS)
+        decided = [to_text(event.decision.time) for event in window.pending.events]
+        window.shut_down()  # the log is still locked: written neither by the engine nor at close
+        spilled = spill_path(db)
+        content = spilled.read_bytes()
+        assert spilled.stat().st_mode & 0o777 == 0o600
+        assert b"Barack" not in content and b"\xff\xd8\xff" not in content and b"granted" not in content  # sealed
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    with Store.open(db) as store:
+        assert store.events() == []
+
+    second = start()  # the next kiosk on this file takes them back and writes them with their own times
+    assert not spilled.exists()
+    qtbot.waitUntil(lambda: not second.pending, timeout=TIMEOUT_MS)
+    second.shut_down()
+    with Store.open(db) as store:
+        logged = {to_text(event.time): (event.decision, event.person_name) for event in store.events()}
+        assert verify_chain(store.db, db).intact
+    assert all(logged[time] == ("granted", "Barack Obama") for time in decided)
+    assert not spilled.exists()

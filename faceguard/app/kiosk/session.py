@@ -33,8 +33,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import threading
-from collections import deque
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -44,6 +42,7 @@ from faceguard.access.liveness import LivenessMode
 from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
 from faceguard.access.rate_limit import RateLimitConfig, RateLimiter
 from faceguard.app.kiosk.liveness import LivenessGate, LivenessVerdict
+from faceguard.app.kiosk.pending import MAX_UNLOGGED, PendingEvents, UnwrittenEvent
 from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
 from faceguard.app.kiosk.retention import DailyPurge
 from faceguard.app.kiosk.tracker import IouTracker, Track
@@ -52,7 +51,6 @@ from faceguard.core.clock import SYSTEM_CLOCK, Clock
 from faceguard.core.errors import DoorError, NotFoundError, StoreError
 from faceguard.door.driver import Door
 from faceguard.matching.gallery import Match, face_distance
-from faceguard.store.access_log import log_decision
 from faceguard.store.events import LivenessRecord
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
@@ -77,49 +75,14 @@ REFRESH = 0.5
 #: (the count reads every template: about 0.4 s for 100k people on a busy 2-core machine).
 RECOUNT = 10.0
 #: How long writing an access event may wait for another program's write lock; a kiosk must not
-#: freeze for the store's usual 10 s. Events that cannot be written wait in memory (up to
-#: ``MAX_UNLOGGED``, beyond which the oldest are dropped and counted) and are written, in order and with
-#: their own times, as soon as the file is free.
+#: freeze for the store's usual 10 s. Events that cannot be written wait in memory (``PendingEvents``,
+#: up to ``MAX_UNLOGGED``, beyond which the oldest are dropped and counted) and are written, in order
+#: and with their own times, as soon as the file is free.
 LOG_BUSY_TIMEOUT_MS = 250
-MAX_UNLOGGED = 10_000
 #: The label of a recognised face refused by the liveness check (its box shows no name).
 LIVENESS_FAILED_LABEL = "Liveness check failed"
 #: The label of a paused face box, with the whole seconds left.
 PAUSED_LABEL = "Too many attempts: wait {seconds} s"
-
-
-@dataclass(frozen=True)
-class _Event:
-    decision: Decision
-    door: str
-    latency_ms: float
-    snapshot: bytes
-    liveness: LivenessRecord | None
-    door_action: str | None
-
-
-class PendingEvents:
-    """The access events not yet written, oldest first. The kiosk keeps one across its engines, so an
-    engine restarted after an error writes what the one before it could not; its lock keeps two
-    engines (a stuck one waking up beside its replacement) from writing the same event twice."""
-
-    def __init__(self, limit: int = MAX_UNLOGGED) -> None:
-        self.events: deque[_Event] = deque(maxlen=limit)
-        self.lock = threading.Lock()
-        self.dropped = 0  # the oldest events pushed out by newer ones while the log cannot be written
-
-    def add(self, event: _Event) -> None:
-        if len(self.events) == self.events.maxlen:
-            self.dropped += 1
-            log.error(
-                "The access event of %s is dropped unwritten: %d newer ones wait.",
-                self.events[0].decision.time,
-                len(self),
-            )
-        self.events.append(event)
-
-    def __len__(self) -> int:
-        return len(self.events)
 
 
 @dataclass(frozen=True)
@@ -263,34 +226,13 @@ class KioskEngine:
         if not pending.lock.acquire(blocking=False):
             return
         try:
-            self._log_problem = self._write_pending()
+            self._log_problem = pending.write(self.store)
         finally:
             pending.lock.release()
         if self._log_problem is None:
             pending.dropped = 0
         elif pending.dropped:
             self._log_problem += f" {pending.dropped} older event(s) were dropped: more than {MAX_UNLOGGED:,} waited."
-
-    def _write_pending(self) -> str | None:
-        """Write the queued events while the log takes them; the problem that stopped it, if one did."""
-        events = self._unlogged.events
-        while events:
-            event = events[0]
-            try:
-                log_decision(
-                    self.store,
-                    event.decision,
-                    door=event.door,
-                    model_id=self.pipeline.spec.id,
-                    latency_ms=event.latency_ms,
-                    snapshot=event.snapshot,
-                    liveness=event.liveness,
-                    door_action=event.door_action,
-                )
-            except StoreError as error:
-                return f"The access log cannot be written: {error}"
-            events.popleft()
-        return None
 
     def _refresh(self) -> None:
         if self.clock.monotonic() - self._refreshed >= REFRESH:
@@ -449,7 +391,9 @@ class KioskEngine:
         latency = self.clock.monotonic() - first_seen
         door_action = self._open_door(decision) if decision.granted else None
         logged = replace(decision, message=f"{decision.message} {door_action}") if door_action else decision
-        self._unlogged.add(_Event(logged, self.door, latency * 1e3, snapshot, liveness, door_action))
+        self._unlogged.add(
+            UnwrittenEvent(logged, self.door, self.pipeline.spec.id, latency * 1e3, snapshot, liveness, door_action)
+        )
         return DecisionView(decision, self._enrolled_face(decision), latency)
 
     def _open_door(self, decision: Decision) -> str | None:
