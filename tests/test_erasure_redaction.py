@@ -133,6 +133,29 @@ def test_erasure_leaves_no_byte_of_the_name_in_the_file_or_its_wal_and_the_log_v
     assert (code, err) == (0, "") and out[0].startswith("OK: ") and "chain intact" in out[0]
 
 
+def test_names_a_person_had_before_a_rename_are_erased_from_their_older_events_too(db_path, capsys):
+    rng = np.random.default_rng(15)
+    with Store.open(db_path) as store:
+        ada = store.enroll("Ada Byron", new_template(rng), badge="1")
+        older = log_all(store, ada, NOW - timedelta(days=2))
+        ada = store.update_person(ada.id, name="Ada King")  # married
+        ada = store.update_person(ada.id, name=ADA)  # and renamed again
+        assert store.former_names(ada.id) == ["Ada Byron", "Ada King"]
+        newer = log_all(store, ada, NOW)
+    erase(capsys, db_path)
+    content = file_bytes(db_path)
+    for piece in ("Byron", "Ada King", "Lovelace"):
+        assert piece.encode("utf-8") not in content
+    assert raw(db_path, "SELECT count(*) FROM former_names") == [(0,)]
+    messages = dict(raw(db_path, "SELECT id, message FROM access_events"))
+    assert messages[older[0]] == f"Access granted: {ada.pseudonym}. Door unlocked for 4 s."
+    assert messages[newer[2]] == f"The face does not match {ada.pseudonym}."
+    _, details = erasure_record(db_path)
+    assert len(details["redacted"]["events"]) == 6
+    code, out, err = verify(capsys, db_path)
+    assert (code, err) == (0, "") and out[0].startswith("OK: ")
+
+
 def test_the_erasure_record_lists_each_rewritten_event_with_its_digests_before_and_after(db_path, two_people, capsys):
     ada, _, ada_events = two_people
     before = {event_id: digest(db_path, event_id) for event_id in ada_events}

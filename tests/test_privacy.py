@@ -298,7 +298,8 @@ def two_people(db_path, rng):
             "Ada Lovelace", new_template(rng), new_template(rng), badge="1", consent_at=NOW, consent_method="form"
         )
         bob = store.enroll("Bob Babbage", new_template(rng), badge="2")
-        store.update_person(ada.id, notes="night shift")
+        store.update_person(ada.id, name="Ada Byron", notes="night shift")
+        ada = store.update_person(ada.id, name="Ada Lovelace")
         for person in (ada, bob, ada, bob, ada, None):
             log(store, 1, rng, person, marker=f"Access granted: {person.name}." if person else "")
     return ada, bob
@@ -332,6 +333,7 @@ def test_a_subject_export_holds_the_persons_data_and_nobody_elses(db_path, two_p
         *(f"snapshots/event-{i}.jpg" for i in snapshots),
     }
     assert record["person"]["name"] == "Ada Lovelace" and record["person"]["notes"] == "night shift"
+    assert record["former_names"] == ["Ada Byron"]
     assert record["consent"] == {
         "given": record["person"]["consent_at"],
         "method": "form",
@@ -347,6 +349,7 @@ def test_a_subject_export_holds_the_persons_data_and_nobody_elses(db_path, two_p
         "person_added",
         "template_added",
         "template_added",
+        "person_edited",
         "person_edited",
     ]
     assert b"Bob" not in contents and bob.pseudonym.encode() not in contents

@@ -64,6 +64,7 @@ def export_subject(store: Store, person_id: int, destination: Path, site: str) -
         "exported": exported,
         "site": site,
         "person": _jsonable(asdict(person)),
+        "former_names": store.former_names(person.id),
         "consent": {
             "given": to_text(person.consent_at),
             "method": person.consent_method,

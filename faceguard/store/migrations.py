@@ -184,6 +184,16 @@ def m010_gallery_snapshots(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m011_former_names(db: sqlite_utils.Database) -> None:
+    """The names a person had before a rename: their older events' messages still say them, so erasure
+    takes those out too; erased with the person."""
+    db.execute(
+        "CREATE TABLE former_names (person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL, PRIMARY KEY (person_id, name))"
+    )
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     m001_people_and_templates,
@@ -196,6 +206,7 @@ SCHEMA = [
     m008_face_data_sealed,
     m009_consent_notice,
     m010_gallery_snapshots,
+    m011_former_names,
 ]
 
 

@@ -97,6 +97,11 @@ class PeopleTable(StoreBase):
             _keep_notice(self.db, row)
             assignments = ", ".join(f"{column} = :{column}" for column in row)
             self._execute_checked(f"UPDATE people SET {assignments} WHERE id = :id", {**row, "id": person_id})
+            if "name" in edited:  # events logged under it still name them: erasure must find it
+                self.db.execute(
+                    "INSERT OR IGNORE INTO former_names (person_id, name) VALUES (?, ?)", [person_id, current.name]
+                )
+                self.db.execute("DELETE FROM former_names WHERE person_id = ? AND name = ?", [person_id, row["name"]])
             if edited == ["active"]:
                 action = "person_activated" if row["active"] else "person_deactivated"
                 log_admin_action(self.db, action, current.pseudonym)
@@ -110,8 +115,9 @@ class PeopleTable(StoreBase):
     @guarded
     def remove_person(self, person_id: int) -> Person:
         """Erase a person: their templates, thumbnails and event snapshots go; their events keep
-        only the pseudonym, so the log stays complete without naming them: the name in their messages
-        becomes the pseudonym too, listed in the chained record of the erasure (``redact_events``).
+        only the pseudonym, so the log stays complete without naming them: their name in their messages,
+        and any name they had before, becomes the pseudonym too, listed in the chained record of the
+        erasure (``redact_events``).
 
         Deleted rows are overwritten with zeros (``secure_delete``), and the write-ahead log, which
         still holds the pages as they were, is then copied into the file and emptied
@@ -122,7 +128,7 @@ class PeopleTable(StoreBase):
                 "DELETE FROM event_snapshots WHERE event_id IN (SELECT id FROM access_events WHERE person_id = ?)",
                 [person_id],
             ).rowcount
-            redacted = redact_events(self.db, person_id, person.name, person.pseudonym)
+            redacted = redact_events(self.db, person_id, [person.name, *self.former_names(person_id)], person.pseudonym)
             self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
             details: dict[str, Any] = {"templates": person.templates, "snapshots": snapshots}
             if redacted:
@@ -130,6 +136,12 @@ class PeopleTable(StoreBase):
             log_admin_action(self.db, REDACTING_ACTION, person.pseudonym, **details)
         wipe_deleted(self.db)
         return person
+
+    @guarded
+    def former_names(self, person_id: int) -> list[str]:
+        """The names the person had before they were renamed (kept so erasure finds them in old events)."""
+        rows = self.db.execute("SELECT name FROM former_names WHERE person_id = ? ORDER BY rowid", [person_id])
+        return [row[0] for row in rows]
 
     @guarded
     def person(self, person_id: int) -> Person:

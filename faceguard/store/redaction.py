@@ -47,10 +47,14 @@ class Redaction:
     new: str
 
 
-def redact_events(db: sqlite_utils.Database, person_id: int, name: str, pseudonym: str) -> dict[str, Any] | None:
-    """Replace ``name`` by ``pseudonym`` in the person's events; call it inside the erasure's write
-    transaction. Returns the ``redacted`` details for its admin action (None: no event named them)."""
-    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+def redact_events(
+    db: sqlite_utils.Database, person_id: int, names: Sequence[str], pseudonym: str
+) -> dict[str, Any] | None:
+    """Replace each of ``names`` (the person's name and any they had before) by ``pseudonym`` in the
+    person's events; call it inside the erasure's write transaction. Returns the ``redacted`` details
+    for its admin action (None: no event named them)."""
+    longest_first = sorted(set(names), key=len, reverse=True)  # "Ada Lovelace" before "Ada"
+    pattern = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, longest_first))})(?!\w)")
     listed = []
     select = chain.select_hashed(chain.ACCESS)
     columns = [column for column in chain.HASHED_COLUMNS[chain.ACCESS] if column in REDACTED_COLUMNS]
