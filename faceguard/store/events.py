@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -93,7 +94,7 @@ class EventsTable(StoreBase):
             cursor = self.db.execute(
                 "INSERT INTO access_events (time, door, decision, reason, message, person_id, subject, distance,"
                 " threshold, model_id, latency_ms, liveness, liveness_passed, live_score, liveness_motion,"
-                " door_action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " door_action, event_uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     to_text(time or now()),
                     door,
@@ -108,6 +109,7 @@ class EventsTable(StoreBase):
                     _float(latency_ms),
                     *(liveness or LivenessRecord(None, None, None, None)).columns(),
                     door_action,
+                    uuid.uuid4().hex,
                 ],
             )
             event_id = inserted_id(cursor)

@@ -194,6 +194,15 @@ def m011_former_names(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m012_event_uid(db: sqlite_utils.Database) -> None:
+    """A unique id for each access event, made where it was decided, so a site's server takes each
+    event delivered by a kiosk exactly once however often the delivery is retried (``faceguard.app.site_link``)."""
+    db.execute("ALTER TABLE access_events ADD COLUMN event_uid TEXT")
+    db.execute("UPDATE access_events SET event_uid = lower(hex(randomblob(16)))")
+    db.execute("CREATE UNIQUE INDEX access_events_uid ON access_events (event_uid)")
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     m001_people_and_templates,
@@ -207,6 +216,7 @@ SCHEMA = [
     m009_consent_notice,
     m010_gallery_snapshots,
     m011_former_names,
+    m012_event_uid,
 ]
 
 

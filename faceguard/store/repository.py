@@ -27,11 +27,14 @@ from faceguard.store.maintenance import Maintenance
 from faceguard.store.migrations import check_schema, migrate
 from faceguard.store.people import PeopleTable, Person
 from faceguard.store.retention import Retention
+from faceguard.store.site_replica import SiteReplica
 from faceguard.store.subject_records import SubjectRecords
 from faceguard.store.templates import NewTemplate, TemplatesTable
 
 
-class Store(PeopleTable, TemplatesTable, EventsTable, GallerySnapshots, Maintenance, Retention, SubjectRecords):
+class Store(
+    SiteReplica, PeopleTable, TemplatesTable, EventsTable, GallerySnapshots, Maintenance, Retention, SubjectRecords
+):
     """The FaceGuard database. ``Store.open()`` creates or migrates the file; use it as a context manager."""
 
     @classmethod

@@ -1,0 +1,163 @@
+"""A kiosk's database as the replica of its site's server: the rows the server sends are copied in
+as they are, and the access events decided here are read out for delivery.
+
+The server's people, templates, thumbnails and former names have the same columns, ids and sealed
+values as this file's (one face data key for the site), so copying a row keeps it openable and the
+change-log triggers tell the kiosk's gallery, as an enrollment here would. Someone the server no
+longer has is erased here as an admin's erasure would (secure delete, names redacted). How far the
+copy has got (``REPLICA_SEQ``, the server's change-log position) and which events the server has
+(``DELIVERED_THROUGH``, the last event id delivered; events are delivered in id order) are settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from faceguard.store.base import guarded
+from faceguard.store.db import write_transaction
+from faceguard.store.people import PeopleTable
+from faceguard.store.sealing import snapshot_row
+from faceguard.store.settings_table import SettingsTable
+
+REPLICA_SEQ = "site.replica_seq"
+DELIVERED_THROUGH = "site.delivered_through"
+#: The settings only this computer holds: never taken from the server.
+LOCAL_SETTINGS = ("site.", "admin.", "changes_pruned_through")
+#: The access-log columns a delivered event carries (its snapshot goes apart).
+EVENT_COLUMNS = (
+    "time",
+    "door",
+    "decision",
+    "reason",
+    "message",
+    "person_id",
+    "subject",
+    "distance",
+    "threshold",
+    "model_id",
+    "latency_ms",
+    "liveness",
+    "liveness_passed",
+    "live_score",
+    "liveness_motion",
+    "door_action",
+    "event_uid",
+)
+
+
+def delivered_snapshot_row(event_uid: str) -> bytes:
+    """A delivered snapshot's associated data: its event's unique id (server ids differ from the kiosk's)."""
+    return b"snapshot of event " + event_uid.encode()
+
+
+class SiteReplica(PeopleTable, SettingsTable):
+    """Copies of the server's rows in, undelivered events out."""
+
+    @guarded
+    def replica_position(self) -> int:
+        return int(self.get_setting(REPLICA_SEQ, 0))
+
+    @guarded
+    def apply_site_rows(
+        self,
+        seq: int,
+        person_ids: Collection[int] | None,
+        people: Sequence[dict[str, Any]],
+        templates: Sequence[dict[str, Any]],
+        former_names: Sequence[dict[str, Any]],
+    ) -> frozenset[int]:
+        """Make ``person_ids`` (None: everyone) as the server has them at its change ``seq``: the people,
+        templates (with their thumbnails) and former names given; anyone of them the server no longer
+        has is erased. Returns who was erased."""
+        on_server = {row["id"] for row in people}
+        local = self._person_ids(person_ids)
+        gone = frozenset(local - on_server)
+        for person_id in sorted(gone):
+            self.remove_person(person_id)
+        with write_transaction(self.db):
+            for row in people:
+                _upsert(self.db, "people", "id", row)
+            wanted = on_server if person_ids is None else set(person_ids) & on_server
+            kept = {row["id"] for row in templates}
+            for person_id in wanted:
+                stale = [t for (t,) in self.db.execute("SELECT id FROM templates WHERE person_id = ?", [person_id])]
+                for template_id in set(stale) - kept:
+                    self.db.execute("DELETE FROM templates WHERE id = ?", [template_id])
+                self.db.execute("DELETE FROM former_names WHERE person_id = ?", [person_id])
+            for row in templates:
+                thumbnail = {"template_id": row["id"], "jpeg": row["jpeg"], "landmarks": row["landmarks"]}
+                _upsert(self.db, "templates", "id", {k: v for k, v in row.items() if k not in ("jpeg", "landmarks")})
+                _upsert(self.db, "template_thumbnails", "template_id", thumbnail)
+            for row in former_names:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO former_names (person_id, name) VALUES (?, ?)",
+                    [row["person_id"], row["name"]],
+                )
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [REPLICA_SEQ, seq])
+        return gone
+
+    @guarded
+    def people_ids(self) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT id FROM people")}
+
+    @guarded
+    def apply_site_settings(self, settings: dict[str, str]) -> bool:
+        """Take the server's settings (this computer's own are kept); whether any changed."""
+        with write_transaction(self.db):
+            changed = False
+            for key, value in settings.items():
+                if key.startswith(LOCAL_SETTINGS):
+                    continue
+                row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+                if row is None or row[0] != value:
+                    self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, value])
+                    changed = True
+        return changed
+
+    @guarded
+    def events_to_deliver(self, limit: int) -> list[dict[str, Any]]:
+        """The oldest ``limit`` events not yet delivered, in id order, as the server stores them: with
+        ``kiosk_event_id`` and the snapshot (if any) sealed anew to the event's unique id."""
+        after = int(self.get_setting(DELIVERED_THROUGH, 0))
+        columns = ", ".join(f"e.{column}" for column in EVENT_COLUMNS)
+        rows = self._query(
+            f"SELECT e.id AS kiosk_event_id, {columns}, s.jpeg AS snapshot FROM access_events e"
+            " LEFT JOIN event_snapshots s ON s.event_id = e.id WHERE e.id > ? ORDER BY e.id LIMIT ?",
+            [after, limit],
+        )
+        sealer = self.sealer()
+        for row in rows:
+            if row["snapshot"] is not None:
+                jpeg = sealer.open(row["snapshot"], snapshot_row(row["kiosk_event_id"]))
+                row["snapshot"] = sealer.seal(jpeg, delivered_snapshot_row(row["event_uid"]))
+        return rows
+
+    @guarded
+    def mark_delivered(self, through_event_id: int) -> None:
+        """The server has every event up to ``through_event_id``."""
+        with write_transaction(self.db):
+            self.db.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [DELIVERED_THROUGH, through_event_id]
+            )
+
+    @guarded
+    def undelivered_count(self) -> int:
+        after = int(self.get_setting(DELIVERED_THROUGH, 0))
+        return int(self.db.execute("SELECT count(*) FROM access_events WHERE id > ?", [after]).fetchone()[0])
+
+    def _person_ids(self, person_ids: Collection[int] | None) -> set[int]:
+        """Those of ``person_ids`` (None: everyone) this file has."""
+        local = self.people_ids()
+        return local if person_ids is None else local & set(person_ids)
+
+
+def _upsert(db: Any, table: str, key: str, row: dict[str, Any]) -> None:
+    """Insert ``row`` or update the one with its ``key`` in place (no delete: the people's events keep them)."""
+    columns = list(row)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != key)
+    db.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {updates}",
+        [row[column] for column in columns],
+    )
