@@ -28,7 +28,8 @@ package: system-deps
 	packaging/build.sh
 	packaging/deb/build_deb.sh
 
-# The MQTT door driver's tests start a mosquitto broker of their own (not the system service).
+# The MQTT door driver's tests start a mosquitto broker of their own (not the system service); the site
+# server's tests start a PostgreSQL server of their own (initdb in a temporary folder, not the system cluster).
 # Qt's xcb (X11 desktop) and offscreen platform plugins need a few shared libraries; install them only
 # when missing. Without libxcb-cursor0 and the xcb utility libraries the kiosk starts offscreen (the
 # tests) but aborts on a real X11 display ("could not load the Qt platform plugin xcb").
@@ -44,6 +45,10 @@ system-deps:
 	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || { \
 		echo "Installing the mosquitto MQTT broker the door tests start on loopback"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; \
+	}
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing the PostgreSQL server the site tests start on loopback"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	}
 
 $(STAMP): pyproject.toml requirements-weights.txt

@@ -137,6 +137,11 @@ class FaceDataKeyError(StoreError):
     or is not the one the database was encrypted with; the message names the key and where to put it."""
 
 
+class SiteUnreachableError(StoreError):
+    """The site's PostgreSQL server cannot be reached or refused the login; the message names the host,
+    port, database and user (never the password) and what to check."""
+
+
 class TamperedLogError(FaceGuardError):
     """``faceguard events verify`` found the access and admin log changed outside FaceGuard: records
     edited, deleted, inserted or reordered (each is listed before this error)."""

@@ -1,0 +1,198 @@
+"""``SiteServer``: one connection to the site's PostgreSQL server, and everything done over it.
+
+Who may do what is the server's to decide, by the role the URL logs in as: the site's owner (``init``,
+``migrate``, ``add_door``), a member of ``faceguard_admin`` (people, templates, the event log), or a
+door's role (replication reads, delivery of its own events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from psycopg import sql
+
+from faceguard.site import delivery, doors, event_log, people, replication, schema
+from faceguard.site.connection import SiteConnection, describe, open_connection, translate_errors
+from faceguard.site.doors import DoorCredentials
+from faceguard.store.templates import NewTemplate
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    """What ``faceguard server status`` shows."""
+
+    schema_version: int
+    schema_steps: int  # how many steps this FaceGuard knows
+    people: int
+    templates: int
+    doors: int
+    events: int
+    last_change: int
+    server_version: str
+    tls: bool
+    url: str  # user@host:port/database, without the password
+
+
+class SiteServer:
+    """One connection to the site server (autocommit; each write is one transaction of its own)."""
+
+    def __init__(self, conn: SiteConnection, url: str) -> None:
+        self.conn = conn
+        self.url = url
+        self._listening = False
+
+    @classmethod
+    def connect(cls, url: str, *, connect_timeout: float = 5) -> SiteServer:
+        """Connect to ``url`` (SiteUnreachableError naming the server when that fails), refusing a
+        database written by a newer FaceGuard (SchemaTooNewError)."""
+        conn = open_connection(url, connect_timeout)
+        try:
+            with translate_errors(conn, "read the schema version"):
+                schema.check_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, url)
+
+    @classmethod
+    def init(cls, url: str, *, connect_timeout: float = 5) -> SiteServer:
+        """Make ``url``'s database a site database: the schema, the group roles ``faceguard_admin`` and
+        ``faceguard_kiosk``, their privileges, and CONNECT for those two only. Idempotent. Needs the
+        database's owner with CREATEROLE (or a superuser)."""
+        server = cls.connect(url, connect_timeout=connect_timeout)
+        try:
+            server.migrate()
+            with translate_errors(server.conn, "limit who may connect to the database"):
+                server.conn.execute(
+                    sql.SQL("REVOKE ALL ON DATABASE {db} FROM PUBLIC; GRANT CONNECT ON DATABASE {db} TO {a}, {k}")
+                    .format(
+                        db=sql.Identifier(server.conn.info.dbname),
+                        a=sql.Identifier(schema.ADMIN_ROLE),
+                        k=sql.Identifier(schema.KIOSK_ROLE),
+                    )
+                    .as_bytes(server.conn),
+                    prepare=False,
+                )
+        except BaseException:
+            server.close()
+            raise
+        return server
+
+    def migrate(self) -> list[str]:
+        """Apply the schema steps this database lacks; their names."""
+        with translate_errors(self.conn, "update the site's schema"):
+            return schema.migrate(self.conn)
+
+    def status(self) -> SiteStatus:
+        with translate_errors(self.conn, "read the site's status"):
+            row = self.conn.execute(
+                "SELECT (SELECT count(*) FROM people) AS people, (SELECT count(*) FROM templates) AS templates,"
+                " (SELECT count(*) FROM doors) AS doors, (SELECT count(*) FROM access_events) AS events,"
+                " (SELECT coalesce(max(seq), 0) FROM changes) AS last_change, current_setting('server_version') AS v"
+            ).fetchone()
+            version = schema.schema_version(self.conn)
+        assert row is not None
+        return SiteStatus(
+            schema_version=version,
+            schema_steps=len(schema.SCHEMA),
+            people=row["people"],
+            templates=row["templates"],
+            doors=row["doors"],
+            events=row["events"],
+            last_change=row["last_change"],
+            server_version=row["v"],
+            tls=bool(self.conn.pgconn.ssl_in_use),
+            url=describe(self.url),
+        )
+
+    # doors
+
+    def add_door(self, name: str) -> DoorCredentials:
+        """A new door's role and password (see ``DoorCredentials.url``): shown once, never stored here."""
+        return doors.add_door(self.conn, name)
+
+    # replication reads (a door's role)
+
+    def last_change(self) -> int:
+        with translate_errors(self.conn, "read the change log"):
+            return replication.last_change(self.conn)
+
+    def changes_after(self, seq: int) -> tuple[int, frozenset[int]]:
+        """(the last change-log position seen, the ids of the people changed) after ``seq``."""
+        with translate_errors(self.conn, "read the change log"):
+            return replication.changes_after(self.conn, seq)
+
+    def people_rows(self, person_ids: Collection[int] | None) -> list[dict[str, Any]]:
+        with translate_errors(self.conn, "read people"):
+            return replication.people_rows(self.conn, person_ids)
+
+    def template_rows(self, person_ids: Collection[int] | None) -> list[dict[str, Any]]:
+        with translate_errors(self.conn, "read face templates"):
+            return replication.template_rows(self.conn, person_ids)
+
+    def former_name_rows(self, person_ids: Collection[int] | None) -> list[dict[str, Any]]:
+        with translate_errors(self.conn, "read former names"):
+            return replication.former_name_rows(self.conn, person_ids)
+
+    def settings(self) -> dict[str, str]:
+        with translate_errors(self.conn, "read the settings"):
+            return replication.settings(self.conn)
+
+    def listen(self) -> None:
+        """Subscribe to the change log's notifications (``wait_for_change``)."""
+        with translate_errors(self.conn, "listen for changes"):
+            self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(schema.CHANGES_CHANNEL)))
+        self._listening = True
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Whether the change log grew within ``timeout`` seconds (notifications already received count;
+        a burst is taken as one). Listens first if ``listen`` was not called."""
+        if not self._listening:
+            self.listen()
+        with translate_errors(self.conn, "wait for changes"):
+            for _ in self.conn.notifies(timeout=max(0.0, timeout), stop_after=1):
+                for _ in self.conn.notifies(timeout=0):  # drain the rest of the burst
+                    pass
+                return True
+        return False
+
+    # delivery (a door's role)
+
+    def deliver_events(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert the door's events (``faceguard.site.delivery``) in one transaction; how many were new."""
+        return delivery.deliver_events(self.conn, rows)
+
+    # administration (a member of faceguard_admin, or the owner)
+
+    def enroll(self, name: str, template: NewTemplate, **details: Any) -> int:
+        return people.enroll(self.conn, name, template, **details)
+
+    def update_person(self, person_id: int, **changes: Any) -> dict[str, Any]:
+        return people.update_person(self.conn, person_id, **changes)
+
+    def remove_person(self, person_id: int) -> None:
+        people.remove_person(self.conn, person_id)
+
+    def people(self) -> list[dict[str, Any]]:
+        with translate_errors(self.conn, "list people"):
+            return people.people(self.conn)
+
+    def events(self, door: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        with translate_errors(self.conn, "read the access log"):
+            return event_log.events(self.conn, door, limit)
+
+    # lifetime
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> SiteServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
