@@ -37,6 +37,7 @@ def test_only_refusals_count():
         Outcome.AMBIGUOUS,
         Outcome.MISMATCH,
         Outcome.NOT_LIVE,
+        Outcome.NOT_ALLOWED,
     } == DENIALS
     limiter = RateLimiter()
     for outcome in (Outcome.GRANTED, Outcome.LOW_QUALITY, Outcome.RATE_LIMITED):

@@ -17,7 +17,9 @@ for the validity check and the decision's time. Match identities are person ids.
    AMBIGUOUS. Otherwise >= k unknown votes → UNKNOWN, then >= k low-quality votes → LOW_QUALITY;
    fewer than k of anything → no decision yet.
 3. A winner is checked with ``status_of`` at the observation's wall time (``standing``): None
-   (deleted) → UNKNOWN, inactive → INACTIVE, outside valid_from..valid_until → EXPIRED, else GRANTED.
+   (deleted) → UNKNOWN, inactive → INACTIVE, outside valid_from..valid_until → EXPIRED; then, with a
+   ``door_check`` (the site's door rules at this kiosk's door, ``faceguard.access.door_rules``), a
+   person its verdict refuses → NOT_ALLOWED, its reason the message; else GRANTED.
 4. One event per appearance: a track emits each (outcome, person) at most once in its lifetime, and
    once it has decided about a person it logs no unknown / ambiguous / low-quality event after it (a
    person admitted and then turning away to walk through is not also "rejected").
@@ -38,6 +40,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from statistics import median
 
+from faceguard.access.door_rules import DoorVerdict
 from faceguard.core.clock import local_date
 from faceguard.matching.gallery import Match
 
@@ -62,6 +65,7 @@ class Outcome(StrEnum):
     LOW_QUALITY = "low_quality"  # the face is too small / blurred / turned away to decide
     MISMATCH = "mismatch"  # 1:1 verification: the face is not the claimed person
     NOT_LIVE = "not_live"  # recognised, but the liveness check failed (a photo, a screen, no head movement)
+    NOT_ALLOWED = "not_allowed"  # recognised, but the door rules refuse: not their group's door, hours or a holiday
     RATE_LIMITED = "rate_limited"  # an alert: one face track was refused too often, its recognition is paused
 
     @property
@@ -77,13 +81,14 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class PersonStatus:
     """An enrolled person's access rights; valid_from / valid_until are UTC epoch seconds (POSIX
-    timestamps, which the store reads cheaply), None = no limit."""
+    timestamps, which the store reads cheaply), None = no limit; ``group`` their access group (None: none)."""
 
     person_id: int
     name: str
     active: bool
     valid_from: float | None
     valid_until: float | None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,9 @@ StatusLookup = Callable[[int], PersonStatus | None]
 """Person id → current status, None if the person was deleted. Called on every frame that has a
 winning identity (the status may change while a person stands at the door), so keep it cheap."""
 
+DoorCheck = Callable[[PersonStatus, datetime], DoorVerdict]
+"""Whether the door rules let a person in good standing through this door at an aware moment."""
+
 
 @dataclass(frozen=True)
 class _Vote:
@@ -171,8 +179,12 @@ class _Track:
 class AccessPolicy:
     """Turns a stream of observations into decisions (see the module docstring for the rules)."""
 
-    def __init__(self, status_of: StatusLookup, config: PolicyConfig = PolicyConfig()) -> None:
+    def __init__(
+        self, status_of: StatusLookup, config: PolicyConfig = PolicyConfig(), door_check: DoorCheck | None = None
+    ) -> None:
+        """``door_check``: the door rules a person in good standing must pass too (None: none)."""
         self._status_of = status_of
+        self._door_check = door_check
         self._config = config
         self._tracks: dict[int, _Track] = {}
         self._cooldown_until: dict[int, float] = {}
@@ -241,20 +253,28 @@ class AccessPolicy:
         distance, threshold = _median_distance(verdict.votes), _threshold(verdict.votes)
         person = None if isinstance(verdict.winner, Outcome) else self._status_of(verdict.winner)
         if person is not None:
-            outcome, message = judge(person, observation.wall)
+            outcome, message = judge(person, observation.wall, self._door_check)
         else:  # a winner deleted meanwhile is unknown now
             outcome = verdict.winner if isinstance(verdict.winner, Outcome) else Outcome.UNKNOWN
             message = _MESSAGES[outcome]
         return Decision(outcome, observation.wall, observation.track_id, person, distance, threshold, message)
 
 
-def verify_claim(person: PersonStatus, same: bool, distance: float, threshold: float, now: datetime) -> Decision:
+def verify_claim(
+    person: PersonStatus,
+    same: bool,
+    distance: float,
+    threshold: float,
+    now: datetime,
+    door_check: DoorCheck | None = None,
+) -> Decision:
     """1:1 verification at ``now`` (UTC): a claimed badge's person, and whether the face matched their
-    templates (``same``, as ``matching.gallery.verify`` decided it at ``threshold``, from ``distance``)."""
+    templates (``same``, as ``matching.gallery.verify`` decided it at ``threshold``, from ``distance``);
+    ``door_check``: the door rules of the door it is for (None: none)."""
     if not same:
         outcome, message = Outcome.MISMATCH, f"The face does not match {person.name}."
     else:
-        outcome, message = judge(person, now)
+        outcome, message = judge(person, now, door_check)
     return Decision(outcome, now, None, person, distance, threshold, message)
 
 
@@ -286,9 +306,9 @@ def standing(person: PersonStatus, now: datetime) -> Standing:
     return Standing.ACTIVE
 
 
-def judge(person: PersonStatus, now: datetime) -> tuple[Outcome, str]:
-    """The outcome for a recognised person at the aware moment ``now`` (granted, inactive or expired),
-    with its message."""
+def judge(person: PersonStatus, now: datetime, door_check: DoorCheck | None = None) -> tuple[Outcome, str]:
+    """The outcome for a recognised person at the aware moment ``now`` (granted, inactive, expired or,
+    when ``door_check`` refuses them, not allowed), with its message."""
     match standing(person, now):
         case Standing.INACTIVE:
             return Outcome.INACTIVE, f"{person.name} is deactivated."
@@ -297,6 +317,8 @@ def judge(person: PersonStatus, now: datetime) -> tuple[Outcome, str]:
         case Standing.EXPIRED:
             return Outcome.EXPIRED, f"{person.name} was valid until {_date(person.valid_until)}."
         case Standing.ACTIVE:
+            if door_check is not None and not (verdict := door_check(person, now)).allowed:
+                return Outcome.NOT_ALLOWED, f"{person.name}: {verdict.reason}"
             return Outcome.GRANTED, f"Access granted: {person.name}."
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, get_type_hints
 
 from faceguard.access.liveness import ChallengeConfig, LivenessMode
 from faceguard.access.policy import PolicyConfig
 from faceguard.access.rate_limit import MAX_DENIALS, MAX_PAUSE, PAUSE, RateLimitConfig
+from faceguard.access.schedule import site_zone
 from faceguard.core.errors import InvalidInputError
 from faceguard.door.driver import DEFAULT_PULSE, Polarity, check_pulse
 from faceguard.door.gpio_relay import check_pin
@@ -29,6 +33,22 @@ _DEVICE = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
 DOOR_DRIVERS = ("none", "http", "shelly", "serial", "gpio", "mqtt", "osdp")
 POLARITIES = tuple(p.value for p in Polarity)
 LIVENESS_MODES = tuple(mode.value for mode in LivenessMode)
+
+
+def local_zone_name() -> str:
+    """This computer's IANA time zone: $TZ, /etc/timezone or where /etc/localtime points; "UTC" when
+    none of them names one (Windows, or a zone the tz database lacks)."""
+    candidates = [os.environ.get("TZ", "").removeprefix(":")]
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    localtime = Path("/etc/localtime")
+    if localtime.is_symlink():
+        candidates.append(str(localtime.resolve()).partition("zoneinfo/")[2])
+    for name in filter(None, candidates):
+        with contextlib.suppress(InvalidInputError):
+            site_zone(name)
+            return name
+    return "UTC"
 
 
 @dataclass(frozen=True)
@@ -55,7 +75,8 @@ class KioskSettings:
     a face box refused this many times within a minute is not judged again for this many seconds
     (``faceguard.access.rate_limit``). snapshot_retention_days, event_retention_days: face snapshots and
     access events older than this are deleted (30 and 90 days by default: ``faceguard.store.retention``
-    says why), by a running kiosk once a day and by ``faceguard db purge``.
+    says why), by a running kiosk once a day and by ``faceguard db purge``. time_zone: the site's IANA
+    time zone, whose wall clock the door rules' schedules and holidays follow (``faceguard.access.schedule``).
     """
 
     site_name: str = "FaceGuard"
@@ -84,6 +105,7 @@ class KioskSettings:
     rate_limit_pause: float = PAUSE
     snapshot_retention_days: int = SNAPSHOT_DAYS
     event_retention_days: int = EVENT_DAYS
+    time_zone: str = field(default_factory=local_zone_name)
 
     def __post_init__(self) -> None:
         if not self.site_name.strip():
@@ -110,6 +132,7 @@ class KioskSettings:
             )
         check_days(self.snapshot_retention_days, "Face snapshots")
         check_days(self.event_retention_days, "Access events")
+        site_zone(self.time_zone)
         try:
             self.policy()  # k, n and cooldown are checked by the policy's own rules
             self.rate_limit()
@@ -231,6 +254,12 @@ def load_settings(store: Store) -> KioskSettings:
 def save_settings(store: Store, settings: KioskSettings) -> None:
     """Store every field in one transaction, so a running kiosk sees all old or all new values."""
     store.set_settings({PREFIX + name: value for name, value in asdict(settings).items()})
+
+
+def site_time_zone(store: Store) -> str:
+    """The site's time zone as stored (the computer's while none is), without reading the other settings."""
+    zone = store.get_setting(PREFIX + "time_zone")
+    return zone if isinstance(zone, str) else local_zone_name()
 
 
 def _types(kind: Any) -> tuple[type, ...]:

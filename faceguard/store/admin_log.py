@@ -1,6 +1,7 @@
 """The admin log: who was added, edited, (de)activated or erased, which photos were added, which
-settings changed, when the admin password was set, changed or reset or typed wrong, and what retention
-purged, chained with the access events (``faceguard.store.chain``).
+settings, access groups (their doors and schedules) and holidays changed, when the admin password was
+set, changed or reset or typed wrong, and what retention purged, chained with the access events
+(``faceguard.store.chain``).
 
 A record names a person only by their pseudonym and says which fields or settings changed, never their
 values: the chain is permanent, so it must hold no name (erasure removes those) and no secret a setting
@@ -32,6 +33,12 @@ ADMIN_ACTIONS = (
     "admin_password_reset",
     "admin_login_failed",
     "log_purged",
+    "access_group_added",
+    "access_group_edited",
+    "access_group_deleted",
+    "holiday_added",
+    "holiday_edited",
+    "holiday_deleted",
 )
 
 

@@ -129,8 +129,10 @@ class EventsTable(StoreBase):
         limit: int | None = None,
         newest_first: bool = True,
         subject: str | None = None,
+        door: str | None = None,
     ) -> list[AccessEvent]:
-        """Access events, filtered; ``subject`` finds an erased person's events by their pseudonym.
+        """Access events, filtered; ``subject`` finds an erased person's events by their pseudonym,
+        ``door`` the events of one door (its exact name).
         ``limit`` keeps the first rows in the chosen order (the newest N when newest_first)."""
         clauses, params, order = [], [], "DESC" if newest_first else "ASC"
         for clause, value in [
@@ -139,6 +141,7 @@ class EventsTable(StoreBase):
             ("e.person_id = ?", person_id),
             ("e.decision = ?", decision),
             ("e.subject = ?", subject),
+            ("e.door = ?", door),
         ]:
             if value is not None:
                 clauses.append(clause)
@@ -147,6 +150,16 @@ class EventsTable(StoreBase):
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_event(row) for row in self._query(sql, params)]
+
+    @guarded
+    def event_doors(self) -> list[str]:
+        """The doors named in the access log, sorted; one index lookup per door, however long the log."""
+        rows = self.db.execute(
+            "WITH RECURSIVE seen (door) AS (SELECT min(door) FROM access_events UNION ALL"
+            " SELECT (SELECT min(door) FROM access_events WHERE door > seen.door) FROM seen WHERE door IS NOT NULL)"
+            " SELECT door FROM seen WHERE door IS NOT NULL"
+        )
+        return [row[0] for row in rows]
 
     @guarded
     def event_snapshot(self, event_id: int) -> bytes | None:

@@ -203,6 +203,33 @@ def m012_event_uid(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX access_events_uid ON access_events (event_uid)")
 
 
+@migrations()
+def m013_door_rules(db: sqlite_utils.Database) -> None:
+    """Access groups, the doors each may open on a schedule (``Schedule``'s text form) and the site's
+    holidays (``hours`` NULL: closed all day; else the windows that replace the day's), for
+    ``faceguard.access.door_rules``; a person's group stays ``people.group_name``, now in the change log
+    too, so a running kiosk follows a person moved to another group. The access log gets an index by
+    door, for its door filter and the list of doors seen in it."""
+    db.execute(
+        "CREATE TABLE access_groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+        " observe_holidays INTEGER NOT NULL DEFAULT 1 CHECK (observe_holidays IN (0, 1)))"
+    )
+    db.execute(
+        "CREATE TABLE group_doors (group_id INTEGER NOT NULL REFERENCES access_groups (id) ON DELETE CASCADE,"
+        " door TEXT NOT NULL, schedule TEXT NOT NULL, PRIMARY KEY (group_id, door))"
+    )
+    db.execute(
+        "CREATE TABLE holidays (id INTEGER PRIMARY KEY, name TEXT NOT NULL, day TEXT NOT NULL,"
+        " yearly INTEGER NOT NULL DEFAULT 0 CHECK (yearly IN (0, 1)), hours TEXT)"
+    )
+    db.execute("DROP TRIGGER people_edited")
+    db.execute(
+        "CREATE TRIGGER people_edited AFTER UPDATE OF name, active, valid_from, valid_until, group_name ON people"
+        " BEGIN INSERT INTO changes (person_id) VALUES (NEW.id); END"
+    )
+    db.execute("CREATE INDEX access_events_door ON access_events (door)")
+
+
 #: The migrations in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     m001_people_and_templates,
@@ -217,6 +244,7 @@ SCHEMA = [
     m010_gallery_snapshots,
     m011_former_names,
     m012_event_uid,
+    m013_door_rules,
 ]
 
 

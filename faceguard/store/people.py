@@ -1,4 +1,7 @@
-"""The people table: who is enrolled, their badge, group, validity and consent."""
+"""The people table: who is enrolled, their badge, access group, validity and consent.
+
+A person is in at most one access group, ``group_name`` (as an access panel's access level): the name
+of a group of ``faceguard.store.door_rules_table``, or free text while no group is defined."""
 
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ from faceguard.store.db import wipe_deleted, write_transaction
 from faceguard.store.redaction import REDACTING_ACTION, redact_events
 from faceguard.store.timestamps import from_text, now, to_text
 
-#: One ``Store.status_rows`` row: id, name, active 0/1, valid_from and valid_until in epoch seconds.
-StatusRow = tuple[int, str, int, float | None, float | None]
+#: One ``Store.status_rows`` row: id, name, active 0/1, valid_from and valid_until in epoch seconds, group.
+StatusRow = tuple[int, str, int, float | None, float | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Person:
 
     def status(self) -> PersonStatus:
         """What the access policy needs to know about this person."""
-        return _status(self.id, self.name, self.active, self.valid_from, self.valid_until)
+        return _status(self.id, self.name, self.active, self.valid_from, self.valid_until, self.group)
 
 
 _PERSON_COLUMNS = {
@@ -187,13 +190,16 @@ class PeopleTable(StoreBase):
 
     @guarded
     def status_rows(self, person_ids: Iterable[int] | None = None) -> list[StatusRow]:
-        """(id, name, active 0/1, valid_from, valid_until epoch seconds) of everyone (or of ``person_ids``):
+        """(id, name, active 0/1, valid_from, valid_until epoch seconds, group) of everyone (or of ``person_ids``):
         the lean read a gallery makes at start-up. ``status_from_row`` turns a row into a PersonStatus
         (100k dataclass instances would cost ~90 ms; the gallery builds one only for a matched face)."""
         # SQL turns the stored ISO times into epoch seconds (whole seconds + milliseconds, exact):
         # parsing 100k of them in Python would double the gallery's start-up time.
         epoch = "strftime('%s', {0}) + substr({0}, 21, 3) / 1000.0"
-        sql = f"SELECT id, name, active, {epoch.format('valid_from')}, {epoch.format('valid_until')} FROM people"
+        sql = (
+            f"SELECT id, name, active, {epoch.format('valid_from')}, {epoch.format('valid_until')}, group_name"
+            " FROM people"
+        )
         params: list[Any] = []
         if person_ids is not None:
             sql += " WHERE id IN (SELECT value FROM json_each(?))"
@@ -243,8 +249,8 @@ class PeopleTable(StoreBase):
 
 def status_from_row(row: StatusRow) -> PersonStatus:
     """The PersonStatus of one ``Store.status_rows`` row."""
-    person_id, name, active, valid_from, valid_until = row
-    return PersonStatus(person_id, name, bool(active), valid_from, valid_until)
+    person_id, name, active, valid_from, valid_until, group = row
+    return PersonStatus(person_id, name, bool(active), valid_from, valid_until, group)
 
 
 def _person_row(values: dict[str, Any]) -> dict[str, Any]:
@@ -283,12 +289,17 @@ def _keep_notice(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
 
 
 def _status(
-    person_id: int, name: str, active: bool, valid_from: datetime | None, valid_until: datetime | None
+    person_id: int,
+    name: str,
+    active: bool,
+    valid_from: datetime | None,
+    valid_until: datetime | None,
+    group: str | None,
 ) -> PersonStatus:
     def epoch(moment: datetime | None) -> float | None:
         return None if moment is None else moment.timestamp()
 
-    return PersonStatus(person_id, name, active, epoch(valid_from), epoch(valid_until))
+    return PersonStatus(person_id, name, active, epoch(valid_from), epoch(valid_until), group)
 
 
 def _person(row: dict[str, Any]) -> Person:

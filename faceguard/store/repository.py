@@ -1,5 +1,5 @@
 """``Store``: the FaceGuard database, one class made of its parts (people, templates, the change log,
-the access log, settings, maintenance, retention, subject access), which alone hold SQL.
+the access log, the door rules, settings, maintenance, retention, subject access), which alone hold SQL.
 
 ``Store`` owns one connection, so use one ``Store`` per thread (the kiosk's inference worker and the
 GUI thread each open their own). Every multi-row write is one transaction; every SQLite failure
@@ -21,6 +21,7 @@ from faceguard.store.db import (
     translate_errors,
     write_transaction,
 )
+from faceguard.store.door_rules_table import DoorRulesTable
 from faceguard.store.events import EventsTable
 from faceguard.store.gallery_snapshot import GallerySnapshots
 from faceguard.store.maintenance import Maintenance
@@ -33,7 +34,15 @@ from faceguard.store.templates import NewTemplate, TemplatesTable
 
 
 class Store(
-    SiteReplica, PeopleTable, TemplatesTable, EventsTable, GallerySnapshots, Maintenance, Retention, SubjectRecords
+    SiteReplica,
+    DoorRulesTable,
+    PeopleTable,
+    TemplatesTable,
+    EventsTable,
+    GallerySnapshots,
+    Maintenance,
+    Retention,
+    SubjectRecords,
 ):
     """The FaceGuard database. ``Store.open()`` creates or migrates the file; use it as a context manager."""
 
