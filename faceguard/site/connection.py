@@ -36,10 +36,10 @@ def open_connection(url: str, connect_timeout: float = 5) -> SiteConnection:
             application_name="faceguard",
         )
     except psycopg.OperationalError as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        reason = " ".join(line.strip() for line in str(error).splitlines() if line.strip()).rstrip(".")
         raise SiteUnreachableError(
-            f"Cannot connect to the site server {where}: {reason}. Check that the server runs and is reachable "
-            "from this computer, and the user name and password in the URL."
+            f"Cannot connect to the site server {where} ({reason or type(error).__name__}). Check that the "
+            "server runs and is reachable from this computer, and the user name and password in the URL."
         ) from None
 
 

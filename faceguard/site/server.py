@@ -153,11 +153,13 @@ class SiteServer:
         if not self._listening:
             self.listen()
         with translate_errors(self.conn, "wait for changes"):
+            heard = False
             for _ in self.conn.notifies(timeout=max(0.0, timeout), stop_after=1):
-                for _ in self.conn.notifies(timeout=0):  # drain the rest of the burst
+                heard = True
+            if heard:
+                for _ in self.conn.notifies(timeout=0):  # take the rest of the burst with it
                     pass
-                return True
-        return False
+        return heard
 
     # delivery (a door's role)
 
