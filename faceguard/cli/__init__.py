@@ -22,6 +22,7 @@ from faceguard.cli.liveness import add_liveness_commands
 from faceguard.cli.models import add_engine_commands
 from faceguard.cli.people import add_people_commands
 from faceguard.cli.self_test import add_self_test_command
+from faceguard.cli.server import add_server_commands
 from faceguard.cli.training import add_training_commands
 from faceguard.core.errors import FaceGuardError
 
@@ -76,5 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_liveness_commands(commands)
     add_training_commands(commands)
     add_self_test_command(commands, engine)
+    add_server_commands(commands)
     gate_commands(parser)
     return parser

@@ -1,0 +1,131 @@
+"""Site server commands: server init / migrate / status / add-door.
+
+These work on the site's PostgreSQL server, not on an SQLite --db file, so the admin password gate
+does not apply to them: the server checks the PostgreSQL credentials in --url instead (the site's
+owner for init, migrate and add-door).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from faceguard.cli.common import print_fields, yes_no
+from faceguard.core.errors import InvalidInputError
+from faceguard.site.connection import SERVER_URL_ENV
+from faceguard.site.server import SiteServer
+
+CREDENTIALS = (
+    "These commands log in to the site's PostgreSQL server with the credentials in --url: those of the "
+    "PostgreSQL role that owns the site database (able to create roles), not FaceGuard's admin password. "
+    "Keep that URL out of the shell history: set $FACEGUARD_SERVER_URL instead of typing --url."
+)
+
+
+def add_server_commands(commands: Any) -> None:
+    server_url = argparse.ArgumentParser(add_help=False)
+    server_url.add_argument(
+        "--url",
+        metavar="URL",
+        help=f"the site server, postgresql://USER:PASSWORD@HOST:5432/DATABASE (default: ${SERVER_URL_ENV})",
+    )
+    server = commands.add_parser(
+        "server",
+        help="set up and look after the site's PostgreSQL server (site mode: many doors, one site)",
+        description="Set up the site's central PostgreSQL server, which admin PCs and kiosks share.",
+        epilog=CREDENTIALS,
+    ).add_subparsers(dest="action", required=True)
+    server.add_parser(
+        "init",
+        parents=[server_url],
+        help="make the database a site database: schema, roles faceguard_admin and faceguard_kiosk, privileges",
+        epilog=CREDENTIALS,
+    ).set_defaults(run=run_init)
+    server.add_parser(
+        "migrate", parents=[server_url], help="update the site database's schema", epilog=CREDENTIALS
+    ).set_defaults(run=run_migrate)
+    server.add_parser(
+        "status",
+        parents=[server_url],
+        help="schema version, counts, last change, server version, TLS",
+        epilog=CREDENTIALS,
+    ).set_defaults(run=run_status)
+    add_door = server.add_parser(
+        "add-door",
+        parents=[server_url],
+        help="add a door: a login role of its own, whose connection URL is shown once",
+        epilog=CREDENTIALS,
+    )
+    add_door.add_argument("name", metavar="NAME", help='the door\'s name, e.g. "Front door"')
+    add_door.set_defaults(run=run_add_door)
+
+
+def server_url(args: argparse.Namespace) -> str:
+    """--url, else $FACEGUARD_SERVER_URL."""
+    url: str | None = args.url or os.environ.get(SERVER_URL_ENV)
+    if not url:
+        raise InvalidInputError(
+            f"Which site server? Give --url postgresql://USER:PASSWORD@HOST:5432/DATABASE or set ${SERVER_URL_ENV}."
+        )
+    return url
+
+
+def run_init(args: argparse.Namespace) -> int:
+    with SiteServer.init(server_url(args)) as server:
+        status = server.status()
+    print(
+        f"{status.url} is a FaceGuard site database (schema {status.schema_version}/{status.schema_steps}), "
+        "with the roles faceguard_admin (admin PCs) and faceguard_kiosk (doors)."
+    )
+    print("Next: faceguard server add-door NAME, for each door.")
+    return 0
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    with SiteServer.connect(server_url(args)) as server:
+        applied = server.migrate()
+        status = server.status()
+    done = f"applied {', '.join(applied)}" if applied else "already up to date"
+    print(f"{status.url}: schema {status.schema_version}/{status.schema_steps}, {done}.")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    with SiteServer.connect(server_url(args)) as server:
+        status = server.status()
+    print_fields(
+        [
+            ("server", status.url),
+            ("schema", f"{status.schema_version}/{status.schema_steps}"),
+            ("people", status.people),
+            ("photos", status.templates),
+            ("doors", status.doors),
+            ("access events", status.events),
+            ("last change", status.last_change),
+            ("PostgreSQL", status.server_version),
+            ("TLS", yes_no(status.tls)),
+        ]
+    )
+    if not status.tls:
+        print(
+            "The connection is not encrypted: use TLS (sslmode=verify-full in the URL) beyond a trusted network.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def run_add_door(args: argparse.Namespace) -> int:
+    url = server_url(args)
+    with SiteServer.connect(url) as server:
+        credentials = server.add_door(args.name)
+    print(f"Added the door {credentials.door!r} (PostgreSQL role {credentials.role}). Its connection URL:")
+    print()
+    print(f"  {credentials.url(url)}")
+    print()
+    print(
+        "Store it in that kiosk's configuration now: it holds the door's password, which is shown only this "
+        f"once (if it is lost, give the role a new one on the server: ALTER ROLE {credentials.role} PASSWORD …)."
+    )
+    return 0
