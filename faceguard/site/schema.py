@@ -88,7 +88,8 @@ def s001_people_and_templates(conn: SiteConnection) -> None:
 
 
 def s002_change_log(conn: SiteConnection) -> None:
-    """SQLite m004's triggers, and a notification of each batch of changes on ``CHANGES_CHANNEL``. The
+    """SQLite m004's triggers (with m013's group_name: a kiosk follows a person moved to another group),
+    and a notification of each batch of changes on ``CHANGES_CHANNEL``. The
     trigger functions run as the schema's owner, so writers need no privilege on the log itself."""
     _execute(
         conn,
@@ -128,7 +129,7 @@ def s002_change_log(conn: SiteConnection) -> None:
             FOR EACH ROW EXECUTE FUNCTION faceguard_template_changed();
         CREATE TRIGGER templates_removed AFTER DELETE ON templates
             FOR EACH ROW EXECUTE FUNCTION faceguard_template_changed();
-        CREATE TRIGGER people_edited AFTER UPDATE OF name, active, valid_from, valid_until ON people
+        CREATE TRIGGER people_edited AFTER UPDATE OF name, active, valid_from, valid_until, group_name ON people
             FOR EACH ROW EXECUTE FUNCTION faceguard_person_changed();
         CREATE TRIGGER people_removed AFTER DELETE ON people
             FOR EACH ROW EXECUTE FUNCTION faceguard_person_changed();
