@@ -150,6 +150,23 @@ def test_verify_at_a_door_logs_each_decision_with_a_snapshot(db, obama, pipeline
     assert granted.latency_ms > 0 and snapshot[:2] == b"\xff\xd8"
 
 
+def test_verify_at_a_door_applies_its_access_groups(db, obama, capsys):
+    """Obama is in 'staff', which may use the front door at any time but not the back door: at the back
+    door he is refused (exit 1) with the rules' reason, logged as denied / not_allowed."""
+    with Store.open(db) as store:
+        store.add_access_group("staff", doors={"front": "24/7"})
+        store.add_access_group("cleaners", doors={"back": "24/7"})
+    code, out, _ = run(capsys, "verify", "--badge", "44", str(DATA / "obama3.jpg"), "--door", "back")
+    assert code == 1 and out.startswith("Barack Obama: Group 'staff' may not use door 'back'.  distance 0.")
+    assert run(capsys, "verify", "--badge", "44", str(DATA / "obama3.jpg"), "--door", "front")[0] == 0
+    assert run(capsys, "verify", "--badge", "44", str(DATA / "obama3.jpg"))[0] == 0  # no door, no rules
+    with Store.open(db) as store:
+        granted, refused = store.events()
+    assert (refused.decision, refused.reason, refused.door) == ("denied", "not_allowed", "back")
+    assert refused.message == "Barack Obama: Group 'staff' may not use door 'back'."
+    assert (granted.decision, granted.door) == ("granted", "front")
+
+
 def test_verify_needs_an_existing_badge_not_a_name_or_id(obama, capsys):
     for badge in ("45", "Barack Obama", "#1"):
         code, _, err = run(capsys, "verify", "--badge", badge, str(DATA / "obama3.jpg"))
@@ -551,6 +568,11 @@ def test_events_filters(log, capsys):
     assert [row["reason"] for row in events_csv(capsys, "--since", since)] == ["unknown", "granted"]
     assert [row["reason"] for row in events_csv(capsys, "--limit", "2")] == ["unknown", "granted"]  # the newest 2
     assert events_csv(capsys, "--person", "#1", "--decision", "unknown") == []
+    assert [row["reason"] for row in events_csv(capsys, "--door", "front")] == ["granted"]
+    assert [row["reason"] for row in events_csv(capsys, "--door", "back", "--since", "2d")] == ["unknown"]
+    assert events_csv(capsys, "--door", "Front") == []  # names are exact
+    code, out, _ = run(capsys, "events", "--door", "back")
+    assert code == 0 and len(out.splitlines()) == 2 and "back" in out.splitlines()[1]
 
 
 def test_events_table_is_newest_first_and_csv_can_go_to_a_file(log, tmp_path, capsys):

@@ -213,7 +213,7 @@ def test_reading_the_rules_is_cheap_enough_to_repeat_every_few_seconds(store):
         rules = store.door_rules(ZONE)
         timings.append(time.perf_counter() - started)
     assert len(rules.groups) == 50 and len(rules.holidays) == 30
-    assert min(timings) < 0.05, timings
+    assert min(timings) < 0.02, timings  # about 1.5 ms: parsed schedules are cached by their text
 
 
 def test_the_doors_of_the_log_are_listed_and_filter_it(store):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import cv2
 import numpy as np
@@ -21,6 +21,7 @@ import pytest
 from faceguard.access.policy import Outcome, PolicyConfig
 from faceguard.app.enrollment import enroll_photo, prepare_template
 from faceguard.app.kiosk import session as kiosk_engine
+from faceguard.app.kiosk.banner import BannerModel, Screen
 from faceguard.app.kiosk.session import KioskEngine
 from faceguard.app.reencode import reencode
 from faceguard.app.site_threshold import SiteThreshold
@@ -491,3 +492,92 @@ def test_the_count_is_made_again_only_after_changes_and_at_most_every_recount(pi
     door.wait(kiosk_engine.RECOUNT)
     [result] = door.show(scene["coffee"])
     assert result.gallery_problem.startswith(f"2 enrolled people have no face template for {pipeline.spec.name} yet")
+
+
+# --- door rules: access groups, schedules and holidays ----------------------------------------------
+
+ZONE = "Europe/Paris"  # UTC+2 in June
+
+
+def open_engine_at(pipeline, store, wall):
+    """The engine on a manual clock whose wall time starts at ``wall``, the site in ZONE."""
+    store.set_setting("kiosk.time_zone", ZONE)
+    rule = SiteThreshold.for_model(pipeline.spec, DEFAULT_MAX_FPIR)
+    return KioskEngine.open(pipeline, store, CONFIG, DOOR, rule, ManualClock(wall=wall))
+
+
+def test_a_recognised_person_outside_their_groups_schedule_is_denied_with_the_reason(pipeline, store, obama, scene):
+    """Staff may use the front door on weekdays 07:00-19:00; on Saturday at 03:10 (Paris) Obama, in Staff,
+    is recognised, labelled refused and never challenged, and denied once as NOT_ALLOWED with the rules'
+    reason (group, door, hours and the local time), logged as "denied"; the banner says ACCESS DENIED
+    with that reason."""
+    store.add_access_group("Staff", doors={DOOR: "mon-fri 07:00-19:00"})
+    store.update_person(obama.id, group="Staff")
+    door = Door(open_engine_at(pipeline, store, datetime(2026, 6, 6, 1, 10, tzinfo=UTC)))
+    door.show(scene["obama2"], 5)
+    assert {(f.label, f.state) for r in door.results for f in r.faces} == {("Barack Obama", "refused")}
+    [(index, shown)] = door.decisions()
+    reason = "Outside the 'Staff' schedule at door 'front door' (Mon–Fri 07:00–19:00; now Sat 03:10)."
+    assert (index, shown.decision.outcome) == (2, Outcome.NOT_ALLOWED)
+    assert shown.decision.message == f"Barack Obama: {reason}"
+    [event] = store.events()
+    assert (event.decision, event.reason, event.person_id, event.door, event.message) == (
+        "denied",
+        "not_allowed",
+        obama.id,
+        DOOR,
+        f"Barack Obama: {reason}",
+    )
+    banner = BannerModel(door.clock)
+    banner.engine_ready()
+    banner.frame_result(door.results[index])
+    assert (banner.banner("Site").screen, banner.banner("Site").title) == (Screen.DENIED, "ACCESS DENIED")
+    assert reason in banner.banner("Site").detail
+
+
+def test_a_window_across_midnight_lets_the_night_shift_in_until_it_ends(pipeline, store, obama, scene):
+    """Night shift: Friday 22:00 to Saturday 06:00 (Paris). Saturday 05:58 is inside (granted); two
+    minutes later, at 06:00, the next appearance is outside (NOT_ALLOWED, naming the hours)."""
+    store.add_access_group("Night shift", doors={DOOR: "fri 22:00-06:00"})
+    store.update_person(obama.id, group="Night shift")
+    door = Door(open_engine_at(pipeline, store, datetime(2026, 6, 6, 3, 58, tzinfo=UTC)))
+    door.show(scene["obama2"], 3)
+    door.wait(120 - 3 * STEP)  # 06:00:00 local when the next appearance is decided
+    door.show(scene["coffee"])
+    door.show(scene["obama2"], 3)
+    assert outcomes(door) == [(2, Outcome.GRANTED), (6, Outcome.NOT_ALLOWED)]
+    granted, refused = store.events(newest_first=False)
+    assert granted.decision == "granted" and refused.decision == "denied"
+    assert refused.message == (
+        "Barack Obama: Outside the 'Night shift' schedule at door 'front door' (Fri 22:00–06:00; now Sat 06:00)."
+    )
+
+
+def test_the_kiosk_follows_a_holiday_added_while_it_runs(pipeline, store, obama, scene):
+    """Monday 11:00 (Paris), Staff on weekdays: granted. An administrator closes the site for a holiday
+    that day while the kiosk runs: the next appearance (past the cooldown) is refused, naming the
+    holiday; a security group that ignores holidays is still let in after Obama is moved to it."""
+    store.add_access_group("Staff", doors={DOOR: "mon-fri 07:00-19:00"})
+    store.add_access_group("Security", observe_holidays=False, doors={DOOR: "24/7"})
+    store.update_person(obama.id, group="Staff")
+    door = Door(open_engine_at(pipeline, store, datetime(2026, 6, 1, 9, tzinfo=UTC)))
+    door.show(scene["obama2"], 3)
+    store.add_holiday("Founders' Day", date(2026, 6, 1))
+    door.wait(CONFIG.cooldown)
+    door.show(scene["coffee"])
+    door.show(scene["obama2"], 3)
+    store.update_person(obama.id, group="Security")
+    door.wait(CONFIG.cooldown)
+    door.show(scene["coffee"])
+    door.show(scene["obama2"], 3)
+    assert outcomes(door) == [(2, Outcome.GRANTED), (6, Outcome.NOT_ALLOWED), (10, Outcome.GRANTED)]
+    assert [e.message for e in store.events(newest_first=False)][1] == (
+        "Barack Obama: Door 'front door' is closed on holiday 'Founders' Day' (2026-06-01)."
+    )
+
+
+def test_without_access_groups_everyone_is_let_in_at_any_hour(pipeline, store, obama, scene):
+    """No group defined: Obama, in no group, is granted on Sunday at 03:00 (today's behaviour)."""
+    door = Door(open_engine_at(pipeline, store, datetime(2026, 6, 7, 1, tzinfo=UTC)))
+    door.show(scene["obama2"], 3)
+    assert outcomes(door) == [(2, Outcome.GRANTED)]

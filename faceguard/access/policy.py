@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from statistics import median
 
-from faceguard.access.door_rules import DoorVerdict
+from faceguard.access.door_rules import DoorRules, DoorVerdict
 from faceguard.core.clock import local_date
 from faceguard.matching.gallery import Match
 
@@ -152,6 +152,11 @@ winning identity (the status may change while a person stands at the door), so k
 
 DoorCheck = Callable[[PersonStatus, datetime], DoorVerdict]
 """Whether the door rules let a person in good standing through this door at an aware moment."""
+
+
+def door_check(rules: DoorRules, door: str) -> DoorCheck:
+    """The check of ``rules`` at ``door`` for a person of the group in their status."""
+    return lambda person, at: rules.decide([person.group] if person.group else [], door, at)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from faceguard.access.policy import verify_claim
+from faceguard.access.policy import door_check, verify_claim
 from faceguard.app.display import EVENT_TABLE_COLUMNS, event_cells
-from faceguard.app.settings import load_settings
+from faceguard.app.settings import load_settings, site_time_zone
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.cli import common
 from faceguard.cli.common import (
@@ -59,14 +59,15 @@ def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database
     verify = commands.add_parser(
         "verify",
         parents=[engine, database],
-        help="1:1: is this photo the holder of the badge? (--door logs the decision)",
+        help="1:1: is this photo the holder of the badge? (--door applies the door rules and logs the decision)",
     )
     verify.add_argument("--badge", required=True)
     verify.add_argument("photo", type=Path, metavar="PHOTO")
     verify.add_argument("--threshold", type=float, default=None, help="distance threshold (default: the model's)")
     verify.add_argument(
         "--door",
-        help="log the decision in the access log as made at this door (e.g. a badge reader that calls this command)",
+        help="decide as at this door, by its access groups, schedules and holidays, and log the decision in the "
+        "access log (e.g. a badge reader that calls this command)",
     )
     verify.set_defaults(run=run_verify)
 
@@ -82,6 +83,7 @@ def add_access_commands(commands: Any, engine: argparse.ArgumentParser, database
     events.add_argument("--until", type=parse_until, metavar="WHEN", help="(a date alone: the end of that day)")
     events.add_argument("--person", metavar="REF", help="badge, #id or name")
     events.add_argument("--decision", choices=DECISIONS)
+    events.add_argument("--door", metavar="NAME", help="the events of this door only (its exact name)")
     events.add_argument("--limit", type=int, metavar="N", help="at most the N newest events")
     events.add_argument(
         "--csv", nargs="?", const="-", metavar="FILE", help="write CSV, oldest first, to FILE (default: stdout)"
@@ -137,7 +139,8 @@ def run_verify(args: argparse.Namespace) -> int:
         threshold = threshold_of(args, pipeline)
         face = encode_single_face(pipeline, image)
         same, distance = verify(face.encoding, templates, threshold)
-        decision = verify_claim(person.status(), same, distance, threshold, SYSTEM_CLOCK.wall())
+        rules = door_check(store.door_rules(site_time_zone(store)), args.door) if args.door else None
+        decision = verify_claim(person.status(), same, distance, threshold, SYSTEM_CLOCK.wall(), rules)
         if args.door:
             snapshot = face_thumbnail(image, face.face.landmarks, SNAPSHOT_SIZE).jpeg
             latency_ms = (time.perf_counter() - started) * 1000
@@ -153,7 +156,7 @@ def run_events(args: argparse.Namespace) -> int:
         return run_events_verify(args)
     with open_store(args) as store:
         person_id = store.find_person(args.person).id if args.person else None
-        events = store.events(args.since, args.until, person_id, args.decision, args.limit)
+        events = store.events(args.since, args.until, person_id, args.decision, args.limit, door=args.door)
     if args.csv is None:
         print_table(list(EVENT_TABLE_COLUMNS), [event_cells(event) for event in events])
         return 0
@@ -166,7 +169,9 @@ def run_events(args: argparse.Namespace) -> int:
 
 def run_events_verify(args: argparse.Namespace) -> int:
     """``faceguard events verify``: the chain checked read-only; each finding on a line of its own."""
-    filters = [f"--{name}" for name in ("since", "until", "person", "decision", "limit", "csv") if getattr(args, name)]
+    filters = [
+        f"--{name}" for name in ("since", "until", "person", "decision", "door", "limit", "csv") if getattr(args, name)
+    ]
     if filters:
         raise InvalidInputError(f"events verify checks the whole log; it takes --db only, not {', '.join(filters)}.")
     with open_for_audit(args.db) as db:

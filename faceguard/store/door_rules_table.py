@@ -10,6 +10,7 @@ record in the admin log, which names groups and holidays by id only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,10 @@ from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.db import write_transaction
 from faceguard.store.timestamps import now, to_text
+
+#: Parsed schedules by their stored text (immutable, and a site reuses a few texts for many doors): a
+#: kiosk reads the rules every few seconds, and parsing was nine tenths of it.
+_parsed = functools.lru_cache(maxsize=4096)(Schedule.parse)
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class GroupRecord:
         object.__setattr__(self, "doors", MappingProxyType(dict(self.doors)))
 
     def group(self) -> AccessGroup:
-        schedules = {door: Schedule.parse(text) for door, text in self.doors.items()}
+        schedules = {door: _parsed(text) for door, text in self.doors.items()}
         return AccessGroup.of(self.name, schedules, observe_holidays=self.observe_holidays)
 
 

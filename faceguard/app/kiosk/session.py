@@ -21,6 +21,11 @@ restart in the same place (another photo held up) included. A box refused too of
 not encoded or matched, its label counts the wait down, one RATE_LIMITED alert (denied) is logged with
 its snapshot, and when the pause ends it is judged afresh as a new appearance.
 
+Door rules (``faceguard.app.kiosk.door_access``): a recognised person in good standing whom the site's
+access groups, schedules or holidays do not let through this door (``self.door``) at the frame's time
+is refused as NOT_ALLOWED (denied), the rules' reason the message; the box is labelled refused and not
+challenged. The rules are read again soon after an administrator changes them.
+
 Retention (``faceguard.app.kiosk.retention``): at the first frame and once a day after, snapshots and
 events older than the site's limits are deleted.
 
@@ -34,13 +39,16 @@ import contextlib
 import logging
 import math
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from faceguard.access.door_rules import DoorVerdict
 from faceguard.access.liveness import LivenessMode
-from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PolicyConfig, judge
+from faceguard.access.policy import AccessPolicy, Decision, Observation, Outcome, PersonStatus, PolicyConfig, judge
 from faceguard.access.rate_limit import RateLimitConfig, RateLimiter
+from faceguard.app.kiosk.door_access import LiveDoorRules
 from faceguard.app.kiosk.liveness import LivenessGate, LivenessVerdict
 from faceguard.app.kiosk.pending import MAX_UNLOGGED, PendingEvents, UnwrittenEvent
 from faceguard.app.kiosk.results import DecisionView, FaceState, FaceView, FrameResult
@@ -117,7 +125,8 @@ class KioskEngine:
         too often is paused (None: the defaults). ``pending``: the events an earlier engine left unwritten,
         and where this one queues its own (None: a new, empty queue)."""
         self.pipeline, self.store, self.gallery, self.clock = pipeline, store, gallery, clock
-        self.policy = AccessPolicy(gallery.status_of, config)
+        self.door_rules = LiveDoorRules(store, clock)
+        self.policy = AccessPolicy(gallery.status_of, config, self.door_check)
         self.reconfigure(config, door, threshold)
         self.tracker = IouTracker()
         self._refreshed = clock.monotonic()
@@ -165,6 +174,10 @@ class KioskEngine:
         self.threshold_rule = threshold
         if rate_limit is not None and rate_limit != self.rate_limit.config:
             self.rate_limit = RateLimiter(rate_limit)
+
+    def door_check(self, person: PersonStatus, at: datetime) -> DoorVerdict:
+        """The site's door rules for ``person`` at this kiosk's door at ``at``."""
+        return self.door_rules.check(person, self.door, at)
 
     @property
     def threshold(self) -> float:
@@ -235,6 +248,7 @@ class KioskEngine:
             self._log_problem += f" {pending.dropped} older event(s) were dropped: more than {MAX_UNLOGGED:,} waited."
 
     def _refresh(self) -> None:
+        self.door_rules.refresh()
         if self.clock.monotonic() - self._refreshed >= REFRESH:
             self._changed |= bool(self.gallery.refresh())
             self._refreshed = self.clock.monotonic()
@@ -288,7 +302,7 @@ class KioskEngine:
         elif track.liveness_failed:  # whoever holds the photo is not shown as the person in it
             track.label, track.state, track.person_id = LIVENESS_FAILED_LABEL, FaceState.REFUSED, status.person_id
         else:
-            granted = judge(status, frame.wall)[0] is Outcome.GRANTED
+            granted = judge(status, frame.wall, self.door_check)[0] is Outcome.GRANTED
             state = FaceState.KNOWN if granted else FaceState.REFUSED
             track.label, track.state, track.person_id = status.name, state, status.person_id
             if granted and not track.decided:  # challenge at once: the person answers while the votes are counted
