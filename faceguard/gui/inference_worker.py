@@ -136,6 +136,8 @@ class InferenceWorker(LoopWorker):
         finally:
             engine.close_door()
             store.close()
+            if self.stopping():  # stopped, or abandoned as stuck: its models are not reused, let them go
+                self.pipeline = None
 
     def _fail(self, error: Exception) -> None:
         if not isinstance(error, FaceGuardError):

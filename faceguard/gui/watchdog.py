@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer
 
+from faceguard.core.memory import return_free_memory
 from faceguard.gui.loop_worker import LoopWorker
 
 log = logging.getLogger(__name__)
@@ -112,9 +113,12 @@ class Watchdog(QObject):
                 self._restart(watched, watched.stalled)
             elif watched.failures and beat - watched.started >= STABLE:
                 watched.failures = 0
-        for worker in [w for w in self._abandoned if not w.is_running()]:
+        ended = [w for w in self._abandoned if not w.is_running()]
+        for worker in ended:
             self._abandoned.remove(worker)
             worker.deleteLater()
+        if ended:  # what the stuck call held (frames, a whole engine) can go back to the system now
+            QTimer.singleShot(0, return_free_memory)
 
     def _restart(self, watched: _Watched, message: str) -> None:
         if self._stopped:
