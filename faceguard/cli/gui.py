@@ -15,6 +15,9 @@ from faceguard.app.settings import LIVENESS_MODES, load_settings
 from faceguard.cli.common import open_store
 from faceguard.core.errors import AdminPasswordError, FaceGuardError
 
+#: The kiosk's site-mode URL: its door's PostgreSQL credentials (kept out of the shell history).
+SITE_URL_ENV = "FACEGUARD_SITE_URL"
+
 #: The system libraries Qt's xcb platform plugin (libqxcb.so, libQt6XcbQpa.so.6) and QtGui load on
 #: Linux, each with the Debian package that ships it (from ldd and dpkg -S on Debian 12). Qt itself only
 #: says "could not load the Qt platform plugin xcb" and aborts when one is missing.
@@ -95,6 +98,13 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
         help="the presentation-attack check for this run, whatever the settings say: off, passive (the site's "
         "model), active (a random head turn) or both (default: the settings', active unless changed)",
     )
+    kiosk.add_argument(
+        "--site",
+        metavar="URL",
+        default=os.environ.get(SITE_URL_ENV),
+        help=f"site mode: this door's PostgreSQL URL (from 'faceguard server add-door'; default ${SITE_URL_ENV}); "
+        "--db is then this kiosk's replica, which keeps it deciding when the server is out of reach",
+    )
     kiosk.add_argument("--demo", action="store_true", help="run the demo: sample photos and a fresh demo database")
     kiosk.add_argument(
         "--fullscreen",
@@ -144,8 +154,19 @@ def run_kiosk(args: argparse.Namespace) -> int:
         settings = replace(settings, liveness=args.liveness)  # checked: passive needs the site's model files
     # The site's password guards the kiosk, also a demo started for want of a camera; --demo asks none.
     admin_db = None if args.demo else args.db
+    site_link = None
+    if args.site and not demo:
+        from faceguard.app.site_link import SiteLink
+
+        site_link = SiteLink(args.site, db_path)
     window = KioskWindow(
-        db_path, settings, demo=demo, prepare=prepare, forced_liveness=args.liveness, admin_db=admin_db
+        db_path,
+        settings,
+        demo=demo,
+        prepare=prepare,
+        forced_liveness=args.liveness,
+        admin_db=admin_db,
+        site_link=site_link,
     )
     window.showFullScreen() if args.fullscreen else window.show()
     close_on_interrupt(window, window.shut_down)

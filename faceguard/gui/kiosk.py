@@ -43,6 +43,7 @@ from faceguard.store.repository import Store
 from faceguard.vision.camera import Frame
 
 if TYPE_CHECKING:
+    from faceguard.app.site_link import SiteLink
     from faceguard.vision.pipeline import FacePipeline
 
 #: Face boxes and a challenge older than this (monotonic seconds) are no longer drawn over the live picture.
@@ -109,11 +110,13 @@ class KioskWindow(QWidget):
         prepare: Prepare | None = None,
         forced_liveness: str | None = None,
         admin_db: Path | None = None,
+        site_link: SiteLink | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings, self.forced_liveness = settings, forced_liveness
         self.admin_db = admin_db
+        self.site_link = site_link  # site mode: keeps db_path a replica of the server, delivers the events
         self._leaving_allowed = False  # set while the window leaves full screen or closes with the password
         self.setObjectName("kiosk")
         self.setStyleSheet((RESOURCES / "style" / "kiosk.qss").read_text(encoding="utf-8"))
@@ -200,6 +203,8 @@ class KioskWindow(QWidget):
         return inference
 
     def start(self) -> None:
+        if self.site_link is not None:
+            self.site_link.start()
         self.inference.start()
         self.camera.start()
         self.watchdog.start()
@@ -226,6 +231,8 @@ class KioskWindow(QWidget):
         self.camera.stop()
         self.inference.stop()
         self.pending.keep(self.db_path)
+        if self.site_link is not None:
+            self.site_link.stop()
 
     def shut_down(self) -> None:
         """Close without asking for the admin password (Ctrl-C in the terminal)."""
@@ -306,7 +313,7 @@ class KioskWindow(QWidget):
     def _follow_service(self, result: FrameResult) -> None:
         """Keep the notice's service lines on what the engine reports: access events waiting to be
         written (and say when all are), enrolled people this model cannot recognise yet, a door output
-        that is out of service."""
+        that is out of service, a site server out of reach (and since when)."""
         log = None
         if result.log_problem:
             log = (
@@ -316,7 +323,8 @@ class KioskWindow(QWidget):
         elif self._log_waiting:
             self._note = "All access events are written."
         self._log_waiting = result.log_problem is not None
-        lines = (log, result.gallery_problem, result.door_problem)
+        site = self.site_link.state.notice() if self.site_link is not None else None
+        lines = (log, result.gallery_problem, result.door_problem, site)
         self._show_notice(service=tuple(line for line in lines if line))
 
     def _show_notice(self, note: str | None = None, service: tuple[str, ...] | None = None) -> None:

@@ -116,6 +116,12 @@ class SiteServer:
 
     # replication reads (a door's role)
 
+    def door_name(self) -> str | None:
+        """The door this connection's role belongs to (None: not a door's role)."""
+        with translate_errors(self.conn, "read the door"):
+            row = self.conn.execute("SELECT faceguard_current_door() AS door").fetchone()
+        return None if row is None else row["door"]
+
     def last_change(self) -> int:
         with translate_errors(self.conn, "read the change log"):
             return replication.last_change(self.conn)

@@ -22,8 +22,9 @@ from faceguard.store.settings_table import SettingsTable
 
 REPLICA_SEQ = "site.replica_seq"
 DELIVERED_THROUGH = "site.delivered_through"
-#: The settings only this computer holds: never taken from the server.
-LOCAL_SETTINGS = ("site.", "admin.", "changes_pruned_through")
+#: The settings only this computer holds, never taken from the server: the link's own positions, the
+#: admin password, this door's name, camera and lock output (its hardware).
+LOCAL_SETTINGS = ("site.", "admin.", "changes_pruned_through", "kiosk.door", "kiosk.camera")
 #: The access-log columns a delivered event carries (its snapshot goes apart).
 EVENT_COLUMNS = (
     "time",
