@@ -35,6 +35,15 @@ POLARITIES = tuple(p.value for p in Polarity)
 LIVENESS_MODES = tuple(mode.value for mode in LivenessMode)
 
 
+def save_time_zone(store: Store, name: str) -> str:
+    """Store the site's time zone alone (the door rules follow its wall clock); InvalidInputError if
+    ``name`` is no IANA zone. Returns the name stored."""
+    name = name.strip()
+    site_zone(name)
+    store.set_setting(PREFIX + "time_zone", name)
+    return name
+
+
 def local_zone_name() -> str:
     """This computer's IANA time zone: $TZ, /etc/timezone or where /etc/localtime points; "UTC" when
     none of them names one (Windows, or a zone the tz database lacks)."""

@@ -59,7 +59,11 @@ QUALITY_FIGURES = (
 
 def add_person_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--badge", help="badge number (unique)")
-    parser.add_argument("--group", help="group, e.g. staff or visitors")
+    parser.add_argument(
+        "--group",
+        help="access group (one per person), e.g. staff: once groups are defined (admin window: Doors & groups), "
+        "someone in no group or an undefined one is refused at every door",
+    )
     parser.add_argument("--valid-from", type=parse_when, metavar="WHEN", help="no access before this moment")
     parser.add_argument(
         "--valid-until",

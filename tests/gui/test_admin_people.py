@@ -332,7 +332,12 @@ def test_admin_window_shows_the_database_engine_and_counts(qtbot, store, people,
     qtbot.addWidget(window)
     window.show()
     assert window.windowTitle() == "FaceGuard admin — Harbour office"
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["People", "Access log", "Settings"]
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+        "People",
+        "Access log",
+        "Doors && groups",  # "&&" shows one "&"
+        "Settings",
+    ]
     assert window.database_label.text() == str(store.path)
     assert window.engine_label.text() == f"Face engine ready ({pipeline.spec.id})"
     assert window.counts_label.text() == "2 people · 0 access events"
@@ -361,7 +366,7 @@ def test_the_settings_tab_is_built_when_opened_and_a_saved_site_name_becomes_the
     qtbot.addWidget(window)
     window.show()
     assert window.findChild(SettingsPage) is None
-    window.tabs.setCurrentIndex(2)
+    window.tabs.setCurrentWidget(window.settings_tab)
     page = window.findChild(SettingsPage)
     page.site_name.setText("Harbour office")
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)

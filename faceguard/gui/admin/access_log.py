@@ -1,4 +1,4 @@
-"""The Access log page: the kiosk's decisions, filtered by date, person and decision, with face snapshots.
+"""The Access log page: the kiosk's decisions, filtered by date, person, door and decision, with face snapshots.
 
 Beside the CLI's columns the table shows each decision's liveness outcome; the selected event's face is
 shown with its liveness checks and what the door output did."""
@@ -69,6 +69,8 @@ class AccessLogPage(QWidget):
         self.since = QDateEdit(today.addDays(-DEFAULT_DAYS), calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.until = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.person = QComboBox()
+        self.door = QComboBox()
+        self.door.addItem("All doors", None)
         self.decision = QComboBox()
         self.decision.addItem("All decisions", None)
         for decision in DECISIONS:
@@ -96,6 +98,7 @@ class AccessLogPage(QWidget):
             ("From", self.since),
             ("Until", self.until),
             ("Person", self.person),
+            ("Door", self.door),
             ("Decision", self.decision),
         ):
             filters.addWidget(QLabel(label))
@@ -119,6 +122,7 @@ class AccessLogPage(QWidget):
             self.since.dateChanged,
             self.until.dateChanged,
             self.person.currentIndexChanged,
+            self.door.currentIndexChanged,
             self.decision.currentIndexChanged,
         ):
             signal.connect(self.reload)
@@ -135,6 +139,7 @@ class AccessLogPage(QWidget):
             "until": day_end(self.until.date().toPython()),
             "person_id": self.person.currentData(),
             "decision": self.decision.currentData(),
+            "door": self.door.currentData(),
         }
 
     def reload(self) -> None:
@@ -180,6 +185,8 @@ class AccessLogPage(QWidget):
                 return False
             if self._seen is None or seen[0] != self._seen[0]:
                 self._fill_people()
+            if self._seen is None or seen[1] != self._seen[1]:
+                self._fill_doors()
         except FaceGuardError as error:
             self.message.show_error(error_text(error))
             return False
@@ -266,6 +273,17 @@ class AccessLogPage(QWidget):
             self.person.addItem(f"{person.name} (#{person.id})", person.id)
         self.person.setCurrentIndex(max(self.person.findData(current), 0))
         self.person.blockSignals(False)
+
+    def _fill_doors(self) -> None:
+        """All doors, then each door named in the log."""
+        doors, current = self.store.event_doors(), self.door.currentData()
+        self.door.blockSignals(True)
+        self.door.clear()
+        self.door.addItem("All doors", None)
+        for door in doors:
+            self.door.addItem(door, door)
+        self.door.setCurrentIndex(max(self.door.findData(current), 0))
+        self.door.blockSignals(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QDate, QDateTime, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -50,6 +51,31 @@ class LimitEdit(QWidget):
         return datetime.fromtimestamp(self.edit.dateTime().toMSecsSinceEpoch() / 1000, UTC)
 
 
+class GroupBox(QComboBox):
+    """A person's access group: one of the groups defined, or none; free text while none is defined (a
+    group kept from before, or deleted since, stays offered so that saving keeps it)."""
+
+    def __init__(self, groups: list[str], current: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setEditable(not groups)
+        if not groups:
+            self.setEditText(current or "")
+            self.setToolTip("No access group is defined yet (Doors & groups page): any text is kept.")
+            return
+        self.addItem("No group", None)
+        for name in groups:
+            self.addItem(name, name)
+        if current is not None and current not in groups:
+            self.addItem(f"{current} (not a defined group: refused at every door)", current)
+        self.setCurrentIndex(self.findData(current) if current is not None else 0)
+
+    def value(self) -> str | None:
+        if self.isEditable():
+            return self.currentText().strip() or None
+        group: str | None = self.currentData()
+        return group
+
+
 class PersonDialog(QDialog):
     """Name, badge, group, active, validity and notes of one person; ``saved(Person)`` after a change."""
 
@@ -61,7 +87,7 @@ class PersonDialog(QDialog):
         self.setWindowTitle(f"Edit {person.name}")
         self.name = QLineEdit(person.name)
         self.badge = QLineEdit(person.badge or "")
-        self.group = QLineEdit(person.group or "")
+        self.group = GroupBox([group.name for group in store.access_groups()], person.group)
         self.active = QCheckBox("Active: the door may open for this person")
         self.active.setChecked(person.active)
         today = QDate.currentDate()
@@ -115,7 +141,7 @@ class PersonDialog(QDialog):
         values = {
             "name": name,
             "badge": self.badge.text().strip() or None,
-            "group": self.group.text().strip() or None,
+            "group": self.group.value(),
             "active": self.active.isChecked(),
             "valid_from": valid_from,
             "valid_until": valid_until,

@@ -52,7 +52,15 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.app.door_output import door_output
-from faceguard.app.settings import DEVICES, DOOR_DRIVERS, POLARITIES, KioskSettings, load_settings, save_settings
+from faceguard.app.settings import (
+    DEVICES,
+    DOOR_DRIVERS,
+    POLARITIES,
+    KioskSettings,
+    load_settings,
+    save_settings,
+    site_time_zone,
+)
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.errors import DoorError, FaceGuardError
 from faceguard.door.driver import DoorState
@@ -449,6 +457,7 @@ class SettingsPage(QWidget):
             door_polarity=self.door_polarity.currentData(),
             snapshot_retention_days=self.snapshot_retention_days.value(),
             event_retention_days=self.event_retention_days.value(),
+            time_zone=site_time_zone(self.store),  # set on the Doors & groups page: kept as it is now
             **self.liveness_group.values(),
         )
 

@@ -1,4 +1,5 @@
-"""The admin window: People, Access log and Settings tabs over one database, with the engine's state."""
+"""The admin window: People, Access log, Doors & groups and Settings tabs over one database, with the
+engine's state."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 from faceguard.app.settings import KioskSettings
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.access_log import AccessLogPage
+from faceguard.gui.admin.doors_page import DoorsPage
 from faceguard.gui.admin.people import PeoplePage
 from faceguard.gui.pipeline_loader import EngineLoader
 from faceguard.gui.tasks import error_text, wait_for_tasks
@@ -36,11 +38,13 @@ class AdminWindow(QMainWindow):
         self.resize(1100, 720)
         self.people = PeoplePage(store, engine, settings)
         self.access_log = AccessLogPage(store)
+        self.doors = DoorsPage(store, settings)
         self.settings_tab = QWidget()  # the Settings page is built the first time its tab is opened
         QVBoxLayout(self.settings_tab).setContentsMargins(0, 0, 0, 0)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.people, "People")
         self.tabs.addTab(self.access_log, "Access log")
+        self.tabs.addTab(self.doors, "Doors && groups")
         self.tabs.addTab(self.settings_tab, "Settings")
         self.tabs.currentChanged.connect(self._tab_opened)
         self.setCentralWidget(self.tabs)
@@ -56,6 +60,7 @@ class AdminWindow(QMainWindow):
 
         self.people.changed.connect(self.access_log.poll)  # names and erasures show in the log at once
         self.people.changed.connect(self.update_counts)
+        self.doors.changed.connect(self.people.poll)  # a renamed group moves its people
         self.access_log.changed.connect(self.update_counts)
         engine.ready.connect(self._show_engine)
         engine.failed.connect(self._show_engine)
@@ -114,7 +119,7 @@ class AdminWindow(QMainWindow):
 
     def _settings_saved(self, settings: KioskSettings) -> None:
         """New settings: the title shows the site, the next enrollment uses the new threshold and camera."""
-        self.settings = self.people.settings = settings
+        self.settings = self.people.settings = self.doors.settings = settings
         self.setWindowTitle(f"FaceGuard admin — {settings.site_name}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
