@@ -10,7 +10,8 @@ down. The link, in a thread of its own with its own connection to the file:
 - then follows the server's change log: the people changed since its position are copied again
   (erased here if the server no longer has them); it waits on the server's NOTIFY, so an enrollment
   reaches the door within about a second, and looks again every ``POLL`` seconds anyway;
-- takes the server's settings (this computer's own are kept);
+- takes the server's settings (this computer's own are kept) and its door rules (groups, schedules,
+  holidays: whole tables, a few dozen rows);
 - delivers the events not yet delivered, oldest first, ``DELIVERY_BATCH`` at a time: the server keeps
   each event's unique id once, and the position is moved on only after the server committed, so a
   delivery cut short is sent again without duplicates and none is lost;
@@ -122,6 +123,7 @@ class SiteLink:
         returns how many people were copied."""
         copied = self._copy_changes(server, store)
         store.apply_site_settings(server.settings())
+        store.replace_door_rules(server.door_rule_rows())
         self._deliver(server, store)
         return copied
 

@@ -1,4 +1,4 @@
-"""Site server commands: server init / migrate / status / add-door.
+"""Site server commands: server init / migrate / status / add-door / publish-rules.
 
 These work on the site's PostgreSQL server, not on an SQLite --db file, so the admin password gate
 does not apply to them: the server checks the PostgreSQL credentials in --url instead (the site's
@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any
 
-from faceguard.cli.common import print_fields, yes_no
+from faceguard.cli.common import database_options, open_store, print_fields, yes_no
 from faceguard.core.errors import InvalidInputError
 from faceguard.site.connection import SERVER_URL_ENV
 from faceguard.site.server import SiteServer
@@ -60,6 +60,14 @@ def add_server_commands(commands: Any) -> None:
     )
     add_door.add_argument("name", metavar="NAME", help='the door\'s name, e.g. "Front door"')
     add_door.set_defaults(run=run_add_door)
+    publish = server.add_parser(
+        "publish-rules",
+        parents=[server_url, database_options()],
+        help="make the door rules (access groups, their doors and schedules, holidays) edited in the admin "
+        "window on --db the site's: every kiosk takes them within seconds",
+        epilog=CREDENTIALS,
+    )
+    publish.set_defaults(run=run_publish_rules)
 
 
 def server_url(args: argparse.Namespace) -> str:
@@ -128,4 +136,14 @@ def run_add_door(args: argparse.Namespace) -> int:
         "Store it in that kiosk's configuration now: it holds the door's password, which is shown only this "
         f"once (if it is lost, give the role a new one on the server: ALTER ROLE {credentials.role} PASSWORD …)."
     )
+    return 0
+
+
+def run_publish_rules(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        rows = store.door_rule_rows()
+    with SiteServer.connect(server_url(args)) as server:
+        server.publish_door_rules(rows)
+    groups, doors, holidays = (len(rows[table]) for table in ("access_groups", "group_doors", "holidays"))
+    print(f"Published {groups} access group(s) with {doors} door schedule(s) and {holidays} holiday(s) from {args.db}.")
     return 0

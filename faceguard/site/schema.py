@@ -231,12 +231,43 @@ def s004_privileges(conn: SiteConnection) -> None:
     )
 
 
+def s005_door_rules(conn: SiteConnection) -> None:
+    """The site's access groups, the doors each may open on a schedule, and its holidays: the SQLite
+    store's m013 tables, copied whole to each kiosk; doors read them, admins publish them."""
+    _execute(
+        conn,
+        f"""
+        CREATE TABLE access_groups (
+            id bigint PRIMARY KEY,
+            name text NOT NULL UNIQUE,
+            observe_holidays integer NOT NULL DEFAULT 1 CHECK (observe_holidays IN (0, 1))
+        );
+        CREATE TABLE group_doors (
+            group_id bigint NOT NULL REFERENCES access_groups (id) ON DELETE CASCADE,
+            door text NOT NULL,
+            schedule text NOT NULL,
+            PRIMARY KEY (group_id, door)
+        );
+        CREATE TABLE holidays (
+            id bigint PRIMARY KEY,
+            name text NOT NULL,
+            day text NOT NULL,
+            yearly integer NOT NULL DEFAULT 0 CHECK (yearly IN (0, 1)),
+            hours text
+        );
+        GRANT SELECT ON access_groups, group_doors, holidays TO {KIOSK_ROLE};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON access_groups, group_doors, holidays TO {ADMIN_ROLE};
+        """,
+    )
+
+
 #: The steps in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     Step("s001_people_and_templates", s001_people_and_templates),
     Step("s002_change_log", s002_change_log),
     Step("s003_doors_and_events", s003_doors_and_events),
     Step("s004_privileges", s004_privileges),
+    Step("s005_door_rules", s005_door_rules),
 ]
 
 

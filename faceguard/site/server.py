@@ -14,7 +14,7 @@ from typing import Any
 
 from psycopg import sql
 
-from faceguard.site import delivery, doors, event_log, people, replication, schema
+from faceguard.site import delivery, door_rules, doors, event_log, people, replication, schema
 from faceguard.site.connection import SiteConnection, describe, open_connection, translate_errors
 from faceguard.site.doors import DoorCredentials
 from faceguard.store.templates import NewTemplate
@@ -166,6 +166,16 @@ class SiteServer:
                 for _ in self.conn.notifies(timeout=0):  # take the rest of the burst with it
                     pass
         return heard
+
+    def door_rule_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The site's access groups, group doors and holidays (``faceguard.site.door_rules``)."""
+        with translate_errors(self.conn, "read the door rules"):
+            return door_rules.rule_rows(self.conn)
+
+    def publish_door_rules(self, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+        """Replace the site's door rules (an admin's), in one transaction."""
+        with translate_errors(self.conn, "publish the door rules"):
+            door_rules.publish_rules(self.conn, rows)
 
     # delivery (a door's role)
 

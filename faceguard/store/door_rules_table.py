@@ -25,6 +25,14 @@ from faceguard.store.base import StoreBase, guarded, inserted_id
 from faceguard.store.db import write_transaction
 from faceguard.store.timestamps import now, to_text
 
+#: The rule tables with their columns, in the order they are written (a group before its doors); a site
+#: server holds the same (``faceguard.site.door_rules``).
+RULE_TABLES = {
+    "access_groups": ("id", "name", "observe_holidays"),
+    "group_doors": ("group_id", "door", "schedule"),
+    "holidays": ("id", "name", "day", "yearly", "hours"),
+}
+
 #: Parsed schedules by their stored text (immutable, and a site reuses a few texts for many doors): a
 #: kiosk reads the rules every few seconds, and parsing was nine tenths of it.
 _parsed = functools.lru_cache(maxsize=4096)(Schedule.parse)
@@ -216,6 +224,30 @@ class DoorRulesTable(StoreBase):
                 f"The door rules in {self.path} are invalid: {error} Correct them on the admin window's "
                 "Doors & groups page."
             ) from None
+
+    @guarded
+    def door_rule_rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """The rule tables' rows as a site server holds them (``RULE_TABLES``' columns, in key order)."""
+        return {
+            table: [tuple(row) for row in self.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1, 2")]
+            for table, columns in RULE_TABLES.items()
+        }
+
+    @guarded
+    def replace_door_rules(self, rows: dict[str, list[tuple[Any, ...]]]) -> bool:
+        """Make the rule tables hold ``rows`` (a site server's), in one transaction; whether they changed.
+        A replica's copy: no admin record (the kiosk re-reads its rules every few seconds anyway)."""
+        if rows == self.door_rule_rows():
+            return False
+        with write_transaction(self.db):
+            for table in reversed(RULE_TABLES):
+                self.db.execute(f"DELETE FROM {table}")
+            for table, columns in RULE_TABLES.items():
+                marks = ", ".join("?" * len(columns))
+                self.db.conn.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows.get(table, [])
+                )
+        return True
 
     @guarded
     def last_admin_action(self) -> int:
