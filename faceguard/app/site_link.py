@@ -10,8 +10,8 @@ down. The link, in a thread of its own with its own connection to the file:
 - then follows the server's change log: the people changed since its position are copied again
   (erased here if the server no longer has them); it waits on the server's NOTIFY, so an enrollment
   reaches the door within about a second, and looks again every ``POLL`` seconds anyway;
-- takes the server's settings (this computer's own are kept) and its door rules (groups, schedules,
-  holidays: whole tables, a few dozen rows);
+- takes the server's settings (this computer's own are kept; those set for this door win) and its
+  door rules (groups, schedules, holidays: whole tables, a few dozen rows);
 - delivers the events not yet delivered, oldest first, ``DELIVERY_BATCH`` at a time: the server keeps
   each event's unique id once, and the position is moved on only after the server committed, so a
   delivery cut short is sent again without duplicates and none is lost;
@@ -82,6 +82,7 @@ class SiteLink:
         self._lock = threading.Lock()
         self._state = LinkState(False, clock.wall(), 0, 0, "Not connected yet.")
         self.delivered = 0  # events the server took as new, since start
+        self._door: str | None = None  # as the server names this link's credentials
 
     @property
     def state(self) -> LinkState:
@@ -121,16 +122,16 @@ class SiteLink:
     def sync_once(self, server: SiteServer, store: Store) -> int:
         """One round: copy what changed on the server, take its settings, deliver the events waiting;
         returns how many people were copied."""
+        self._door = server.door_name()
+        if self._door is not None and store.get_setting(DOOR_SETTING) != self._door:
+            store.set_setting(DOOR_SETTING, self._door)  # the kiosk shows and logs the door the server knows
         copied = self._copy_changes(server, store)
-        store.apply_site_settings(server.settings())
+        store.apply_site_settings(server.settings(), self._door)
         store.replace_door_rules(server.door_rule_rows())
         self._deliver(server, store)
         return copied
 
     def _follow(self, server: SiteServer, store: Store) -> None:
-        door = server.door_name()
-        if door is not None and store.get_setting(DOOR_SETTING) != door:
-            store.set_setting(DOOR_SETTING, door)  # the kiosk shows and logs the door the server knows
         while not self._stop.is_set():
             self.sync_once(server, store)
             self._online(store)
@@ -175,10 +176,9 @@ class SiteLink:
 
     def _deliver(self, server: SiteServer, store: Store) -> None:
         """Deliver the events waiting, as this door's (the server names the door of these credentials)."""
-        door = server.door_name()
         while rows := store.events_to_deliver(DELIVERY_BATCH):
             for row in rows:
-                row["door"] = door
+                row["door"] = self._door
             self.delivered += server.deliver_events(rows)
             store.mark_delivered(rows[-1]["kiosk_event_id"])
 

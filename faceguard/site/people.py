@@ -69,6 +69,13 @@ def enroll(conn: SiteConnection, name: str, template: NewTemplate, **details: An
     return person_id
 
 
+def add_template(conn: SiteConnection, person_id: int, template: NewTemplate) -> int:
+    """Add a face template (another photo) to an existing person; its id."""
+    with translate_errors(conn, f"add a photo to person {person_id}"), conn.transaction():
+        _person(conn, person_id, lock=True)
+        return _insert_template(conn, site_sealer(conn), person_id, template)
+
+
 def update_person(conn: SiteConnection, person_id: int, **changes: Any) -> dict[str, Any]:
     """Change any of ``PERSON_FIELDS`` as the SQLite store does (consent_at=None withdraws the consent
     with its method and version; a rename keeps the name it replaces among the former names); the row."""

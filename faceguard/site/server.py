@@ -7,7 +7,8 @@ door's role (replication reads, delivery of its own events).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -17,6 +18,7 @@ from psycopg import sql
 from faceguard.site import delivery, door_rules, doors, event_log, people, replication, schema
 from faceguard.site.connection import SiteConnection, describe, open_connection, translate_errors
 from faceguard.site.doors import DoorCredentials
+from faceguard.store.site_replica import door_setting
 from faceguard.store.templates import NewTemplate
 
 
@@ -187,6 +189,20 @@ class SiteServer:
 
     def enroll(self, name: str, template: NewTemplate, **details: Any) -> int:
         return people.enroll(self.conn, name, template, **details)
+
+    def add_template(self, person_id: int, template: NewTemplate) -> int:
+        return people.add_template(self.conn, person_id, template)
+
+    def set_settings(self, values: Mapping[str, Any], door: str | None = None) -> None:
+        """Store settings (JSON values, as the SQLite store keeps them) for every door, or for ``door``
+        only (``door_setting``: it wins over the site's at that door), in one transaction."""
+        rows = [(key if door is None else door_setting(door, key), json.dumps(value)) for key, value in values.items()]
+        with translate_errors(self.conn, "save the settings"), self.conn.transaction(), self.conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO settings (key, value) VALUES (%s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                rows,
+            )
 
     def update_person(self, person_id: int, **changes: Any) -> dict[str, Any]:
         return people.update_person(self.conn, person_id, **changes)

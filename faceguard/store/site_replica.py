@@ -25,6 +25,10 @@ DELIVERED_THROUGH = "site.delivered_through"
 #: The settings only this computer holds, never taken from the server: the link's own positions, the
 #: admin password, this door's name, camera and lock output (its hardware).
 LOCAL_SETTINGS = ("site.", "admin.", "changes_pruned_through", "kiosk.door", "kiosk.camera")
+#: The door's name: the server names it (by the door's credentials), never a setting.
+DOOR_NAME_SETTING = "kiosk.door"
+#: The prefix of the server's per-door settings: ``door:<door name>:<key>``.
+DOOR_SETTINGS = "door:"
 #: The access-log columns a delivered event carries (its snapshot goes apart).
 EVENT_COLUMNS = (
     "time",
@@ -45,6 +49,11 @@ EVENT_COLUMNS = (
     "door_action",
     "event_uid",
 )
+
+
+def door_setting(door: str, key: str) -> str:
+    """The server's name for setting ``key`` at one door only (it wins over the site's value there)."""
+    return f"{DOOR_SETTINGS}{door}:{key}"
 
 
 def delivered_snapshot_row(event_uid: str) -> bytes:
@@ -103,13 +112,19 @@ class SiteReplica(PeopleTable, SettingsTable):
         return {row[0] for row in self.db.execute("SELECT id FROM people")}
 
     @guarded
-    def apply_site_settings(self, settings: dict[str, str]) -> bool:
-        """Take the server's settings (this computer's own are kept); whether any changed."""
+    def apply_site_settings(self, settings: dict[str, str], door: str | None = None) -> bool:
+        """Take the server's settings: the site's, except this computer's own, and those set for ``door``
+        only (its lock's included), which win; whether any changed."""
+        mine = f"{DOOR_SETTINGS}{door}:"
+        wanted = {key: value for key, value in settings.items() if not key.startswith((*LOCAL_SETTINGS, DOOR_SETTINGS))}
+        if door is not None:
+            for key, value in settings.items():
+                if key.startswith(mine) and not key.removeprefix(mine).startswith(("site.", "admin.")):
+                    wanted[key.removeprefix(mine)] = value
+            wanted.pop(DOOR_NAME_SETTING, None)
         with write_transaction(self.db):
             changed = False
-            for key, value in settings.items():
-                if key.startswith(LOCAL_SETTINGS):
-                    continue
+            for key, value in wanted.items():
                 row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
                 if row is None or row[0] != value:
                     self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, value])
