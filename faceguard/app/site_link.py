@@ -12,9 +12,10 @@ down. The link, in a thread of its own with its own connection to the file:
   reaches the door within about a second, and looks again every ``POLL`` seconds anyway;
 - takes the server's settings (this computer's own are kept; those set for this door win) and its
   door rules (groups, schedules, holidays: whole tables, a few dozen rows);
-- delivers the events not yet delivered, oldest first, ``DELIVERY_BATCH`` at a time: the server keeps
-  each event's unique id once, and the position is moved on only after the server committed, so a
-  delivery cut short is sent again without duplicates and none is lost;
+- a door's link delivers the events not yet delivered, oldest first, ``DELIVERY_BATCH`` at a time: the
+  server keeps each event's unique id once, and the position is moved on only after the server
+  committed, so a delivery cut short is sent again without duplicates and none is lost; an admin's
+  link (its credentials name no door) copies the site's access log the other way instead;
 - when the server cannot be reached, says since when and tries again after 1, 2, 5, 5… seconds.
 """
 
@@ -128,7 +129,11 @@ class SiteLink:
         copied = self._copy_changes(server, store)
         store.apply_site_settings(server.settings(), self._door)
         store.replace_door_rules(server.door_rule_rows())
-        self._deliver(server, store)
+        if self._door is not None:
+            self._deliver(server, store)
+        else:  # an admin's replica: the site's access log comes the other way
+            while rows := server.events_after(store.events_pulled_through(), DELIVERY_BATCH):
+                store.apply_site_events(rows)
         return copied
 
     def _follow(self, server: SiteServer, store: Store) -> None:

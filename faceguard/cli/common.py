@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -56,6 +57,10 @@ def engine_options() -> argparse.ArgumentParser:
     return engine
 
 
+#: Site mode's server URL, with this computer's credentials (kept out of the shell history).
+SITE_URL_ENV = "FACEGUARD_SITE_URL"
+
+
 def database_options() -> argparse.ArgumentParser:
     """--db, for commands that use the database."""
     database = argparse.ArgumentParser(add_help=False)
@@ -64,7 +69,14 @@ def database_options() -> argparse.ArgumentParser:
         type=Path,
         default=default_db_path(),
         metavar="PATH",
-        help="the database file (default: $FACEGUARD_DB, else %(default)s)",
+        help="the database file (default: $FACEGUARD_DB, else %(default)s); in site mode, this computer's replica",
+    )
+    database.add_argument(
+        "--site",
+        metavar="URL",
+        default=os.environ.get(SITE_URL_ENV),
+        help=f"site mode: the site's PostgreSQL server with your credentials (an admin's, or a door's for the "
+        f"kiosk), postgresql://USER:PASSWORD@HOST:5432/DATABASE (default: ${SITE_URL_ENV}); see docs/deployment.md",
     )
     return database
 
@@ -97,7 +109,13 @@ def load_pipeline(args: argparse.Namespace) -> FacePipeline:
 
 
 def open_store(args: argparse.Namespace, create: bool = False) -> Store:
-    """The database named by --db; only commands that enroll may create it (a typo must not make a new file)."""
+    """The database named by --db; only commands that enroll may create it (a typo must not make a new file).
+    With --site, that file is this computer's replica of the site: brought up to date, its changes made
+    on the server."""
+    if getattr(args, "site", None):
+        from faceguard.app.site_admin import SiteAdminStore  # psycopg loads only in site mode
+
+        return SiteAdminStore.open_site(args.site, args.db)
     return Store.open(args.db, create=create)
 
 

@@ -14,9 +14,7 @@ from faceguard.app.admin_password import AdminPassword
 from faceguard.app.settings import LIVENESS_MODES, load_settings
 from faceguard.cli.common import open_store
 from faceguard.core.errors import AdminPasswordError, FaceGuardError
-
-#: The kiosk's site-mode URL: its door's PostgreSQL credentials (kept out of the shell history).
-SITE_URL_ENV = "FACEGUARD_SITE_URL"
+from faceguard.store.repository import Store
 
 #: The system libraries Qt's xcb platform plugin (libqxcb.so, libQt6XcbQpa.so.6) and QtGui load on
 #: Linux, each with the Debian package that ships it (from ldd and dpkg -S on Debian 12). Qt itself only
@@ -98,13 +96,6 @@ def add_gui_commands(commands: Any, database: argparse.ArgumentParser) -> None:
         help="the presentation-attack check for this run, whatever the settings say: off, passive (the site's "
         "model), active (a random head turn) or both (default: the settings', active unless changed)",
     )
-    kiosk.add_argument(
-        "--site",
-        metavar="URL",
-        default=os.environ.get(SITE_URL_ENV),
-        help=f"site mode: this door's PostgreSQL URL (from 'faceguard server add-door'; default ${SITE_URL_ENV}); "
-        "--db is then this kiosk's replica, which keeps it deciding when the server is out of reach",
-    )
     kiosk.add_argument("--demo", action="store_true", help="run the demo: sample photos and a fresh demo database")
     kiosk.add_argument(
         "--fullscreen",
@@ -130,7 +121,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from faceguard.gui.kiosk import KioskWindow
     from faceguard.vision.camera import can_open
 
-    with open_store(args, create=True) as store:
+    with Store.open(args.db, create=True) as store:  # with --site, its replica: the site link keeps it
         settings = load_settings(store)
         protected = AdminPassword(store).is_set
     if args.camera:

@@ -1,4 +1,4 @@
-"""Site server commands: server init / migrate / status / add-door / publish-rules.
+"""Site server commands: server init / migrate / status / add-door / add-admin / publish-rules.
 
 These work on the site's PostgreSQL server, not on an SQLite --db file, so the admin password gate
 does not apply to them: the server checks the PostgreSQL credentials in --url instead (the site's
@@ -60,6 +60,14 @@ def add_server_commands(commands: Any) -> None:
     )
     add_door.add_argument("name", metavar="NAME", help='the door\'s name, e.g. "Front door"')
     add_door.set_defaults(run=run_add_door)
+    add_admin = server.add_parser(
+        "add-admin",
+        parents=[server_url],
+        help="add an administrator: a login of the faceguard_admin group, whose connection URL is shown once",
+        epilog=CREDENTIALS,
+    )
+    add_admin.add_argument("name", metavar="NAME", help="who it is for, e.g. ada")
+    add_admin.set_defaults(run=run_add_admin)
     publish = server.add_parser(
         "publish-rules",
         parents=[server_url, database_options()],
@@ -146,4 +154,16 @@ def run_publish_rules(args: argparse.Namespace) -> int:
         server.publish_door_rules(rows)
     groups, doors, holidays = (len(rows[table]) for table in ("access_groups", "group_doors", "holidays"))
     print(f"Published {groups} access group(s) with {doors} door schedule(s) and {holidays} holiday(s) from {args.db}.")
+    return 0
+
+
+def run_add_admin(args: argparse.Namespace) -> int:
+    url = server_url(args)
+    with SiteServer.connect(url) as server:
+        credentials = server.add_admin(args.name)
+    print(f"Added the administrator login {credentials.role}. Its connection URL, shown only this once:")
+    print()
+    print(f"  {credentials.url(url)}")
+    print()
+    print("On that admin's PC: FACEGUARD_SITE_URL=<it> faceguard admin --db site-replica.db")
     return 0

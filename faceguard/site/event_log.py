@@ -33,6 +33,16 @@ def events(conn: SiteConnection, door: str | None = None, limit: int | None = No
     return conn.execute(query, params).fetchall()
 
 
+def events_after(conn: SiteConnection, seq: int, limit: int) -> list[dict[str, Any]]:
+    """The next ``limit`` events received after position ``seq``, in that order: their columns,
+    ``event_uid``, ``seq`` and ``snapshot`` (sealed to the uid; None without one)."""
+    query = sql.SQL(
+        "SELECT {}, e.event_uid, e.seq, s.jpeg AS snapshot FROM access_events e"
+        " LEFT JOIN event_snapshots s ON s.event_uid = e.event_uid WHERE e.seq > %s ORDER BY e.seq LIMIT %s"
+    ).format(sql.SQL(", ").join(sql.Identifier("e", column) for column in EVENT_COLUMNS))
+    return conn.execute(query, [seq, limit]).fetchall()
+
+
 def redact_events(conn: SiteConnection, person_id: int, names: Sequence[str], pseudonym: str) -> int:
     """In the erasure's transaction: delete the snapshots of the person's events, replace each whole-word
     occurrence of ``names`` (their name and former names) by ``pseudonym`` in the events' message, door

@@ -261,6 +261,12 @@ def s005_door_rules(conn: SiteConnection) -> None:
     )
 
 
+def s006_event_order(conn: SiteConnection) -> None:
+    """A position for each delivered event in the order the server received it, so an admin's replica
+    copies the site's access log a batch at a time (``SiteServer.events_after``)."""
+    _execute(conn, "ALTER TABLE access_events ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE;")
+
+
 #: The steps in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     Step("s001_people_and_templates", s001_people_and_templates),
@@ -268,6 +274,7 @@ SCHEMA = [
     Step("s003_doors_and_events", s003_doors_and_events),
     Step("s004_privileges", s004_privileges),
     Step("s005_door_rules", s005_door_rules),
+    Step("s006_event_order", s006_event_order),
 ]
 
 

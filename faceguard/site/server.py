@@ -17,7 +17,7 @@ from psycopg import sql
 
 from faceguard.site import delivery, door_rules, doors, event_log, people, replication, schema
 from faceguard.site.connection import SiteConnection, describe, open_connection, translate_errors
-from faceguard.site.doors import DoorCredentials
+from faceguard.site.doors import AdminCredentials, DoorCredentials
 from faceguard.store.site_replica import door_setting
 from faceguard.store.templates import NewTemplate
 
@@ -111,6 +111,10 @@ class SiteServer:
         )
 
     # doors
+
+    def add_admin(self, name: str) -> AdminCredentials:
+        """A login for an administrator (a member of faceguard_admin), whose password is shown once."""
+        return doors.add_admin(self.conn, name)
 
     def add_door(self, name: str) -> DoorCredentials:
         """A new door's role and password (see ``DoorCredentials.url``): shown once, never stored here."""
@@ -213,6 +217,11 @@ class SiteServer:
     def people(self) -> list[dict[str, Any]]:
         with translate_errors(self.conn, "list people"):
             return people.people(self.conn)
+
+    def events_after(self, seq: int, limit: int) -> list[dict[str, Any]]:
+        """The delivered events after position ``seq``, in the order received (an admin's replica)."""
+        with translate_errors(self.conn, "read the access log"):
+            return event_log.events_after(self.conn, seq, limit)
 
     def events(self, door: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         with translate_errors(self.conn, "read the access log"):

@@ -9,7 +9,7 @@ surfaces as a ``StoreError`` subclass with a message for the operator.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from faceguard.core.errors import StoreError
 from faceguard.store.base import guarded
@@ -47,7 +47,7 @@ class Store(
     """The FaceGuard database. ``Store.open()`` creates or migrates the file; use it as a context manager."""
 
     @classmethod
-    def open(cls, path: Path | str | None = None, create: bool = True) -> Store:
+    def open(cls, path: Path | str | None = None, create: bool = True) -> Self:
         """Open ``path`` (default: ``default_db_path()``) and apply pending migrations; with
         ``create=False`` a missing file is an error rather than a new empty database."""
         path = Path(path) if path is not None else default_db_path()
@@ -77,7 +77,7 @@ class Store(
         """How long a write waits for another program's write lock before DatabaseLockedError."""
         self.db.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from faceguard.store.base import guarded
+from faceguard.store import chain
+from faceguard.store.base import guarded, inserted_id
 from faceguard.store.db import write_transaction
 from faceguard.store.people import PeopleTable
 from faceguard.store.sealing import snapshot_row
 from faceguard.store.settings_table import SettingsTable
 
 REPLICA_SEQ = "site.replica_seq"
+EVENTS_PULLED_THROUGH = "site.events_pulled_through"
 DELIVERED_THROUGH = "site.delivered_through"
 #: The settings only this computer holds, never taken from the server: the link's own positions, the
 #: admin password, this door's name, camera and lock output (its hardware).
@@ -84,7 +86,7 @@ class SiteReplica(PeopleTable, SettingsTable):
         local = self._person_ids(person_ids)
         gone = frozenset(local - on_server)
         for person_id in sorted(gone):
-            self.remove_person(person_id)
+            PeopleTable.remove_person(self, person_id)  # this file's erasure, whoever subclasses the store
         with write_transaction(self.db):
             for row in people:
                 _upsert(self.db, "people", "id", row)
@@ -130,6 +132,45 @@ class SiteReplica(PeopleTable, SettingsTable):
                     self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, value])
                     changed = True
         return changed
+
+    @guarded
+    def events_pulled_through(self) -> int:
+        return int(self.get_setting(EVENTS_PULLED_THROUGH, 0))
+
+    @guarded
+    def apply_site_events(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Copy the site's delivered events (an admin's replica: the whole access log) in one transaction,
+        each chained here and its snapshot sealed anew to its id here; an event already here (by its
+        unique id) is skipped. The position moves to the last row's ``seq``; how many were new."""
+        if not rows:
+            return 0
+        sealer = self.sealer()
+        columns = list(EVENT_COLUMNS)
+        added = 0
+        with write_transaction(self.db):
+            for row in rows:
+                if self.db.execute("SELECT 1 FROM access_events WHERE event_uid = ?", [row["event_uid"]]).fetchone():
+                    continue
+                values = {column: row[column] for column in columns}
+                if (
+                    values["person_id"] is not None
+                    and not self.db.execute("SELECT 1 FROM people WHERE id = ?", [values["person_id"]]).fetchone()
+                ):
+                    values["person_id"] = None  # erased, or not copied here yet: the pseudonym stays
+                cursor = self.db.execute(
+                    f"INSERT INTO access_events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    list(values.values()),
+                )
+                event_id = inserted_id(cursor)
+                chain.append(self.db, chain.ACCESS, event_id)
+                if row.get("snapshot") is not None:
+                    jpeg = sealer.open(row["snapshot"], delivered_snapshot_row(row["event_uid"]))
+                    sealed = sealer.seal(jpeg, snapshot_row(event_id))
+                    self.db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (?, ?)", [event_id, sealed])
+                added += 1
+            last = max(int(row["seq"]) for row in rows)
+            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [EVENTS_PULLED_THROUGH, last])
+        return added
 
     @guarded
     def events_to_deliver(self, limit: int) -> list[dict[str, Any]]:
