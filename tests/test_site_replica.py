@@ -87,6 +87,8 @@ def test_undelivered_events_come_out_in_order_with_snapshots_sealed_to_their_uni
         assert sealer.open(row["snapshot"], delivered_snapshot_row(row["event_uid"])) == jpeg
     again = store.events_to_deliver(3)  # not marked delivered: sent again, with the same unique ids
     assert [row["event_uid"] for row in again] == [row["event_uid"] for row in first]
+    replicas = {row["replica"] for row in first + again}  # this file's own id: its event ids count from 1
+    assert len(replicas) == 1 and len(replicas.pop()) == 32
     store.mark_delivered(first[-1]["kiosk_event_id"])
     assert [row["kiosk_event_id"] for row in store.events_to_deliver(10)] == ids[3:]
     assert store.undelivered_count() == 2 and store.get_setting(DELIVERED_THROUGH) == ids[2]

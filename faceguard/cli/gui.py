@@ -182,4 +182,13 @@ def run_admin(args: argparse.Namespace) -> int:
         window = AdminWindow(store, engine, settings)
         window.show()
         close_on_interrupt(window)
-        return app.exec()
+        if not args.site:
+            return app.exec()
+        from faceguard.app.site_link import SiteLink
+
+        link = SiteLink(args.site, args.db)  # other admins' changes and the doors' events, as they come
+        link.start()
+        try:
+            return app.exec()
+        finally:
+            link.stop()

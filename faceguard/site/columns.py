@@ -44,8 +44,9 @@ EVENT_COLUMNS = (
     "liveness_motion",
     "door_action",
 )
-#: What a kiosk delivers of each event: its columns, its site-wide id and its id in the kiosk's replica.
-DELIVERED_COLUMNS = (*EVENT_COLUMNS, "event_uid", "kiosk_event_id")
+#: What a kiosk delivers of each event: its columns, its site-wide id, its id in the kiosk's replica and
+#: that replica's own id (a door's kiosk reinstalled counts its events from 1 again in a new replica).
+DELIVERED_COLUMNS = (*EVENT_COLUMNS, "event_uid", "kiosk_event_id", "replica")
 
 
 def event_snapshot_row(event_uid: str) -> bytes:

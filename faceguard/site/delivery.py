@@ -32,7 +32,9 @@ def deliver_events(conn: SiteConnection, rows: Sequence[dict[str, Any]]) -> int:
         missing = [column for column in ("event_uid", "kiosk_event_id") if row.get(column) is None]
         if missing:
             raise InvalidInputError(f"An access event to deliver has no {' or '.join(missing)}: {_brief(row)}.")
-    events = [tuple(row.get(column) for column in DELIVERED_COLUMNS) for row in rows]
+    events = [
+        tuple({**row, "replica": row.get("replica") or ""}.get(column) for column in DELIVERED_COLUMNS) for row in rows
+    ]
     snapshots = [(row["event_uid"], row["snapshot"]) for row in rows if row.get("snapshot") is not None]
     doors = sorted({str(row.get("door")) for row in rows})
     doing = f"deliver {len(rows)} access events of door {', '.join(doors)}"
@@ -46,17 +48,17 @@ def deliver_events(conn: SiteConnection, rows: Sequence[dict[str, Any]]) -> int:
 
 @contextlib.contextmanager
 def _reused_ids_explained(doors: list[str]) -> Iterator[None]:
-    """A kiosk event id the server holds under another uid: the kiosk's replica was made anew."""
+    """A kiosk event id of one replica the server holds under another uid: two kiosks deliver for one door
+    from copies of one database file."""
     try:
         yield
     except errors.UniqueViolation as error:
-        if error.diag.constraint_name != "access_events_door_kiosk_event_id_key":
+        if error.diag.constraint_name != "access_events_door_replica_event":
             raise
         raise ConflictError(
-            f"The site server already holds other events with the same kiosk event ids from door {', '.join(doors)} "
-            f"({error.diag.message_detail or 'the same ids'}): that kiosk's database was made anew and counts its "
-            "events from 1 again. Nothing of this delivery was saved; give the kiosk a door of its own name "
-            "(faceguard server add-door) or keep its old database."
+            f"The site server already holds other events with the same ids from the same database of door "
+            f"{', '.join(doors)} ({error.diag.message_detail or 'the same ids'}): two kiosks run on copies of one "
+            "database file. Nothing of this delivery was saved; give each kiosk a database of its own."
         ) from None
 
 

@@ -267,6 +267,21 @@ def s006_event_order(conn: SiteConnection) -> None:
     _execute(conn, "ALTER TABLE access_events ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE;")
 
 
+def s007_event_replica(conn: SiteConnection) -> None:
+    """Each delivered event names the replica it was decided in, and a door's event ids are unique per
+    replica: a door's kiosk whose database was made anew (a new disk, a reinstalled PC) counts from 1
+    again and must still deliver."""
+    _execute(
+        conn,
+        """
+        ALTER TABLE access_events ADD COLUMN replica text NOT NULL DEFAULT '';
+        ALTER TABLE access_events DROP CONSTRAINT access_events_door_kiosk_event_id_key;
+        ALTER TABLE access_events
+            ADD CONSTRAINT access_events_door_replica_event UNIQUE (door, replica, kiosk_event_id);
+        """,
+    )
+
+
 #: The steps in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     Step("s001_people_and_templates", s001_people_and_templates),
@@ -275,6 +290,7 @@ SCHEMA = [
     Step("s004_privileges", s004_privileges),
     Step("s005_door_rules", s005_door_rules),
     Step("s006_event_order", s006_event_order),
+    Step("s007_event_replica", s007_event_replica),
 ]
 
 

@@ -11,6 +11,7 @@ copy has got (``REPLICA_SEQ``, the server's change-log position) and which event
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from faceguard.store.settings_table import SettingsTable
 
 REPLICA_SEQ = "site.replica_seq"
 EVENTS_PULLED_THROUGH = "site.events_pulled_through"
+REPLICA_ID = "site.replica_id"
 DELIVERED_THROUGH = "site.delivered_through"
 #: The settings only this computer holds, never taken from the server: the link's own positions, the
 #: admin password, this door's name, camera and lock output (its hardware).
@@ -184,11 +186,21 @@ class SiteReplica(PeopleTable, SettingsTable):
             [after, limit],
         )
         sealer = self.sealer()
+        replica = self._replica_id()
         for row in rows:
+            row["replica"] = replica
             if row["snapshot"] is not None:
                 jpeg = sealer.open(row["snapshot"], snapshot_row(row["kiosk_event_id"]))
                 row["snapshot"] = sealer.seal(jpeg, delivered_snapshot_row(row["event_uid"]))
         return rows
+
+    def _replica_id(self) -> str:
+        """This file's own id among a door's replicas (made on first need): its event ids count from 1."""
+        replica = self.get_setting(REPLICA_ID)
+        if replica is None:
+            replica = uuid.uuid4().hex
+            self.set_setting(REPLICA_ID, replica)
+        return str(replica)
 
     @guarded
     def mark_delivered(self, through_event_id: int) -> None:

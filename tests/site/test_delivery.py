@@ -49,11 +49,17 @@ def test_a_snapshot_sealed_to_its_uid_opens_on_the_server(site, door):
     assert [r["has_snapshot"] for r in site.events()] == [False, True]
 
 
-def test_a_reused_kiosk_event_id_refuses_the_whole_delivery(site, door):
-    door.deliver_events([event("Front door", 1)])
-    with pytest.raises(ConflictError, match="made anew"):
-        door.deliver_events([event("Front door", 2), event("Front door", 1)])
+def test_a_reused_kiosk_event_id_of_one_replica_refuses_the_whole_delivery(site, door):
+    door.deliver_events([event("Front door", 1, replica="a")])
+    with pytest.raises(ConflictError, match="copies of one database file"):
+        door.deliver_events([event("Front door", 2, replica="a"), event("Front door", 1, replica="a")])
     assert [row["kiosk_event_id"] for row in site.events()] == [1]  # one transaction: event 2 is not kept
+
+
+def test_a_kiosk_whose_database_was_made_anew_delivers_its_events_from_1_again(site, door):
+    door.deliver_events([event("Front door", 1, replica="old"), event("Front door", 2, replica="old")])
+    assert door.deliver_events([event("Front door", 1, replica="new")]) == 1
+    assert sorted(row["kiosk_event_id"] for row in site.events()) == [1, 1, 2]
 
 
 def test_an_event_without_its_ids_is_refused(door):
