@@ -1,5 +1,5 @@
-"""A real PostgreSQL server for the site tests: started once per session (initdb into a temporary
-folder, loopback only, fsync off), and a fresh database for each test, dropped with the door and
+"""A real PostgreSQL server for the site tests: started once per session (``tests.site.postgres``: initdb
+into a temporary folder, loopback only, fsync off), and a fresh database for each test, dropped with the door and
 admin roles it made (roles are cluster-wide)."""
 
 from __future__ import annotations
@@ -8,33 +8,18 @@ import contextlib
 import itertools
 import os
 import secrets
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
 from faceguard.site.server import SiteServer
+from tests.site.postgres import PostgresError, PostgresServer, remove_postgres, start_postgres
 
-SUPERUSER = "postgres"
 _DATABASES = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class PostgresServer:
-    port: int
-    password: str
-    folder: Path
-
-    def url(self, dbname: str = "postgres", user: str = SUPERUSER, password: str | None = None) -> str:
-        return f"postgresql://{user}:{password or self.password}@127.0.0.1:{self.port}/{dbname}"
 
 
 @dataclass
@@ -62,67 +47,16 @@ class SiteDatabase:
         return self.server.url(self.name, role, password)
 
 
-def postgres_bin() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if found:
-        return found[-1].parent
-    initdb = shutil.which("initdb")
-    if initdb is None:
-        pytest.fail("The PostgreSQL server binaries (initdb, pg_ctl) are missing: run 'make system-deps'.")
-    return Path(initdb).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def as_server_user(*command: str | Path) -> list[str]:
-    """``command`` run as user postgres when we are root (initdb refuses root), else as ourselves."""
-    prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    return [*prefix, *map(str, command)]
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    bin_dir = postgres_bin()
-    folder = Path(tempfile.mkdtemp(prefix="faceguard-pg-"))
-    password = secrets.token_urlsafe(16)
-    (folder / "superuser").write_text(password + "\n")
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-        shutil.chown(folder / "superuser", "postgres", "postgres")
-    data, port = folder / "data", free_port()
-    options = (
-        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder}"
-        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    run = {"check": True, "capture_output": True, "text": True, "timeout": 60}
     try:
-        subprocess.run(
-            as_server_user(
-                bin_dir / "initdb", "-D", data, "-U", SUPERUSER, "--auth=scram-sha-256",
-                f"--pwfile={folder / 'superuser'}", "-E", "UTF8", "--no-locale", "--no-sync",
-            ),
-            **run,
-        )  # fmt: skip
-        subprocess.run(
-            as_server_user(
-                bin_dir / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-t", "30", "-o", options, "start"
-            ),
-            **run,
-        )
-    except subprocess.CalledProcessError as error:
-        log = folder / "log"
-        details = error.stderr + (log.read_text() if log.exists() else "")
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.fail(f"PostgreSQL did not start: {details}")
+        server = start_postgres()
+    except PostgresError as error:
+        pytest.fail(str(error))
     try:
-        yield PostgresServer(port, password, folder)
+        yield server
     finally:
-        subprocess.run(as_server_user(bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"), **run)
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_postgres(server)
 
 
 @pytest.fixture

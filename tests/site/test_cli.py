@@ -8,7 +8,7 @@ import psycopg
 
 from faceguard.cli import build_parser, main
 from faceguard.site.schema import SCHEMA
-from tests.site.conftest import free_port
+from tests.site.postgres import free_port
 
 
 def test_init_status_migrate_and_add_door(site_db, capsys, monkeypatch):

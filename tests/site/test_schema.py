@@ -10,7 +10,8 @@ from faceguard.core.errors import SchemaTooNewError, SiteUnreachableError
 from faceguard.site.columns import EVENT_COLUMNS, FORMER_NAME_COLUMNS, PEOPLE_COLUMNS, TEMPLATE_COLUMNS
 from faceguard.site.schema import SCHEMA
 from faceguard.site.server import SiteServer
-from tests.site.conftest import event, free_port
+from tests.site.conftest import event
+from tests.site.postgres import free_port
 from tests.store_helpers import new_template
 
 

@@ -5,9 +5,6 @@ catches up when the link returns."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -19,59 +16,10 @@ from faceguard.site.server import SiteServer
 from faceguard.store.live_gallery import LiveGallery
 from faceguard.store.repository import Store
 from faceguard.store.site_replica import DELIVERED_THROUGH
+from tests.site.postgres import Cable
 from tests.store_helpers import DIM, MODEL, new_template
 
 WITHIN_S = 10.0
-
-
-class Cable:
-    """A TCP forwarder between the kiosk and the server that can be unplugged (all connections cut,
-    new ones refused) and plugged in again: the network, the one thing replaced here."""
-
-    def __init__(self, port: int) -> None:
-        self.target = port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.plugged = threading.Event()
-        self.plugged.set()
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.plugged.is_set():
-                client.close()
-                continue
-            server = socket.create_connection(("127.0.0.1", self.target))
-            self.sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_RDWR)
-
-    def unplug(self) -> None:
-        self.plugged.clear()
-        for each in self.sockets:
-            with contextlib.suppress(OSError):
-                each.shutdown(socket.SHUT_RDWR)
-        self.sockets.clear()
-
-    def plug(self) -> None:
-        self.plugged.set()
-
-    def close(self) -> None:
-        self.unplug()
-        self.listener.close()
 
 
 @pytest.fixture
