@@ -56,6 +56,11 @@ class SiteAdminStore(Store):
         self.pull()
         return self.person(person_id)
 
+    def add_person(self, name: str, **details: Any) -> Person:
+        person_id = self.server.add_person(name, **details)
+        self.pull()
+        return self.person(person_id)
+
     def add_template(self, person_id: int, template: NewTemplate, *more: NewTemplate) -> int:
         first = self.server.add_template(person_id, template)
         for each in more:

@@ -44,8 +44,17 @@ _SELECT_PEOPLE = sql.SQL(
 ).format(sql.SQL(", ").join(sql.Identifier("p", column) for column in PEOPLE_COLUMNS))
 
 
+def add_person(conn: SiteConnection, name: str, **details: Any) -> int:
+    """Add a person without a face yet (details: the other ``PERSON_FIELDS``); their id."""
+    return _enroll(conn, name, None, details)
+
+
 def enroll(conn: SiteConnection, name: str, template: NewTemplate, **details: Any) -> int:
     """Add a person with their first face template (details: the other ``PERSON_FIELDS``); their id."""
+    return _enroll(conn, name, template, details)
+
+
+def _enroll(conn: SiteConnection, name: str, template: NewTemplate | None, details: dict[str, Any]) -> int:
     _check_fields(details, PERSON_FIELDS - {"name"})
     if details.get("consent_at") is not None:
         details = {"consent_version": CONSENT_VERSION, **details}
@@ -65,7 +74,8 @@ def enroll(conn: SiteConnection, name: str, template: NewTemplate, **details: An
         ).fetchone()
         assert inserted is not None
         person_id = int(inserted["id"])
-        _insert_template(conn, site_sealer(conn), person_id, template)
+        if template is not None:
+            _insert_template(conn, site_sealer(conn), person_id, template)
     return person_id
 
 

@@ -282,6 +282,21 @@ def s007_event_replica(conn: SiteConnection) -> None:
     )
 
 
+def s008_every_person_change(conn: SiteConnection) -> None:
+    """Every change of a person reaches the replicas, not only what a gallery needs: a person added
+    without a photo yet, a new badge (a door verifies by badge), notes, consent (an admin's replica)."""
+    _execute(
+        conn,
+        """
+        DROP TRIGGER people_edited ON people;
+        CREATE TRIGGER people_edited AFTER UPDATE ON people
+            FOR EACH ROW EXECUTE FUNCTION faceguard_person_changed();
+        CREATE TRIGGER people_added AFTER INSERT ON people
+            FOR EACH ROW EXECUTE FUNCTION faceguard_person_changed();
+        """,
+    )
+
+
 #: The steps in the order they apply; a database's schema version is how many it has.
 SCHEMA = [
     Step("s001_people_and_templates", s001_people_and_templates),
@@ -291,6 +306,7 @@ SCHEMA = [
     Step("s005_door_rules", s005_door_rules),
     Step("s006_event_order", s006_event_order),
     Step("s007_event_replica", s007_event_replica),
+    Step("s008_every_person_change", s008_every_person_change),
 ]
 
 

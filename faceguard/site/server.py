@@ -7,7 +7,10 @@ door's role (replication reads, delivery of its own events).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -194,6 +197,9 @@ class SiteServer:
     def enroll(self, name: str, template: NewTemplate, **details: Any) -> int:
         return people.enroll(self.conn, name, template, **details)
 
+    def add_person(self, name: str, **details: Any) -> int:
+        return people.add_person(self.conn, name, **details)
+
     def add_template(self, person_id: int, template: NewTemplate) -> int:
         return people.add_template(self.conn, person_id, template)
 
@@ -228,6 +234,12 @@ class SiteServer:
             return event_log.events(self.conn, door, limit)
 
     # lifetime
+
+    def sever(self) -> None:
+        """Cut the connection under a call stuck on a silent network (from another thread): the call
+        fails at once with a broken connection, as if the server had gone."""
+        with contextlib.suppress(OSError), socket.socket(fileno=os.dup(self.conn.pgconn.socket)) as raw:
+            raw.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self.conn.close()
