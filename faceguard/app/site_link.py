@@ -21,9 +21,10 @@ down. The link, in a thread of its own with its own connection to the file:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,11 @@ COPY_BATCH = 5_000
 DELIVERY_BATCH = 500
 #: Seconds between looks at the server when no NOTIFY came (settings changes, a missed notification).
 POLL = 5.0
+#: Seconds a round of the link may take before its connection is cut under it: a network that went
+#: silent without closing the connection (a proxy or firewall dropping packets) would otherwise leave a
+#: query waiting for ever while the kiosk said it was online. A new replica's first copy gets longer.
+ROUND_LIMIT = 30.0
+COPY_LIMIT = 600.0
 #: Seconds before each new attempt to reach the server, by failures in a row; the last one repeats.
 RETRY = (1.0, 2.0, 5.0)
 
@@ -138,7 +144,9 @@ class SiteLink:
 
     def _follow(self, server: SiteServer, store: Store) -> None:
         while not self._stop.is_set():
-            self.sync_once(server, store)
+            limit = ROUND_LIMIT if store.replica_position() else COPY_LIMIT
+            with _severed_after(server, limit):  # a network gone silent: the stuck call fails, the link reconnects
+                self.sync_once(server, store)
             self._online(store)
             server.wait_for_change(timeout=min(POLL, 1.0) if store.undelivered_count() else POLL)
 
@@ -200,6 +208,18 @@ class SiteLink:
             self._state = LinkState(False, since, store.replica_position(), store.undelivered_count(), problem)
 
 
+@contextlib.contextmanager
+def _severed_after(server: SiteServer, seconds: float) -> Iterator[None]:
+    """Cut ``server``'s connection if the block is still running after ``seconds``."""
+    timer = threading.Timer(seconds, server.sever)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return text.splitlines()[0].rstrip(".") if text else type(error).__name__

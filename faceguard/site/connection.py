@@ -12,13 +12,24 @@ from collections.abc import Iterator
 
 import psycopg
 from psycopg import errors
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow, dict_row
 
 from faceguard.core.errors import ConflictError, InvalidInputError, SiteUnreachableError, StoreError
 
 #: The environment variable the ``faceguard server`` commands take the server's URL from.
 SERVER_URL_ENV = "FACEGUARD_SERVER_URL"
+#: How a connection notices a network that went silent without closing anything (a cable pulled, a
+#: router gone): TCP keepalives from 10 s of quiet, 3 missed 3 s apart, and data unacknowledged for 15 s
+#: (libpq's options; a URL may set its own). Without them a kiosk's link waited on a dead connection for
+#: the kernel's ~15 minutes, still saying it was online.
+DEAD_LINK = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15_000,
+}
 #: One connection to the server, whose rows are dicts (column name → value).
 SiteConnection = psycopg.Connection[DictRow]
 
@@ -28,13 +39,17 @@ def open_connection(url: str, connect_timeout: float = 5) -> SiteConnection:
     naming the server when it cannot be reached or refuses the login."""
     where = describe(url)
     try:
+        given = conninfo_to_dict(url)
+        conninfo = make_conninfo(url, **{key: value for key, value in DEAD_LINK.items() if key not in given})
         return psycopg.connect(
-            url,
+            conninfo,
             autocommit=True,
             row_factory=dict_row,
             connect_timeout=max(2, math.ceil(connect_timeout)),  # libpq counts whole seconds, at least 2
             application_name="faceguard",
         )
+    except psycopg.ProgrammingError as error:
+        raise InvalidInputError(f"{where} is not a PostgreSQL URL libpq understands: {error}") from None
     except psycopg.OperationalError as error:
         reason = " ".join(line.strip() for line in str(error).splitlines() if line.strip()).rstrip(".")
         raise SiteUnreachableError(

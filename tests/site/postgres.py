@@ -132,6 +132,7 @@ class Cable:
         self.port = self.listener.getsockname()[1]
         self.plugged = threading.Event()
         self.plugged.set()
+        self.frozen = threading.Event()
         self._lock = threading.Lock()
         self.sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -160,11 +161,11 @@ class Cable:
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self.frozen.is_set():  # frozen: the bytes are lost, nothing is closed
+                    sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_RDWR)
 
@@ -178,6 +179,14 @@ class Cable:
 
     def plug(self) -> None:
         self.plugged.set()
+
+    def freeze(self) -> None:
+        """Go silent: every byte is dropped both ways, every connection stays open (a router gone, a
+        firewall dropping packets), so only a timeout can tell."""
+        self.frozen.set()
+
+    def thaw(self) -> None:
+        self.frozen.clear()
 
     def close(self) -> None:
         self.unplug()

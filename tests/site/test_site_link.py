@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from faceguard.app import site_link
 from faceguard.app.site_link import SiteLink
 from faceguard.site.server import SiteServer
 from faceguard.store.live_gallery import LiveGallery
@@ -109,3 +110,25 @@ def test_cut_off_the_kiosk_keeps_deciding_says_since_when_and_catches_up(site, d
         assert len(delivered) == 5 and len({e["event_uid"] for e in delivered}) == 5
     finally:
         link.stop()
+
+
+def test_a_network_gone_silent_is_noticed_and_the_link_recovers_when_it_returns(site, door_url, db_path, monkeypatch):
+    monkeypatch.setattr(site_link, "ROUND_LIMIT", 2.0)  # the 30 s of a kiosk, shortened for the test
+    monkeypatch.setattr(site_link, "POLL", 0.5)
+    site.enroll("Ada Lovelace", new_template(np.random.default_rng(3)))
+    url, cable = door_url
+    link = SiteLink(url, db_path)
+    link.start()
+    try:
+        with Store.open(db_path) as store:
+            wait_until(lambda: link.state.online and store.replica_position() > 0)
+            cable.freeze()  # nothing is closed: only a time limit can tell
+            store.log_event("unknown", "unknown", message="Unknown face.")  # the next round sends it: stuck
+            noticed = wait_until(lambda: not link.state.online, seconds=20)
+            assert noticed < 15 and link.state.notice().startswith("Site server unreachable since ")
+            cable.thaw()
+            wait_until(lambda: link.state.online and store.undelivered_count() == 0, seconds=20)
+        assert len(site.events(door="Front door")) == 1
+    finally:
+        link.stop()
+    assert not link._thread.is_alive()
