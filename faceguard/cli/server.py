@@ -1,4 +1,4 @@
-"""Site server commands: server init / migrate / status / add-door / add-admin / publish-rules.
+"""Site server commands: server init / migrate / status / add-door / add-admin / settings / publish-rules.
 
 These work on the site's PostgreSQL server, not on an SQLite --db file, so the admin password gate
 does not apply to them: the server checks the PostgreSQL credentials in --url instead (the site's
@@ -8,10 +8,13 @@ owner for init, migrate and add-door).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
 from typing import Any
 
+from faceguard.app.settings import PREFIX, KioskSettings
 from faceguard.cli.common import database_options, open_store, print_fields, yes_no
 from faceguard.core.errors import InvalidInputError
 from faceguard.site.connection import SERVER_URL_ENV
@@ -68,6 +71,17 @@ def add_server_commands(commands: Any) -> None:
     )
     add_admin.add_argument("name", metavar="NAME", help="who it is for, e.g. ada")
     add_admin.set_defaults(run=run_add_admin)
+    settings = server.add_parser(
+        "settings",
+        parents=[server_url],
+        help="show or set the site's kiosk settings, or one door's (its voting, liveness mode, lock), which win there",
+        epilog=CREDENTIALS,
+    )
+    settings.add_argument("--door", metavar="NAME", help="set them for this door only")
+    settings.add_argument(
+        "assignments", nargs="*", metavar="FIELD=VALUE", help="e.g. k=2 liveness=active door_pulse=6 (JSON or text)"
+    )
+    settings.set_defaults(run=run_settings)
     publish = server.add_parser(
         "publish-rules",
         parents=[server_url, database_options()],
@@ -167,3 +181,34 @@ def run_add_admin(args: argparse.Namespace) -> int:
     print()
     print("On that admin's PC: FACEGUARD_SITE_URL=<it> faceguard admin --db site-replica.db")
     return 0
+
+
+def run_settings(args: argparse.Namespace) -> int:
+    values = {PREFIX + name: value for name, value in (kiosk_setting(text) for text in args.assignments)}
+    with SiteServer.connect(server_url(args)) as server:
+        if values:
+            server.set_settings(values, door=args.door)
+            where = f"door {args.door!r}" if args.door else "every door"
+            print(f"Saved for {where}: {', '.join(args.assignments)}. Kiosks take them within seconds.")
+        stored = server.settings()
+    print_fields(sorted(stored.items()))
+    return 0
+
+
+def kiosk_setting(text: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` checked as the kiosk settings check it: (field, value)."""
+    name, equals, raw = text.partition("=")
+    fields = {field.name: field for field in dataclasses.fields(KioskSettings)}
+    if not equals or name not in fields:
+        raise InvalidInputError(f"{text!r} is not FIELD=VALUE with one of: {', '.join(sorted(fields))}.")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw  # plain text, e.g. liveness=active
+    default = getattr(KioskSettings(), name)
+    if isinstance(value, int) and not isinstance(value, bool) and isinstance(default, float):
+        value = float(value)
+    if default is not None and type(value) is not type(default):
+        raise InvalidInputError(f"{name} takes a {type(default).__name__}, not {raw!r}.")
+    dataclasses.replace(KioskSettings(), **{name: value})  # its checks: InvalidInputError naming the rule
+    return name, value

@@ -27,3 +27,19 @@ def test_a_door_takes_the_sites_settings_and_its_own_win(site, site_db, tmp_path
     assert (back.liveness, back.door) == ("off", "Back door") and back.door_pulse != 6.0
     assert front.k == back.k == 2
     assert front.camera == back.camera == "/dev/video2" and password == "mine"
+
+
+def test_the_cli_sets_the_sites_settings_and_a_doors_checked_as_the_kiosk_checks_them(site, site_db, capsys):
+    from faceguard.cli import main
+
+    assert main(["server", "settings", "--url", site_db.url, "k=2", "liveness=off"]) == 0
+    assert main(["server", "settings", "--url", site_db.url, "--door", "Front door", "door_pulse=6"]) == 0
+    out = capsys.readouterr().out
+    assert "Saved for door 'Front door': door_pulse=6." in out
+    assert site.settings() == {"kiosk.k": "2", "kiosk.liveness": '"off"', "door:Front door:kiosk.door_pulse": "6.0"}
+    assert main(["server", "settings", "--url", site_db.url, "k=two"]) == 2
+    assert main(["server", "settings", "--url", site_db.url, "door_pulse=99"]) == 2
+    assert main(["server", "settings", "--url", site_db.url, "colour=blue"]) == 2
+    err = capsys.readouterr().err
+    assert "k takes a int, not 'two'" in err and "colour=blue" in err
+    assert len(site.settings()) == 3  # nothing refused was saved
