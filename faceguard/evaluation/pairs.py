@@ -68,7 +68,9 @@ def read_pairs(pairs_file: str | Path, root: str | Path) -> list[Pair]:
             f"{source}, line {lines[0].number}: the header announces {folds} fold(s) of {per_half} same "
             f"and {per_half} different pairs ({expected} pair lines), but the file has {len(body)}."
         )
-    parsed = [_parse_pair(source, line, same=index % (2 * per_half) < per_half) for index, line in enumerate(body)]
+    parsed = [
+        _parse_pair(source, line, index % (2 * per_half) < per_half, lines[0].number) for index, line in enumerate(body)
+    ]
     image_root = _image_root(Path(root), parsed[0][0])
     return [
         Pair(
@@ -110,16 +112,17 @@ def _parse_header(source: Path, line: _Line) -> tuple[int, int]:
     return (1, numbers[0]) if len(numbers) == 1 else (numbers[0], numbers[1])
 
 
-def _parse_pair(source: Path, line: _Line, same: bool) -> tuple[str, int, str, int]:
-    """Return (name1, image1, name2, image2) for a line expected to hold a same or different pair."""
+def _parse_pair(source: Path, line: _Line, same: bool, header: int) -> tuple[str, int, str, int]:
+    """Return (name1, image1, name2, image2) for a line expected to hold a same or different pair (by the
+    header on line ``header``)."""
     fields = line.fields
     wanted, other = (3, 4) if same else (4, 3)
     kind = "same-person pair 'Name<TAB>i<TAB>j'" if same else "different-person pair 'Name1<TAB>i<TAB>Name2<TAB>j'"
     if len(fields) == other:
         raise InvalidInputError(
             f"{source}, line {line.number}: expected a {kind} at this position but found a "
-            f"{'different' if same else 'same'}-person pair; the header does not match "
-            f"the order of the lines."
+            f"{'different' if same else 'same'}-person pair; the order of the lines does not match "
+            f"the header (line {header})."
         )
     if len(fields) != wanted:
         raise InvalidInputError(f"{source}, line {line.number}: expected a {kind}, got {line.text!r}.")
