@@ -220,6 +220,7 @@ class KioskWindow(QWidget):
         stuck worker may still be inside."""
         old = self.inference
         pipeline = None if old.is_running() else old.pipeline
+        old.pipeline = None  # the retired worker outlives its thread; its models must not live on with it
         self.inference = self._new_inference(pipeline, old.prepare, create=False)
         self.inference.start()
 
