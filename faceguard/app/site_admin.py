@@ -9,16 +9,22 @@ log, copied from the server. This computer's own settings (its admin password) s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from faceguard.app.settings import PREFIX, KioskSettings, load_settings
 from faceguard.app.site_link import SiteLink
 from faceguard.site.server import SiteServer
 from faceguard.store.people import Person
 from faceguard.store.repository import Store
 from faceguard.store.site_replica import LOCAL_SETTINGS
 from faceguard.store.templates import NewTemplate
+
+#: Settings that are never a door's own: its name comes from its credentials, the camera is the kiosk
+#: PC's, the site's name and time zone are the site's.
+NOT_PER_DOOR = frozenset({"door", "camera", "site_name", "time_zone"})
 
 
 class SiteAdminStore(Store):
@@ -88,6 +94,29 @@ class SiteAdminStore(Store):
         if site:
             self.server.set_settings(site)
             self.pull()
+
+    def door_names(self) -> list[str]:
+        """The site's doors, as the server knows them."""
+        return self.server.door_names()
+
+    def door_settings(self, door: str) -> KioskSettings:
+        """The settings ``door`` works with: the site's, with those set for it only in their place."""
+        site = load_settings(self)
+        known = {field.name for field in dataclasses.fields(KioskSettings)}
+        own = {key.removeprefix(PREFIX): value for key, value in self.server.door_settings(door).items()}
+        return dataclasses.replace(site, **{name: value for name, value in own.items() if name in known})
+
+    def save_door_settings(self, door: str, settings: KioskSettings) -> dict[str, Any]:
+        """Keep for ``door`` only what differs from the site's settings (so a later change of the site's
+        still reaches it); what was kept, by setting name. Its name, camera and time zone are not a door's."""
+        site = load_settings(self)
+        own = {
+            PREFIX + name: value
+            for name, value in dataclasses.asdict(settings).items()
+            if name not in NOT_PER_DOOR and value != getattr(site, name)
+        }
+        self.server.replace_door_settings(door, own)
+        return own
 
     def _publish_rules(self) -> None:
         self.server.publish_door_rules(self.door_rule_rows())

@@ -214,6 +214,26 @@ class SiteServer:
                 rows,
             )
 
+    def door_names(self) -> list[str]:
+        with translate_errors(self.conn, "list the doors"):
+            return [row["name"] for row in self.conn.execute("SELECT name FROM doors ORDER BY name")]
+
+    def door_settings(self, door: str) -> dict[str, Any]:
+        """The settings set for ``door`` only (key → JSON value), without their ``door_setting`` prefix."""
+        prefix = door_setting(door, "")
+        with translate_errors(self.conn, f"read the settings of door {door!r}"):
+            rows = self.conn.execute("SELECT key, value FROM settings WHERE starts_with(key, %s)", [prefix])
+            return {row["key"].removeprefix(prefix): json.loads(row["value"]) for row in rows}
+
+    def replace_door_settings(self, door: str, values: Mapping[str, Any]) -> None:
+        """Make ``values`` the only settings set for ``door`` (the site's apply to the rest), in one transaction."""
+        prefix = door_setting(door, "")
+        rows = [(prefix + key, json.dumps(value)) for key, value in values.items()]
+        with translate_errors(self.conn, f"save the settings of door {door!r}"), self.conn.transaction():
+            self.conn.execute("DELETE FROM settings WHERE starts_with(key, %s)", [prefix])
+            with self.conn.cursor() as cursor:
+                cursor.executemany("INSERT INTO settings (key, value) VALUES (%s, %s)", rows)
+
     def update_person(self, person_id: int, **changes: Any) -> dict[str, Any]:
         return people.update_person(self.conn, person_id, **changes)
 

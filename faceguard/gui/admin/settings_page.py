@@ -61,6 +61,7 @@ from faceguard.app.settings import (
     save_settings,
     site_time_zone,
 )
+from faceguard.app.site_admin import SiteAdminStore
 from faceguard.app.site_threshold import SiteThreshold
 from faceguard.core.errors import DoorError, FaceGuardError
 from faceguard.door.driver import DoorState
@@ -208,6 +209,13 @@ class SettingsPage(QWidget):
         self.message = MessageBar()
 
         self.site_name = QLineEdit()
+        # Site mode: the settings of every door, or of one door only (which win there).
+        self.scope = QComboBox()
+        self.scope.addItem("Every door", None)
+        if isinstance(store, SiteAdminStore):
+            for name in store.door_names():
+                self.scope.addItem(f"{name} only", name)
+        self.scope.currentIndexChanged.connect(self.revert)
         self.door = QLineEdit()
         self.camera = QLineEdit()
         self.browse = QPushButton("Browse folder/video…")
@@ -325,6 +333,8 @@ class SettingsPage(QWidget):
         voting_row.addWidget(QLabel("frames must agree"), 1)
 
         form = QFormLayout()
+        if self.scope.count() > 1:
+            form.addRow("Settings of", self.scope)
         form.addRow("Site name", self.site_name)
         form.addRow("Door", self.door)
         form.addRow("Camera", camera_row)
@@ -400,8 +410,13 @@ class SettingsPage(QWidget):
     def revert(self) -> None:
         """Show the stored settings (the defaults, with the reason, if the stored ones are unusable)."""
         self.message.hide()
+        door = self.scope.currentData()
         try:
-            settings = load_settings(self.store)
+            settings = (
+                self.store.door_settings(door)
+                if isinstance(self.store, SiteAdminStore) and door
+                else load_settings(self.store)
+            )
         except (ValueError, FaceGuardError) as error:
             self.message.show_error(f"{error} The defaults are shown instead.")
             settings = KioskSettings()
@@ -466,6 +481,12 @@ class SettingsPage(QWidget):
         try:
             settings = self.settings()
             spec = get_model_spec(settings.model)
+            door = self.scope.currentData()
+            if isinstance(self.store, SiteAdminStore) and door:
+                own = self.store.save_door_settings(door, settings)
+                kept = ", ".join(sorted(key.removeprefix("kiosk.") for key in own)) or "none: it follows the site's"
+                self.message.show_info(f"Saved for {door} only: {kept}. {LIVE_NOTE}")
+                return
             save_settings(self.store, settings)
         except (ValueError, FaceGuardError) as error:
             self.message.show_error(str(error))
