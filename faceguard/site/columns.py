@@ -3,6 +3,8 @@ each row into its replica as is; and the associated data a delivered snapshot is
 
 from __future__ import annotations
 
+from faceguard.store.site_replica import LOG_COLUMNS
+
 #: ``people`` as the SQLite store has it after m011 (times as its ISO text, ``active`` 0/1).
 PEOPLE_COLUMNS = (
     "id",
@@ -26,24 +28,7 @@ TEMPLATE_COLUMNS = ("id", "person_id", "model_id", "encoding", "quality", "sourc
 THUMBNAIL_COLUMNS = ("jpeg", "landmarks")
 FORMER_NAME_COLUMNS = ("person_id", "name")
 #: ``access_events`` as the SQLite store has it after m006 (``person_id`` without a foreign key here).
-EVENT_COLUMNS = (
-    "time",
-    "door",
-    "decision",
-    "reason",
-    "message",
-    "person_id",
-    "subject",
-    "distance",
-    "threshold",
-    "model_id",
-    "latency_ms",
-    "liveness",
-    "liveness_passed",
-    "live_score",
-    "liveness_motion",
-    "door_action",
-)
+EVENT_COLUMNS = LOG_COLUMNS
 #: What a kiosk delivers of each event: its columns, its site-wide id, its id in the kiosk's replica and
 #: that replica's own id (a door's kiosk reinstalled counts its events from 1 again in a new replica).
 DELIVERED_COLUMNS = (*EVENT_COLUMNS, "event_uid", "kiosk_event_id", "replica")

@@ -33,8 +33,8 @@ LOCAL_SETTINGS = ("site.", "admin.", "changes_pruned_through", "kiosk.door", "ki
 DOOR_NAME_SETTING = "kiosk.door"
 #: The prefix of the server's per-door settings: ``door:<door name>:<key>``.
 DOOR_SETTINGS = "door:"
-#: The access-log columns a delivered event carries (its snapshot goes apart).
-EVENT_COLUMNS = (
+#: The access log's own columns, as a site server holds them too (``faceguard.site.columns``).
+LOG_COLUMNS = (
     "time",
     "door",
     "decision",
@@ -51,8 +51,9 @@ EVENT_COLUMNS = (
     "live_score",
     "liveness_motion",
     "door_action",
-    "event_uid",
 )
+#: What a delivered event carries of them, with its unique id (its snapshot goes apart).
+EVENT_COLUMNS = (*LOG_COLUMNS, "event_uid")
 
 
 def door_setting(door: str, key: str) -> str:
