@@ -25,7 +25,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from typing import Any
 import psycopg
 
 from faceguard.core.clock import SYSTEM_CLOCK, Clock
-from faceguard.core.errors import SiteUnreachableError, StoreError
+from faceguard.core.errors import SiteUnreachableError
 from faceguard.site.server import SiteServer
 from faceguard.store.repository import Store
 
@@ -106,25 +106,27 @@ class SiteLink:
             self._thread.join(timeout)
 
     def run(self) -> None:
-        """Until ``stop()``: connect, copy, follow and deliver; on a lost server, retry with backoff."""
+        """Until ``stop()``: connect, copy, follow and deliver; on a lost server, retry with backoff. Nothing
+        ends the link but ``stop()``: a failure of this computer's file or an unexpected error is logged,
+        shown as the link being down, and tried again."""
         failures = 0
-        with Store.open(self.db_path) as store:
-            while not self._stop.is_set():
-                try:
-                    with self._connect(self.url) as server:
-                        server.listen()
-                        failures = 0
-                        self._follow(server, store)
-                except (SiteUnreachableError, psycopg.Error) as error:
-                    self._offline(
-                        store, str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                    )
-                    self._stop.wait(RETRY[min(failures, len(RETRY) - 1)])
-                    failures += 1
-                except StoreError as error:  # the local file: locked for long, full disk…
-                    log.error("The site link cannot write this kiosk's copy: %s", error)
-                    self._offline(store, str(error))
-                    self._stop.wait(RETRY[-1])
+        while not self._stop.is_set():
+            try:
+                with Store.open(self.db_path) as store:
+                    while not self._stop.is_set():
+                        try:
+                            with self._connect(self.url) as server:
+                                server.listen()
+                                failures = 0
+                                self._follow(server, store)
+                        except (SiteUnreachableError, psycopg.Error) as error:
+                            self._offline(store, _first_line(error))
+                            self._stop.wait(RETRY[min(failures, len(RETRY) - 1)])
+                            failures += 1
+            except Exception as error:  # noqa: BLE001 - this computer's file (locked, full), or a bug: keep trying
+                log.exception("The site link stopped: %s", error)
+                self._down(f"This kiosk's copy cannot be kept: {_first_line(error)}")
+                self._stop.wait(RETRY[-1])
 
     def sync_once(self, server: SiteServer, store: Store) -> int:
         """One round: copy what changed on the server, take its settings, deliver the events waiting;
@@ -199,6 +201,12 @@ class SiteLink:
         with self._lock:
             since = self._state.since if self._state.online else self.clock.wall()
             self._state = LinkState(True, since, store.replica_position(), store.undelivered_count())
+
+    def _down(self, problem: str) -> None:
+        """Offline, without reading the file (it may be what failed)."""
+        with self._lock:
+            since = self._state.since if not self._state.online else self.clock.wall()
+            self._state = replace(self._state, online=False, since=since, problem=problem)
 
     def _offline(self, store: Store, problem: str) -> None:
         with self._lock:

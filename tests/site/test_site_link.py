@@ -132,3 +132,20 @@ def test_a_network_gone_silent_is_noticed_and_the_link_recovers_when_it_returns(
     finally:
         link.stop()
     assert not link._thread.is_alive()
+
+
+def test_a_copy_that_cannot_be_kept_is_said_and_tried_again(site, door_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(site_link, "RETRY", (0.2,))
+    site.enroll("Ada Lovelace", new_template(np.random.default_rng(4)))
+    url, _ = door_url
+    path = tmp_path / "kiosk.db"
+    path.write_bytes(b"not a database, a file left here by something else" * 100)
+    link = SiteLink(url, path)
+    link.start()
+    try:
+        wait_until(lambda: (link.state.problem or "").startswith("This kiosk's copy cannot be kept: "))
+        assert not link.state.online and link._thread.is_alive()
+        path.unlink()  # the operator moves it away: the link makes its copy
+        wait_until(lambda: link.state.online and link.state.replica_seq > 0)
+    finally:
+        link.stop()
