@@ -30,7 +30,8 @@ NOT_PER_DOOR = frozenset({"door", "camera", "site_name", "time_zone"})
 class SiteAdminStore(Store):
     """A site's replica for an admin: reads here, writes on the server (then copied back)."""
 
-    server: SiteServer
+    _url: str
+    _server: SiteServer
     link: SiteLink
 
     @classmethod
@@ -38,7 +39,7 @@ class SiteAdminStore(Store):
         """Connect to the site at ``url`` (an admin's credentials) and bring the replica ``path`` up to date."""
         store = cls.open(path)
         try:
-            store.server = SiteServer.connect(url)
+            store._url, store._server = url, SiteServer.connect(url)
             store.link = SiteLink(url, store.path)
             store.pull()
         except BaseException:
@@ -46,13 +47,20 @@ class SiteAdminStore(Store):
             raise
         return store
 
+    @property
+    def server(self) -> SiteServer:
+        """The connection to the site, made again if the last one broke (an admin window stays open for hours)."""
+        if self._server.conn.broken or self._server.conn.closed:
+            self._server = SiteServer.connect(self._url)
+        return self._server
+
     def pull(self) -> None:
         """Copy what changed on the server (people, settings, door rules, the access log) into the file."""
         self.link.sync_once(self.server, self)
 
     def close(self) -> None:
-        if hasattr(self, "server"):
-            self.server.close()
+        if hasattr(self, "_server"):
+            self._server.close()
         super().close()
 
     def enroll(self, name: str, template: NewTemplate, *more: NewTemplate, **details: Any) -> Person:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 
 from faceguard.app.site_admin import SiteAdminStore
 from faceguard.app.site_link import SiteLink
 from faceguard.cli import main
+from faceguard.core.errors import SiteUnreachableError
 from faceguard.site.server import SiteServer
 from faceguard.store.chain_audit import verify_chain
 from faceguard.store.repository import Store
@@ -86,3 +88,16 @@ def test_the_cli_works_on_the_site_with_site(site, site_db, tmp_path, capsys):
     assert "Ada Lovelace" in capsys.readouterr().out
     assert main(["people", "deactivate", "1", "--site", url, "--db", replica]) == 0
     assert site.people()[0]["active"] == 0
+
+
+def test_the_admins_connection_is_made_again_after_it_broke(site, site_db, tmp_path, capsys):
+    url = admin_url(site_db, capsys)
+    with SiteAdminStore.open_site(url, tmp_path / "admin.db") as admin:
+        first = admin.server
+        site.conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [f"admin_ada_{site_db.name}"]
+        )  # the server went away under it (a restart, a network cut)
+        with pytest.raises(SiteUnreachableError):
+            admin.server.people()
+        grace = admin.add_person("Grace Hopper")  # the next change connects again
+        assert admin.server is not first and site.people()[0]["name"] == "Grace Hopper" == grace.name
