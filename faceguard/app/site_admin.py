@@ -16,6 +16,7 @@ from typing import Any
 
 from faceguard.app.settings import PREFIX, KioskSettings, load_settings
 from faceguard.app.site_link import SiteLink
+from faceguard.site.connection import describe
 from faceguard.site.server import SiteServer
 from faceguard.store.people import Person
 from faceguard.store.repository import Store
@@ -53,6 +54,10 @@ class SiteAdminStore(Store):
         if self._server.conn.broken or self._server.conn.closed:
             self._server = SiteServer.connect(self._url)
         return self._server
+
+    def site_name(self) -> str:
+        """The site server, as ``user@host:port/database`` (no password)."""
+        return describe(self._url)
 
     def pull(self) -> None:
         """Copy what changed on the server (people, settings, door rules, the access log) into the file."""

@@ -31,6 +31,7 @@ def test_the_admins_changes_are_made_on_the_server_and_reach_a_door(site, site_d
     url = admin_url(site_db, capsys)
     rng = np.random.default_rng(1)
     with SiteAdminStore.open_site(url, tmp_path / "admin.db") as admin:
+        assert admin.site_name() == f"admin_ada_{site_db.name}@127.0.0.1:{site_db.server.port}/{site_db.name}"
         grace = admin.enroll("Grace Hopper", new_template(rng), new_template(rng), badge="7")
         assert grace.templates == 2 and {p["name"] for p in site.people()} == {"Grace Hopper"}
         admin.update_person(grace.id, name="Grace B. Hopper", group="Staff")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceguard.app.settings import KioskSettings
+from faceguard.app.site_admin import SiteAdminStore
 from faceguard.core.errors import FaceGuardError
 from faceguard.gui.admin.access_log import AccessLogPage
 from faceguard.gui.admin.doors_page import DoorsPage
@@ -50,7 +51,10 @@ class AdminWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._build_menu()
 
-        self.database_label = QLabel(str(store.path))
+        where = str(store.path)
+        if isinstance(store, SiteAdminStore):  # site mode: the file is this PC's replica of the site
+            where = f"Site {store.site_name()} (this PC's copy: {store.path})"
+        self.database_label = QLabel(where)
         self.engine_label = QLabel()
         self.counts_label = QLabel()
         status = self.statusBar()
