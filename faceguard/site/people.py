@@ -19,26 +19,11 @@ from faceguard.site.connection import SiteConnection, translate_errors
 from faceguard.site.event_log import redact_events
 from faceguard.site.face_key import site_sealer
 from faceguard.store.consent import CONSENT_VERSION
-from faceguard.store.people import _person_row
+from faceguard.store.people import PERSON_FIELDS, _person_row
 from faceguard.store.sealing import Sealer, template_row, thumbnail_row
 from faceguard.store.templates import NewTemplate
 from faceguard.store.timestamps import from_text, now, to_text
 
-#: The fields ``enroll`` and ``update_person`` take, as the SQLite store's (``group`` is ``group_name``).
-PERSON_FIELDS = frozenset(
-    {
-        "name",
-        "badge",
-        "group",
-        "active",
-        "valid_from",
-        "valid_until",
-        "notes",
-        "consent_at",
-        "consent_method",
-        "consent_version",
-    }
-)
 _SELECT_PEOPLE = sql.SQL(
     "SELECT {}, (SELECT count(*) FROM templates t WHERE t.person_id = p.id) AS templates FROM people p"
 ).format(sql.SQL(", ").join(sql.Identifier("p", column) for column in PEOPLE_COLUMNS))

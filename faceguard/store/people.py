@@ -51,18 +51,22 @@ class Person:
         return _status(self.id, self.name, self.active, self.valid_from, self.valid_until, self.group)
 
 
-_PERSON_COLUMNS = {
-    "name",
-    "badge",
-    "group",
-    "active",
-    "valid_from",
-    "valid_until",
-    "notes",
-    "consent_at",
-    "consent_method",
-    "consent_version",
-}
+#: What ``enroll``, ``add_person`` and ``update_person`` take (``group`` is the column ``group_name``); a
+#: site server's admin writes take the same (``faceguard.site.people``).
+PERSON_FIELDS = frozenset(
+    {
+        "name",
+        "badge",
+        "group",
+        "active",
+        "valid_from",
+        "valid_until",
+        "notes",
+        "consent_at",
+        "consent_method",
+        "consent_version",
+    }
+)
 _PERSON_SELECT = """
     SELECT p.*, (SELECT count(*) FROM templates t WHERE t.person_id = p.id) AS template_count
     FROM people p
@@ -84,7 +88,7 @@ class PeopleTable(StoreBase):
         """Change any of name, badge, group, active, valid_from, valid_until, notes, consent_at,
         consent_method, consent_version (consent_at=None withdraws the recorded consent, and its method
         and version with it; a new consent_at is under the current notice unless a version is named)."""
-        unknown = set(changes) - _PERSON_COLUMNS
+        unknown = set(changes) - PERSON_FIELDS
         if unknown:
             raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
         if "consent_at" in changes and changes["consent_at"] is None:
@@ -93,8 +97,8 @@ class PeopleTable(StoreBase):
             changes.setdefault("consent_version", None if changes["consent_at"] is None else CONSENT_VERSION)
         with write_transaction(self.db):
             current = self.person(person_id)
-            before = _person_row({f: getattr(current, f) for f in _PERSON_COLUMNS})
-            row = _person_row({**{f: getattr(current, f) for f in _PERSON_COLUMNS}, **changes})
+            before = _person_row({f: getattr(current, f) for f in PERSON_FIELDS})
+            row = _person_row({**{f: getattr(current, f) for f in PERSON_FIELDS}, **changes})
             edited = sorted(column for column in row if row[column] != before[column])
             row["updated"] = to_text(now())
             _keep_notice(self.db, row)
@@ -208,7 +212,7 @@ class PeopleTable(StoreBase):
         return rows
 
     def _insert_person(self, name: str, details: dict[str, Any]) -> int:
-        unknown = set(details) - (_PERSON_COLUMNS - {"name"})
+        unknown = set(details) - (PERSON_FIELDS - {"name"})
         if unknown:
             raise ValueError(f"Unknown person fields: {', '.join(sorted(unknown))}.")
         if details.get("consent_at") is not None:
