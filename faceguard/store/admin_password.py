@@ -21,6 +21,7 @@ from faceguard.core.errors import AdminPasswordError
 from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase
 from faceguard.store.db import translate_errors, write_transaction
+from faceguard.store.settings_table import put_setting
 from faceguard.store.timestamps import from_text, to_text
 
 HASH_KEY = "admin.password_hash"
@@ -55,8 +56,8 @@ def save_password_hash(store: StoreBase, encoded: str, action: str, expected: st
             raise AdminPasswordError(
                 f"The admin password of {store.path} was set or changed by another program meanwhile; try again."
             )
-        _put(store.db, HASH_KEY, encoded)
-        _put(store.db, FAILURES_KEY, None)
+        put_setting(store.db, HASH_KEY, encoded)
+        put_setting(store.db, FAILURES_KEY, None)
         log_admin_action(store.db, action, None)
 
 
@@ -75,7 +76,7 @@ def begin_attempt(store: StoreBase, moment: datetime, wait: Callable[[Failures, 
         remaining = wait(before, moment)
         if remaining > 0:
             return remaining
-        _put(store.db, FAILURES_KEY, {"count": before.count + 1, "last": to_text(moment)})
+        put_setting(store.db, FAILURES_KEY, {"count": before.count + 1, "last": to_text(moment)})
     return 0.0
 
 
@@ -88,7 +89,7 @@ def attempt_failed(store: StoreBase, where: str) -> None:
 def attempt_succeeded(store: StoreBase) -> None:
     """The right password was given: failures start again from none."""
     with translate_errors(store.path), write_transaction(store.db):
-        _put(store.db, FAILURES_KEY, None)
+        put_setting(store.db, FAILURES_KEY, None)
 
 
 def _failures(db: sqlite_utils.Database) -> Failures:
@@ -101,10 +102,3 @@ def _failures(db: sqlite_utils.Database) -> Failures:
 def _get(db: sqlite_utils.Database, key: str) -> Any:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return None if row is None else json.loads(row[0])
-
-
-def _put(db: sqlite_utils.Database, key: str, value: Any) -> None:
-    if value is None:
-        db.execute("DELETE FROM settings WHERE key = ?", [key])
-    else:
-        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, json.dumps(value)])

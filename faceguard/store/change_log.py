@@ -10,7 +10,7 @@ from datetime import timedelta
 from faceguard.core.errors import ReadOnlyDatabaseError
 from faceguard.store.base import guarded
 from faceguard.store.db import translated, write_transaction
-from faceguard.store.settings_table import SettingsTable
+from faceguard.store.settings_table import SettingsTable, put_setting
 from faceguard.store.timestamps import now
 
 #: Change-log rows older than this are pruned when a writer opens the file; a gallery that has been
@@ -55,7 +55,7 @@ class ChangeLog(SettingsTable):
         try:
             with write_transaction(self.db):
                 self.db.execute("DELETE FROM changes WHERE seq <= ?", [row[0]])
-                self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [_PRUNED_THROUGH, row[0]])
+                put_setting(self.db, _PRUNED_THROUGH, row[0])
         except sqlite3.OperationalError as error:
             if not isinstance(translated(error, self.path), ReadOnlyDatabaseError):
                 raise

@@ -6,9 +6,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import sqlite_utils
+
 from faceguard.store.admin_log import log_admin_action
 from faceguard.store.base import StoreBase, guarded
 from faceguard.store.db import write_transaction
+
+
+def put_setting(db: sqlite_utils.Database, key: str, value: Any) -> None:
+    """Set one setting to a JSON value (None: delete it) in the caller's transaction, without an admin
+    record: FaceGuard's own bookkeeping (positions, counters), not an administrator's choice."""
+    if value is None:
+        db.execute("DELETE FROM settings WHERE key = ?", [key])
+    else:
+        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [key, json.dumps(value)])
 
 
 class SettingsTable(StoreBase):

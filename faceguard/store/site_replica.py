@@ -20,7 +20,7 @@ from faceguard.store.base import guarded, inserted_id
 from faceguard.store.db import write_transaction
 from faceguard.store.people import PeopleTable
 from faceguard.store.sealing import snapshot_row
-from faceguard.store.settings_table import SettingsTable
+from faceguard.store.settings_table import SettingsTable, put_setting
 
 REPLICA_SEQ = "site.replica_seq"
 EVENTS_PULLED_THROUGH = "site.events_pulled_through"
@@ -109,7 +109,7 @@ class SiteReplica(PeopleTable, SettingsTable):
                     "INSERT OR IGNORE INTO former_names (person_id, name) VALUES (?, ?)",
                     [row["person_id"], row["name"]],
                 )
-            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [REPLICA_SEQ, seq])
+            put_setting(self.db, REPLICA_SEQ, seq)
         return gone
 
     @guarded
@@ -172,7 +172,7 @@ class SiteReplica(PeopleTable, SettingsTable):
                     self.db.execute("INSERT INTO event_snapshots (event_id, jpeg) VALUES (?, ?)", [event_id, sealed])
                 added += 1
             last = max(int(row["seq"]) for row in rows)
-            self.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [EVENTS_PULLED_THROUGH, last])
+            put_setting(self.db, EVENTS_PULLED_THROUGH, last)
         return added
 
     @guarded
@@ -200,16 +200,15 @@ class SiteReplica(PeopleTable, SettingsTable):
         replica = self.get_setting(REPLICA_ID)
         if replica is None:
             replica = uuid.uuid4().hex
-            self.set_setting(REPLICA_ID, replica)
+            with write_transaction(self.db):
+                put_setting(self.db, REPLICA_ID, replica)
         return str(replica)
 
     @guarded
     def mark_delivered(self, through_event_id: int) -> None:
         """The server has every event up to ``through_event_id``."""
         with write_transaction(self.db):
-            self.db.execute(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", [DELIVERED_THROUGH, through_event_id]
-            )
+            put_setting(self.db, DELIVERED_THROUGH, through_event_id)
 
     @guarded
     def undelivered_count(self) -> int:
