@@ -120,12 +120,12 @@ class SiteLink:
                                 failures = 0
                                 self._follow(server, store)
                         except (SiteUnreachableError, psycopg.Error) as error:
-                            self._offline(store, _first_line(error))
+                            self._offline(_first_line(error), store)
                             self._stop.wait(RETRY[min(failures, len(RETRY) - 1)])
                             failures += 1
             except Exception as error:  # noqa: BLE001 - this computer's file (locked, full), or a bug: keep trying
                 log.exception("The site link stopped: %s", error)
-                self._down(f"This kiosk's copy cannot be kept: {_first_line(error)}")
+                self._offline(f"This kiosk's copy cannot be kept: {_first_line(error)}")
                 self._stop.wait(RETRY[-1])
 
     def sync_once(self, server: SiteServer, store: Store) -> int:
@@ -202,18 +202,17 @@ class SiteLink:
             since = self._state.since if self._state.online else self.clock.wall()
             self._state = LinkState(True, since, store.replica_position(), store.undelivered_count())
 
-    def _down(self, problem: str) -> None:
-        """Offline, without reading the file (it may be what failed)."""
-        with self._lock:
-            since = self._state.since if not self._state.online else self.clock.wall()
-            self._state = replace(self._state, online=False, since=since, problem=problem)
-
-    def _offline(self, store: Store, problem: str) -> None:
+    def _offline(self, problem: str, store: Store | None = None) -> None:
+        """Offline since the first failure in a row; the replica's figures are read again unless the file
+        is what failed (``store`` None)."""
+        figures = (
+            {} if store is None else {"replica_seq": store.replica_position(), "undelivered": store.undelivered_count()}
+        )
         with self._lock:
             if self._state.online:
                 log.warning("Site server unreachable: %s. Deciding from this kiosk's copy.", problem)
             since = self._state.since if not self._state.online else self.clock.wall()
-            self._state = LinkState(False, since, store.replica_position(), store.undelivered_count(), problem)
+            self._state = replace(self._state, online=False, since=since, problem=problem, **figures)
 
 
 @contextlib.contextmanager
