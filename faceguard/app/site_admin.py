@@ -131,9 +131,6 @@ class SiteAdminStore(Store):
         self.server.replace_door_settings(door, own)
         return own
 
-    def _publish_rules(self) -> None:
-        self.server.publish_door_rules(self.door_rule_rows())
-
     def add_access_group(self, *args: Any, **kwargs: Any) -> Any:
         return self._then_publish(super().add_access_group(*args, **kwargs))
 
@@ -154,5 +151,5 @@ class SiteAdminStore(Store):
 
     def _then_publish(self, result: Any) -> Any:
         """The door rules are edited in the file (its checks and admin log), then made the site's whole."""
-        self._publish_rules()
+        self.server.publish_door_rules(self.door_rule_rows())
         return result
