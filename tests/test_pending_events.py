@@ -135,3 +135,14 @@ def test_a_queue_held_by_a_stuck_engine_is_given_up_at_close(db_path, queued, mo
     with caplog.at_level(logging.ERROR):
         assert pending.keep(db_path) is None
     assert "5 access event(s) are held by a stuck engine and are lost at close." in caplog.text
+
+
+def test_a_close_beside_a_spill_file_that_does_not_open_moves_it_aside_and_keeps_its_own(store, db_path, queued):
+    pending, decisions = queued
+    store.close()
+    db_path.rename(db_path.with_name("away.db"))
+    spill_path(db_path).write_text('{"format": 1, "key_id": "0000", "sealed": "AAAA"}')  # another computer's
+    kept = pending.keep(db_path)
+    aside = list(db_path.parent.glob("faceguard.db.unwritten.*.unreadable"))
+    assert kept == spill_path(db_path) and len(aside) == 1 and "0000" in aside[0].read_text()
+    assert [event.decision for event in PendingEvents.restored(db_path).events] == decisions

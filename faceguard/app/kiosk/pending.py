@@ -38,6 +38,8 @@ MAX_UNLOGGED = 10_000
 #: Milliseconds a closing kiosk waits for the log (another program's lock) before spilling what is left.
 CLOSE_WAIT_MS = 2_000
 SPILL_FORMAT = 1
+#: What reading a spill file raises when it is not one this computer can open.
+READ_ERRORS = (FaceGuardError, OSError, ValueError, KeyError, TypeError)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class PendingEvents:
             return pending
         try:
             pending.events.extend(_read_spill(path, db_path))
-        except (FaceGuardError, OSError, ValueError, KeyError, TypeError) as error:
+        except READ_ERRORS as error:
             log.error("The unwritten access events in %s cannot be read (%s); the file is kept.", path, error)
             return pending
         path.unlink()
@@ -137,7 +139,7 @@ class PendingEvents:
         if not self.events:
             return None
         path = spill_path(db_path)
-        earlier = _read_spill(path, db_path) if path.exists() else []
+        earlier = _earlier_spill(path, db_path)
         sealer = Sealer(keys.current_key())
         rows = [_to_json(event) for event in [*earlier, *self.events]]
         sealed = sealer.seal(json.dumps(rows).encode(), _associated_data(db_path))
@@ -160,6 +162,20 @@ def spill_path(db_path: Path) -> Path:
 
 def _associated_data(db_path: Path) -> bytes:
     return b"unwritten access events of " + db_path.name.encode()
+
+
+def _earlier_spill(path: Path, db_path: Path) -> list[UnwrittenEvent]:
+    """The events already spilled at ``path``; one that does not read (another key, damage) is moved
+    aside whole, with a time stamp, for an administrator, so the events of this close are still kept."""
+    if not path.exists():
+        return []
+    try:
+        return _read_spill(path, db_path)
+    except READ_ERRORS as error:
+        aside = path.with_name(f"{path.name}.{datetime.now().strftime('%Y%m%d-%H%M%S')}.unreadable")
+        path.replace(aside)
+        log.error("The unwritten access events in %s cannot be read (%s); moved to %s.", path, error, aside)
+        return []
 
 
 def _read_spill(path: Path, db_path: Path) -> list[UnwrittenEvent]:
