@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -105,3 +106,16 @@ def event(door: str, kiosk_event_id: int, **columns: object) -> dict[str, object
         "kiosk_event_id": kiosk_event_id,
         **columns,
     }
+
+
+@pytest.fixture
+def admin_url(site: SiteServer, site_db: SiteDatabase, capsys: pytest.CaptureFixture[str]) -> str:
+    """A new administrator's URL, from ``faceguard server add-admin`` (its role, the whole server's, is
+    named after the test's database and dropped with it)."""
+    from faceguard.cli import main
+
+    assert main(["server", "add-admin", f"ada {site_db.name}", "--url", site_db.url]) == 0
+    site_db.roles.append(f"admin_ada_{site_db.name}")
+    found = re.search(r"postgresql://\S+", capsys.readouterr().out)
+    assert found is not None
+    return found.group(0)

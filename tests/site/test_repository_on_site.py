@@ -4,13 +4,10 @@ back), so people, photos, consent, erasure, events and settings behave alike on 
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 import tests.test_store_repository as on_sqlite
 from faceguard.app.site_admin import SiteAdminStore
-from faceguard.cli import main
 
 rng = on_sqlite.rng
 logged = on_sqlite.logged
@@ -21,11 +18,7 @@ for _name in ALL:
 
 
 @pytest.fixture
-def store(site, site_db, db_path, capsys):
+def store(admin_url, db_path):
     """The admin's store of a new site: its file at ``db_path``, its writes on the server."""
-    name = f"repo {site_db.name}"
-    assert main(["server", "add-admin", name, "--url", site_db.url]) == 0
-    site_db.roles.append(f"admin_repo_{site_db.name}")
-    url = re.search(r"postgresql://\S+", capsys.readouterr().out).group(0)
-    with SiteAdminStore.open_site(url, db_path) as opened:
+    with SiteAdminStore.open_site(admin_url, db_path) as opened:
         yield opened

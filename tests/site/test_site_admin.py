@@ -4,8 +4,6 @@ doors delivered it, is copied into the admin's file."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
@@ -19,16 +17,8 @@ from faceguard.store.repository import Store
 from tests.store_helpers import new_template, tiny_jpeg
 
 
-def admin_url(site_db, capsys) -> str:
-    """A new administrator's URL, from ``server add-admin`` (the role is dropped with the test's database)."""
-    name = f"ada {site_db.name}"  # roles are the whole server's: one per test database
-    assert main(["server", "add-admin", name, "--url", site_db.url]) == 0
-    site_db.roles.append(f"admin_ada_{site_db.name}")
-    return re.search(r"postgresql://\S+", capsys.readouterr().out).group(0)
-
-
-def test_the_admins_changes_are_made_on_the_server_and_reach_a_door(site, site_db, tmp_path, capsys):
-    url = admin_url(site_db, capsys)
+def test_the_admins_changes_are_made_on_the_server_and_reach_a_door(site, site_db, admin_url, tmp_path):
+    url = admin_url
     rng = np.random.default_rng(1)
     with SiteAdminStore.open_site(url, tmp_path / "admin.db") as admin:
         assert admin.site_name() == f"admin_ada_{site_db.name}@127.0.0.1:{site_db.server.port}/{site_db.name}"
@@ -52,8 +42,8 @@ def test_the_admins_changes_are_made_on_the_server_and_reach_a_door(site, site_d
             assert kiosk.people_ids() == set()
 
 
-def test_the_sites_access_log_is_copied_into_the_admins_file(site, site_db, tmp_path, capsys):
-    url = admin_url(site_db, capsys)
+def test_the_sites_access_log_is_copied_into_the_admins_file(site, site_db, admin_url, tmp_path):
+    url = admin_url
     rng = np.random.default_rng(2)
     ada = site.enroll("Ada Lovelace", new_template(rng))
     jpeg = tiny_jpeg(rng)
@@ -81,8 +71,8 @@ def test_the_sites_access_log_is_copied_into_the_admins_file(site, site_db, tmp_
         assert all("Ada" not in e["message"] for e in site.events())
 
 
-def test_the_cli_works_on_the_site_with_site(site, site_db, tmp_path, capsys):
-    url = admin_url(site_db, capsys)
+def test_the_cli_works_on_the_site_with_site(site, site_db, admin_url, tmp_path, capsys):
+    url = admin_url
     site.enroll("Ada Lovelace", new_template(np.random.default_rng(3)), badge="1")
     replica = str(tmp_path / "admin.db")
     assert main(["people", "list", "--site", url, "--db", replica]) == 0
@@ -91,8 +81,8 @@ def test_the_cli_works_on_the_site_with_site(site, site_db, tmp_path, capsys):
     assert site.people()[0]["active"] == 0
 
 
-def test_the_admins_connection_is_made_again_after_it_broke(site, site_db, tmp_path, capsys):
-    url = admin_url(site_db, capsys)
+def test_the_admins_connection_is_made_again_after_it_broke(site, site_db, admin_url, tmp_path):
+    url = admin_url
     with SiteAdminStore.open_site(url, tmp_path / "admin.db") as admin:
         first = admin.server
         site.conn.execute(

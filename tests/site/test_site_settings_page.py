@@ -3,27 +3,21 @@ win at that door; what it keeps for the door is only what differs from the site'
 
 from __future__ import annotations
 
-import re
-
 from faceguard.app.settings import load_settings
 from faceguard.app.site_admin import SiteAdminStore
 from faceguard.app.site_link import SiteLink
-from faceguard.cli import main
 from faceguard.gui.admin.settings_page import SettingsPage
 from faceguard.site.server import SiteServer
 from faceguard.store.repository import Store
 
 
 def test_a_doors_own_settings_are_saved_on_the_page_and_win_at_that_door_only(
-    qtbot, site, site_db, tmp_path, capsys, monkeypatch
+    qtbot, site, site_db, admin_url, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("FACEGUARD_MODELS_DIR", str(tmp_path / "models"))
     front = site.add_door("Front door").url(site_db.url)
     back = site.add_door("Back door").url(site_db.url)
-    assert main(["server", "add-admin", f"page {site_db.name}", "--url", site_db.url]) == 0
-    site_db.roles.append(f"admin_page_{site_db.name}")
-    url = re.search(r"postgresql://\S+", capsys.readouterr().out).group(0)
-    with SiteAdminStore.open_site(url, tmp_path / "admin.db") as admin:
+    with SiteAdminStore.open_site(admin_url, tmp_path / "admin.db") as admin:
         page = SettingsPage(admin)
         qtbot.addWidget(page)
         assert [page.scope.itemText(i) for i in range(page.scope.count())] == [
